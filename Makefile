@@ -1,0 +1,51 @@
+# motionlab — one entry point for setup, training, tests and review.
+# `make train` and `make test` work on a fresh machine: they create the virtual environment first.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+# torch is installed on its own, first, with the exact pin from pyproject.toml: a looser spec (or a
+# package that depends on torch) would pull the multi-gigabyte CUDA build from the registry.
+TORCH_PIN := $(shell grep -o 'torch==[0-9.]*' pyproject.toml)
+ARGS ?=
+EXPERIMENT ?= workout_tcn
+
+.DEFAULT_GOAL := help
+.PHONY: help install train resume test lint format tensorboard clean
+
+help: ## list the targets
+	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
+
+install: $(VENV)/.installed ## create .venv and install motionlab (+ dev tools)
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet "$(TORCH_PIN)"
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+train: install ## train EXPERIMENT (default workout_tcn) on the built-in sample data; ARGS="key=value ..."
+	$(PY) train.py experiment=$(EXPERIMENT) $(ARGS)
+
+resume: install ## continue the newest stopped run in place (RUN=outputs/<name>/<time> for another)
+	$(PY) -m motionlab.training.resume $(RUN)
+
+test: install ## run the test suite (in parallel workers; ARGS="-k name" to select)
+	$(PY) -m pytest --numprocesses=auto --maxprocesses=4 $(ARGS)
+
+lint: install ## ruff lint + format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install ## apply ruff fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+tensorboard: install ## open TensorBoard on every run in outputs/
+	$(BIN)/tensorboard --logdir outputs
+
+clean: ## remove runs, generated sample data and caches (keeps .venv)
+	rm -rf outputs/* data/ .pytest_cache .ruff_cache multirun lightning_logs
+	touch outputs/.gitkeep
+	find . -name __pycache__ -type d -prune -not -path './$(VENV)/*' -exec rm -rf {} +

@@ -1,0 +1,15 @@
+"""Train a model: ``python train.py data=workout model=tcn`` (see configs/train.yaml)."""
+
+import hydra
+from omegaconf import DictConfig
+
+from motionlab.training import train
+
+
+@hydra.main(version_base="1.3", config_path="configs", config_name="train")
+def main(cfg: DictConfig) -> float:
+    return train(cfg)
+
+
+if __name__ == "__main__":
+    main()
