@@ -1,0 +1,1 @@
+"""Inference on whole recordings with NumPy only (no torch import): what an app backend runs."""
