@@ -1,0 +1,1 @@
+"""Readers per data format feeding one windowing/splitting engine."""

@@ -1,0 +1,285 @@
+"""`MotionDataModule`: the one engine every data format feeds.
+
+A subclass says how to read its recordings and which targets to build; this class does the rest,
+identically for every format: gap filling, too-short recordings skipped and reported, a group-wise
+(stratified) train/val/test split, normalisation statistics from the training split only,
+vectorised windowing, samplers, on-device augmentation and the data report.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import lightning as L
+import numpy as np
+import torch
+from torch import Tensor
+from torch.utils.data import DataLoader, WeightedRandomSampler
+
+from motionlab.data.augment import Augment, mirror_permutation
+from motionlab.data.recording import Recording, fill_gaps
+from motionlab.data.report import DataReport, SplitSummary
+from motionlab.data.spec import DataSpec
+from motionlab.data.splits import SPLITS, split_groups
+from motionlab.data.stats import FeatureStats, fit_feature_stats
+from motionlab.data.windows import WindowDataset, WindowSet, build_window_set, keep_batch
+from motionlab.errors import ConfigError, DataFormatError, DataSplitError
+
+log = logging.getLogger(__name__)
+
+
+class MotionDataModule(L.LightningDataModule):
+    """Base datamodule. Subclasses implement `load_recordings` and, as needed, the target hooks.
+
+    Args:
+        window: frames per window.
+        stride: step between training windows.
+        eval_stride: step between validation/test windows (defaults to ``stride``).
+        batch_size: windows per batch.
+        num_workers: DataLoader worker processes (0 is usually fastest: a batch is one gather).
+        pin_memory: pin host memory for faster GPU copies; ``None`` pins when CUDA is available.
+        max_gap: longest run of dropped (NaN) frames that is interpolated; longer runs are an error.
+        split: ``by`` (the grouping unit: ``group`` = the reader's natural unit, ``recording``, or a
+            metadata key such as ``subject``), ``fractions``, ``seed``, and optional fixed ``val`` /
+            ``test`` lists of group ids.
+        augment: `Augment` fields plus ``mirror_pairs`` (``auto`` or name pairs) and ``mirror_negate``.
+    """
+
+    #: name of the window target holding the class index (drives stratification and class counts).
+    class_target: str | None = None
+    #: per-frame target that windows may not straddle a change of (label-pure windows).
+    pure_target: str | None = None
+
+    def __init__(
+        self,
+        window: int,
+        stride: int,
+        eval_stride: int | None = None,
+        batch_size: int = 64,
+        num_workers: int = 0,
+        pin_memory: bool | None = None,
+        max_gap: int = 5,
+        split: Mapping[str, Any] | None = None,
+        augment: Mapping[str, Any] | None = None,
+        class_names: Sequence[str] = (),
+    ) -> None:
+        super().__init__()
+        self.window = window
+        self.stride = stride
+        self.eval_stride = eval_stride or stride
+        self.batch_size = batch_size
+        self.num_workers = num_workers
+        self.pin_memory = torch.cuda.is_available() if pin_memory is None else pin_memory
+        self.max_gap = max_gap
+        self.split_cfg = dict(split or {})
+        augment = dict(augment or {})
+        self.mirror_pairs = augment.pop("mirror_pairs", None)
+        self.mirror_negate = augment.pop("mirror_negate", ())
+        self.augment = Augment(**augment)
+        self.class_names = list(class_names)
+        self.windows: dict[str, WindowSet] = {}
+        self.feature_stats: FeatureStats | None = None
+        self.report: DataReport | None = None
+        self._feature_names: list[str] = []
+        self._fps = 0.0
+
+    # ----------------------------------------------------------------- hooks for subclasses
+    def load_recordings(self) -> list[Recording]:
+        """Read and validate every recording (raise `DataFormatError` on bad input)."""
+        raise NotImplementedError
+
+    def describe_source(self) -> str:
+        """Where the data comes from, for the report."""
+        raise NotImplementedError
+
+    def frame_targets(self, recording: Recording) -> dict[str, np.ndarray]:
+        """Per-frame targets windowed alongside the frames (and time-warped with them)."""
+        return dict(recording.targets)
+
+    def window_targets(self, windows: WindowSet) -> dict[str, Tensor]:
+        """Per-window targets derived from the windowed per-frame targets."""
+        return {}
+
+    def train_sample_weights(self, windows: WindowSet) -> Tensor | None:
+        """Sampling weight per training window; ``None`` samples uniformly (shuffled)."""
+        return None
+
+    def spec_extras(self) -> dict[str, Any]:
+        """Task-specific facts added to the `DataSpec`."""
+        return {}
+
+    def extend_report(self, report: DataReport) -> None:
+        """Add dataset-specific entries (e.g. positive-window ratio) to the report."""
+
+    # ----------------------------------------------------------------- engine
+    @property
+    def spec(self) -> DataSpec:
+        if not self.windows:
+            raise RuntimeError("call setup() before asking for the data spec")
+        return DataSpec(self._feature_names, self.window, self._fps, self.class_names, self.spec_extras())
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.windows:
+            return
+        recordings, report = self._read_valid_recordings()
+        self.report = report
+        targets = [self.frame_targets(r) for r in recordings]
+        group_of = [self._group_of(r) for r in recordings]
+        assignment = self._split(recordings, targets, group_of)
+        for split_name in SPLITS:
+            members = set(assignment.groups[split_name])
+            chosen = [i for i, g in enumerate(group_of) if g in members]
+            stride = self.stride if split_name == "train" else self.eval_stride
+            windows = build_window_set(
+                [recordings[i] for i in chosen], self.window, stride, [targets[i] for i in chosen], self.pure_target
+            )
+            if len(windows) == 0:
+                raise DataSplitError(
+                    f"the {split_name} split has no {self.window}-frame windows "
+                    f"({len(chosen)} recording(s)): add recordings or lower data.window"
+                )
+            windows.window_targets = self.window_targets(windows)
+            self.windows[split_name] = windows
+            report.splits[split_name] = SplitSummary(
+                groups=assignment.groups[split_name],
+                recordings=len(chosen),
+                frames=int(windows.frames.shape[0]),
+                windows=len(windows),
+                windows_per_class=self._class_counts(windows),
+            )
+        for warning in assignment.warnings:
+            report.warn(warning)
+        self.feature_stats = fit_feature_stats(self.windows["train"].frames, self._feature_names)
+        report.constant_features = self.feature_stats.constant_features
+        self._configure_augment()
+        report.check_learnability()
+        self.extend_report(report)
+
+    def _read_valid_recordings(self) -> tuple[list[Recording], DataReport]:
+        loaded = self.load_recordings()
+        if not loaded:
+            raise DataFormatError(self.describe_source(), "no recordings found", "check data.path")
+        self._feature_names = list(loaded[0].feature_names)
+        self._fps = float(loaded[0].fps)
+        report = DataReport(self.describe_source(), self.split_cfg.get("by", "group"), self._feature_names,
+                            self.class_names, recordings_read=len(loaded))
+        recordings = []
+        for recording in loaded:
+            self._check_consistent(recording, loaded[0])
+            gaps = fill_gaps(recording, self.max_gap)
+            report.interpolated_frames += gaps.interpolated_frames
+            report.recordings_with_gaps += int(gaps.interpolated_frames > 0)
+            report.longest_gap = max(report.longest_gap, gaps.longest_gap)
+            if len(recording) < self.window:
+                report.skip(recording.name, recording.source,
+                            f"{len(recording)} frames is shorter than the {self.window}-frame window")
+                continue
+            recordings.append(recording)
+        if report.skipped:
+            report.warn(f"skipped {len(report.skipped)} recording(s) shorter than the {self.window}-frame window")
+        if not recordings:
+            raise DataFormatError(
+                self.describe_source(),
+                f"all {len(loaded)} recordings are shorter than the {self.window}-frame window",
+                "lower data.window or provide longer recordings",
+            )
+        return recordings, report
+
+    def _check_consistent(self, recording: Recording, first: Recording) -> None:
+        if list(recording.feature_names) != self._feature_names:
+            raise DataFormatError(
+                recording.source,
+                f"features {recording.feature_names} differ from {self._feature_names} in {first.source}",
+                "export every recording with the same feature columns",
+            )
+        if not np.isclose(recording.fps, self._fps):
+            raise DataFormatError(
+                recording.source,
+                f"frame rate {recording.fps} differs from {self._fps} in {first.source}",
+                "resample the recordings to one frame rate",
+            )
+
+    def _group_of(self, recording: Recording) -> str:
+        by = self.split_cfg.get("by", "group")
+        if by == "group":
+            return recording.group
+        if by == "recording":
+            return recording.name
+        if by not in recording.meta:
+            raise ConfigError(
+                "data.split.by",
+                f"'{by}' is not known for {recording.source}",
+                f"use 'group', 'recording' or one of {sorted(recording.meta)}",
+            )
+        return str(recording.meta[by])
+
+    def _split(self, recordings: list[Recording], targets: list[dict[str, np.ndarray]], group_of: list[str]):
+        """Split groups, stratified by the windows' classes when the data has classes."""
+        names = sorted(set(group_of))
+        index = {name: i for i, name in enumerate(names)}
+        windows = build_window_set(recordings, self.window, self.stride, targets, self.pure_target)
+        windows.window_targets = self.window_targets(windows)
+        window_group = np.array([index[g] for g in group_of], dtype=np.int64)[windows.recording_index.numpy()]
+        weights = np.bincount(window_group, minlength=len(names)).astype(np.float64)
+        class_counts = None
+        if self.class_target is not None:
+            classes = windows.window_targets[self.class_target].numpy()
+            class_counts = np.zeros((len(names), len(self.class_names)))
+            np.add.at(class_counts, (window_group, classes), 1)
+        fixed = {str(g): "val" for g in self.split_cfg.get("val") or []}
+        fixed.update({str(g): "test" for g in self.split_cfg.get("test") or []})
+        return split_groups(
+            names,
+            weights,
+            class_counts,
+            self.class_names,
+            fractions=self.split_cfg.get("fractions", (0.7, 0.15, 0.15)),
+            seed=self.split_cfg.get("seed", 0),
+            fixed=fixed,
+            unit=self.split_cfg.get("by", "group"),
+        )
+
+    def _class_counts(self, windows: WindowSet) -> dict[str, int]:
+        if self.class_target is None:
+            return {}
+        counts = torch.bincount(windows.window_targets[self.class_target], minlength=len(self.class_names))
+        return dict(zip(self.class_names, counts.tolist(), strict=True))
+
+    def _configure_augment(self) -> None:
+        self.augment.set_feature_std(self.feature_stats.std)
+        if self.mirror_pairs is not None:
+            self.augment.set_mirror(*mirror_permutation(self._feature_names, self.mirror_pairs, self.mirror_negate))
+
+    # ----------------------------------------------------------------- loaders
+    def _loader(self, split: str, train: bool) -> DataLoader:
+        dataset = WindowDataset(self.windows[split])
+        weights = self.train_sample_weights(self.windows[split]) if train else None
+        sampler = WeightedRandomSampler(weights, len(dataset), replacement=True) if weights is not None else None
+        return DataLoader(
+            dataset,
+            batch_size=self.batch_size,
+            shuffle=train and sampler is None,
+            sampler=sampler,
+            collate_fn=keep_batch,
+            num_workers=self.num_workers,
+            pin_memory=self.pin_memory,
+            persistent_workers=self.num_workers > 0,
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader("train", train=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader("val", train=False)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader("test", train=False)
+
+    def on_after_batch_transfer(self, batch: dict[str, Tensor], dataloader_idx: int) -> dict[str, Tensor]:
+        """Augment training batches on the device they were moved to (never val/test)."""
+        if self.trainer is not None and self.trainer.training and self.augment.active:
+            frame_keys = list(self.windows["train"].frame_targets)
+            batch = self.augment(batch, frame_keys)
+        return batch

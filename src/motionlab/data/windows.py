@@ -1,0 +1,143 @@
+"""Vectorised windowing: recordings concatenated into one tensor, windows are start offsets into it.
+
+No window is ever materialised ahead of time. A split is stored once as contiguous ``frames [N, F]``
+(plus per-frame targets); a window is just its start offset. A batch of windows is one advanced-
+indexing gather, ``frames[starts[:, None] + arange(W)]``, so building a batch costs one tensor op
+whatever the batch size, and memory stays at one copy of the data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from motionlab.data.recording import Recording
+
+
+def window_starts(lengths: Sequence[int] | np.ndarray, window: int, stride: int) -> np.ndarray:
+    """Start offsets of every full window inside consecutive segments of the given lengths.
+
+    Segments are laid end to end (segment ``i`` begins at ``sum(lengths[:i])``); a window never
+    crosses a segment boundary. Example: lengths ``[5, 3, 7]``, window 3, stride 2 give
+    ``[0, 2, 5, 8, 10, 12]``.
+    """
+    if window < 1 or stride < 1:
+        raise ValueError(f"window and stride must be >= 1, got window={window}, stride={stride}")
+    lengths = np.asarray(lengths, dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]) if len(lengths) else lengths
+    counts = np.maximum(0, (lengths - window) // stride + 1)
+    first = np.repeat(offsets, counts)
+    within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    return first + within * stride
+
+
+def segment_lengths(boundaries: np.ndarray) -> np.ndarray:
+    """Lengths of the runs between True entries of ``boundaries`` (True = a new segment starts here)."""
+    starts = np.flatnonzero(boundaries)
+    return np.diff(np.append(starts, len(boundaries)))
+
+
+@dataclass
+class WindowSet:
+    """All windows of one split, stored as offsets into contiguous tensors.
+
+    Attributes:
+        frames: ``[N, F]`` float32, every recording of the split end to end.
+        frame_targets: per-frame targets aligned with ``frames`` (``[N, ...]`` each).
+        starts: ``[M]`` start offset of each window into ``frames``.
+        window_targets: per-window targets (``[M, ...]`` each), e.g. the window's class.
+        recording_index: ``[M]`` which recording (position in ``recordings``) each window is from.
+        recordings: the split's recordings, for whole-recording evaluation and reports.
+        window: window length in frames.
+    """
+
+    frames: Tensor
+    starts: Tensor
+    window: int
+    recording_index: Tensor
+    recordings: list[Recording]
+    frame_targets: dict[str, Tensor] = field(default_factory=dict)
+    window_targets: dict[str, Tensor] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return int(self.starts.shape[0])
+
+    def windowed(self, key: str) -> Tensor:
+        """Per-frame target ``key`` for every window at once: ``[M, W, ...]``."""
+        return self.frame_targets[key][self.starts.unsqueeze(1) + torch.arange(self.window)]
+
+    def gather(self, index: Tensor) -> dict[str, Tensor]:
+        """The windows at positions ``index`` as a batch: ``x [B, W, F]`` plus targets."""
+        rows = self.starts[index].unsqueeze(1) + torch.arange(self.window)
+        batch = {"x": self.frames[rows]}
+        batch.update({key: values[rows] for key, values in self.frame_targets.items()})
+        batch.update({key: values[index] for key, values in self.window_targets.items()})
+        return batch
+
+
+def build_window_set(
+    recordings: list[Recording],
+    window: int,
+    stride: int,
+    frame_targets: list[dict[str, np.ndarray]],
+    pure_target: str | None = None,
+) -> WindowSet:
+    """Concatenate ``recordings`` and index every full window.
+
+    Args:
+        recordings: the split's recordings (frames already gap-filled).
+        window, stride: window length and step, in frames.
+        frame_targets: per recording, the per-frame targets to window alongside the frames.
+        pure_target: name of a per-frame target that no window may straddle a change of (label-pure
+            windows); ``None`` lets windows span any change inside a recording.
+    """
+    lengths = np.array([len(r) for r in recordings], dtype=np.int64)
+    boundaries = np.zeros(int(lengths.sum()), dtype=bool)
+    boundaries[np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)] = True
+    targets = {
+        key: np.concatenate([t[key] for t in frame_targets]) for key in (frame_targets[0] if recordings else {})
+    }
+    if pure_target is not None:
+        labels = targets[pure_target]
+        boundaries[1:] |= labels[1:] != labels[:-1]
+    starts = window_starts(segment_lengths(boundaries), window, stride)
+    recording_index = np.searchsorted(np.cumsum(lengths), starts, side="right")
+    frames = np.concatenate([r.frames for r in recordings]) if recordings else np.zeros((0, 0), np.float32)
+    return WindowSet(
+        frames=torch.from_numpy(np.ascontiguousarray(frames, dtype=np.float32)),
+        starts=torch.from_numpy(starts),
+        window=window,
+        recording_index=torch.from_numpy(recording_index),
+        recordings=recordings,
+        frame_targets={key: torch.from_numpy(np.ascontiguousarray(v)) for key, v in targets.items()},
+    )
+
+
+class WindowDataset(torch.utils.data.Dataset):
+    """Map-style view of a `WindowSet` whose batches are fetched in one gather.
+
+    ``DataLoader`` calls ``__getitems__`` with the whole list of sampled indices, so standard samplers
+    (random, weighted, Lightning's distributed wrapper) work unchanged while batching stays a single
+    tensor operation. Use it with ``collate_fn=keep_batch``.
+    """
+
+    def __init__(self, windows: WindowSet) -> None:
+        self.windows = windows
+
+    def __len__(self) -> int:
+        return len(self.windows)
+
+    def __getitem__(self, index: int) -> dict[str, Tensor]:
+        return {key: value[0] for key, value in self.__getitems__([index]).items()}
+
+    def __getitems__(self, indices: list[int]) -> dict[str, Tensor]:
+        return self.windows.gather(torch.as_tensor(indices, dtype=torch.long))
+
+
+def keep_batch(batch: dict[str, Tensor]) -> dict[str, Tensor]:
+    """Collate function for `WindowDataset`: the batch is already assembled."""
+    return batch
