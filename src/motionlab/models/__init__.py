@@ -1,0 +1,1 @@
+"""Encoders (sequence → per-frame features), heads and losses shared by every task."""

@@ -1,0 +1,22 @@
+"""The contract every encoder follows, so any encoder works under any task head."""
+
+from __future__ import annotations
+
+from torch import Tensor, nn
+
+
+class Encoder(nn.Module):
+    """Maps a batch of windows ``[B, T, input_dim]`` to per-frame features ``[B, T, output_dim]``.
+
+    Subclasses take ``input_dim`` as their first constructor argument (the task passes it once the
+    data is known) and set ``output_dim``. ``causal`` is True when the feature at frame ``t`` depends
+    only on frames ``<= t`` (streaming use); ``dynamic_time`` is True when the encoder accepts any
+    sequence length, not only the training window.
+    """
+
+    output_dim: int
+    causal: bool = False
+    dynamic_time: bool = True
+
+    def forward(self, x: Tensor) -> Tensor:  # pragma: no cover - interface
+        raise NotImplementedError
