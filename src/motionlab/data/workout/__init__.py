@@ -1,0 +1,1 @@
+"""Workout sessions: the on-disk format (25 joint angles per frame) and a synthetic generator."""
