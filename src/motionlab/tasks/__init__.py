@@ -1,0 +1,6 @@
+"""One LightningModule per task; every task works with any encoder."""
+
+from motionlab.tasks.base import MotionTask
+from motionlab.tasks.workout import WorkoutTask
+
+__all__ = ["MotionTask", "WorkoutTask"]

@@ -1,0 +1,142 @@
+"""`MotionTask`: what every task LightningModule shares.
+
+A task owns a normaliser (training-split statistics as buffers), an encoder built from its config
+for the data's feature count, and the task heads. Its constructor arguments are plain dicts, saved
+as hyperparameters, so a checkpoint alone rebuilds the model (``Task.load_from_checkpoint(path)``).
+
+Logging never forces a GPU sync per step: step-level values go to the loggers only (which read them
+every ``log_every_n_steps``), epoch metrics are torchmetrics computed once per epoch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import lightning as L
+from hydra.utils import instantiate
+from torch import Tensor, nn
+
+from motionlab.data.spec import DataSpec
+from motionlab.errors import ConfigError
+from motionlab.models.encoders import Encoder
+from motionlab.models.normalizer import Normalizer
+from motionlab.tasks.optim import build_optimizer, build_scheduler
+
+STAGES = ("train", "val", "test")
+
+
+def build_encoder(config: Mapping[str, Any], input_dim: int) -> Encoder:
+    encoder = instantiate(dict(config), input_dim=input_dim)
+    if not isinstance(encoder, Encoder):
+        raise ConfigError("model._target_", f"{config.get('_target_')} is not a motionlab Encoder")
+    return encoder
+
+
+class MotionTask(L.LightningModule):
+    """Base class. Subclasses implement `forward`, `compute_losses`, `update_metrics` and
+    `epoch_metrics`; optionally `evaluate_recordings` for whole-recording metrics.
+
+    Args:
+        encoder: the encoder's config (``model=`` group), built here for the data's feature count.
+        data_spec: `DataSpec` as a dict (features, window, fps, classes).
+        optimizer: ``{name, lr, ...}`` (see `build_optimizer`).
+        scheduler: ``{name, ...}`` or ``None`` (see `build_scheduler`).
+        monitor: ``{metric, mode}``, the run's monitored metric (for the plateau scheduler).
+    """
+
+    def __init__(
+        self,
+        encoder: Mapping[str, Any],
+        data_spec: Mapping[str, Any],
+        optimizer: Mapping[str, Any],
+        scheduler: Mapping[str, Any] | None,
+        monitor: Mapping[str, str],
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters(logger=False)
+        self.spec = DataSpec(**data_spec)
+        self.normalizer = Normalizer(self.spec.num_features)
+        self.encoder = build_encoder(encoder, self.spec.num_features)
+        self.eval_details: dict[str, Any] = {}
+
+    def features(self, x: Tensor) -> Tensor:
+        """Raw ``[B, T, F]`` → per-frame encoder features ``[B, T, H]``."""
+        return self.encoder(self.normalizer(x))
+
+    # ----------------------------------------------------------------- subclass API
+    def compute_losses(self, outputs: dict[str, Tensor], batch: dict[str, Tensor]) -> dict[str, Tensor]:
+        """Loss terms; ``loss`` is the one optimised."""
+        raise NotImplementedError
+
+    def update_metrics(self, stage: str, outputs: dict[str, Tensor], batch: dict[str, Tensor]) -> None:
+        raise NotImplementedError
+
+    def epoch_metrics(self, stage: str) -> dict[str, Tensor]:
+        """Compute and reset the stage's metrics (flat ``name → scalar``, without the stage prefix)."""
+        raise NotImplementedError
+
+    def evaluate_recordings(self, stage: str) -> dict[str, float]:
+        """Metrics that need whole recordings (e.g. repetition counts); none by default."""
+        return {}
+
+    # ----------------------------------------------------------------- Lightning hooks
+    def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
+        return self._step(batch, "train")
+
+    def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
+        return self._step(batch, "val")
+
+    def test_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
+        return self._step(batch, "test")
+
+    def _step(self, batch: dict[str, Tensor], stage: str) -> Tensor:
+        outputs = self(batch["x"])
+        losses = self.compute_losses(outputs, batch)
+        training = stage == "train"
+        self.log_dict(
+            {f"{stage}/{name}": value for name, value in losses.items()},
+            on_step=training,
+            on_epoch=True,
+            prog_bar=not training,
+            sync_dist=not training,
+            batch_size=batch["x"].shape[0],
+        )
+        self.update_metrics(stage, outputs, batch)
+        return losses["loss"]
+
+    def on_train_epoch_end(self) -> None:
+        self._log_epoch("train")
+
+    def on_validation_epoch_end(self) -> None:
+        self._log_epoch("val")
+
+    def on_test_epoch_end(self) -> None:
+        self._log_epoch("test")
+
+    def _log_epoch(self, stage: str) -> None:
+        metrics = self.epoch_metrics(stage)
+        if stage != "train" and not self.trainer.sanity_checking:
+            metrics.update(self.evaluate_recordings(stage))
+        # torchmetrics already synchronised across processes in compute().
+        self.log_dict({f"{stage}/{name}": value for name, value in metrics.items()}, sync_dist=False)
+
+    def configure_optimizers(self) -> dict[str, Any]:
+        optimizer = build_optimizer(self.parameters(), self.hparams.optimizer)
+        scheduler = build_scheduler(
+            optimizer, self.hparams.scheduler, self.hparams.monitor, self.trainer.max_epochs or 1
+        )
+        return {"optimizer": optimizer, "lr_scheduler": scheduler} if scheduler else {"optimizer": optimizer}
+
+
+class StageMetrics(nn.ModuleDict):
+    """One copy of a metric collection per stage (``metrics["val"]``), so stages never share state.
+
+    Keys are stored with a suffix because ``nn.ModuleDict`` cannot hold a key named ``train``.
+    """
+
+    def __init__(self, factory: Callable[[], nn.Module]) -> None:
+        super().__init__({f"{stage}_": factory() for stage in STAGES})
+
+    def __getitem__(self, stage: str) -> nn.Module:
+        return super().__getitem__(f"{stage}_")

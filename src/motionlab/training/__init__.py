@@ -1,0 +1,5 @@
+"""Running experiments: `train(cfg)`, callbacks, loggers, run summaries and checkpoint lookup."""
+
+from motionlab.training.run import train
+
+__all__ = ["train"]

@@ -1,0 +1,61 @@
+"""Callbacks available to ``configs/callbacks``: Lightning's, re-exported under one stable name,
+and motionlab's own."""
+
+from __future__ import annotations
+
+import math
+
+import lightning as L
+from lightning.pytorch.callbacks import (
+    EarlyStopping,
+    LearningRateMonitor,
+    ModelCheckpoint,
+    RichModelSummary,
+    RichProgressBar,
+)
+
+from motionlab.training.summary import RunSummary
+
+__all__ = [
+    "EarlyStopping",
+    "LearningRateMonitor",
+    "ModelCheckpoint",
+    "RichModelSummary",
+    "RichProgressBar",
+    "SummaryCallback",
+]
+
+
+class SummaryCallback(L.Callback):
+    """Keeps ``summary.json`` current: epoch, epoch-level metrics history, best checkpoint so far.
+
+    An epoch's row is written when the next epoch starts (and when training ends): only then are
+    both its validation metrics and its reduced training metrics final.
+    """
+
+    def __init__(self, summary: RunSummary) -> None:
+        self.summary = summary
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.current_epoch > 0:
+            self._record(trainer, trainer.current_epoch - 1)
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._record(trainer, trainer.current_epoch - 1)
+
+    def _record(self, trainer: L.Trainer, epoch: int) -> None:
+        metrics = {
+            name: float(value)
+            for name, value in trainer.callback_metrics.items()
+            if not name.endswith("_step") and value.numel() == 1
+        }
+        if not metrics:  # e.g. the first epoch start after resuming: nothing measured yet
+            return
+        self.summary.add_epoch(epoch, metrics)
+        checkpoint = trainer.checkpoint_callback
+        if checkpoint is not None and checkpoint.best_model_path:
+            score = checkpoint.best_model_score
+            self.summary.update(
+                best_checkpoint=checkpoint.best_model_path,
+                best_score=None if score is None or not math.isfinite(score) else float(score),
+            )

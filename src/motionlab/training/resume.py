@@ -1,0 +1,54 @@
+"""Continue a stopped run in place: ``python -m motionlab.training.resume [RUN_DIR]``.
+
+Re-runs ``train.py`` with the run's own command-line overrides (from ``.hydra/overrides.yaml``) plus
+``hydra.run.dir=<run>`` and ``ckpt_path=<run>/checkpoints/last.ckpt``, so checkpoints, TensorBoard
+events and ``summary.json`` continue in the same directory. Without RUN_DIR it picks the run under
+``outputs/`` whose ``last.ckpt`` is newest. Run it from the repository root (where train.py is).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from motionlab.training.checkpoints import LAST, latest_run_dir
+from motionlab.training.summary import is_running_elsewhere
+
+# Overrides that resuming sets itself.
+RESUME_KEYS = ("ckpt_path=", "hydra.run.dir=")
+
+
+def resume_command(run_dir: Path, script: Path) -> list[str]:
+    """The ``train.py`` command line that continues ``run_dir``."""
+    overrides_file = run_dir / ".hydra" / "overrides.yaml"
+    checkpoint = run_dir / "checkpoints" / LAST
+    if not checkpoint.is_file():
+        raise FileNotFoundError(f"{checkpoint}: this run has no last checkpoint to resume from")
+    if not overrides_file.is_file():
+        raise FileNotFoundError(f"{overrides_file}: not a train.py run directory (no recorded overrides)")
+    summary_file = run_dir / "summary.json"
+    if summary_file.is_file() and is_running_elsewhere(json.loads(summary_file.read_text())):
+        raise RuntimeError(f"{run_dir} is still being trained by another process: stop it first")
+    overrides = [o for o in yaml.safe_load(overrides_file.read_text()) or [] if not o.startswith(RESUME_KEYS)]
+    return [sys.executable, str(script), *overrides, f"hydra.run.dir={run_dir}", f"ckpt_path={checkpoint}"]
+
+
+def main(argv: list[str]) -> int:
+    script = Path("train.py")
+    if not script.is_file():
+        sys.exit("run this from the repository root (train.py not found in the current directory)")
+    try:
+        run_dir = Path(argv[0]) if argv else latest_run_dir(Path("outputs"))
+        command = resume_command(run_dir, script)
+    except (FileNotFoundError, RuntimeError) as error:
+        sys.exit(f"resume: {error}")
+    print("resuming:", " ".join(command[1:]), flush=True)
+    return subprocess.call(command)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,195 @@
+"""`train(cfg)`: one training run — the function behind ``train.py``, ``sweep.py`` and the tests.
+
+It builds the datamodule (data report saved before any training), the task for the data's
+features and classes, the trainer from the ``trainer``/``callbacks``/``logger`` groups; fits
+(optionally resuming), tests the best checkpoint, keeps ``summary.json`` current throughout, and
+returns the monitored value of the best checkpoint.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from hydra.utils import instantiate
+from lightning.pytorch.callbacks import LearningRateMonitor, ModelSummary, ProgressBar
+from lightning.pytorch.utilities.rank_zero import rank_zero_only
+from omegaconf import DictConfig, OmegaConf
+
+from motionlab.data.datamodule import MotionDataModule
+from motionlab.tasks.base import MotionTask
+from motionlab.training.callbacks import SummaryCallback
+from motionlab.training.checkpoints import is_inside, resolve_ckpt_path
+from motionlab.training.summary import RunSummary
+
+log = logging.getLogger(__name__)
+
+# Config sections whose scalar settings are logged as hyperparameters (TensorBoard hparams tab).
+HPARAM_SECTIONS = ("model", "task", "data")
+
+
+def train(cfg: DictConfig, extra_callbacks: Sequence[L.Callback] = ()) -> float:
+    """Train, test and summarise one run described by the composed config ``cfg``.
+
+    ``extra_callbacks`` lets callers add callbacks that are not config (e.g. a sweep's pruning hook).
+    Returns the monitored metric of the best checkpoint (NaN when none was recorded).
+    """
+    run_dir = Path(cfg.paths.output_dir)
+    ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"))
+    summary = RunSummary(
+        run_dir / "summary.json",
+        resumed_from=ckpt_path if ckpt_path is not None and is_inside(ckpt_path, run_dir) else None,
+        name=cfg.name,
+        run_dir=str(run_dir),
+        monitor={"metric": cfg.monitor.metric, "mode": cfg.monitor.mode},
+        max_epochs=cfg.trainer.get("max_epochs"),
+    )
+    summary.update()
+    try:
+        return _fit_and_test(cfg, run_dir, ckpt_path, summary, extra_callbacks)
+    except BaseException as error:
+        interrupted = isinstance(error, KeyboardInterrupt | SystemExit)
+        summary.finish("interrupted" if interrupted else "failed", error)
+        raise
+
+
+def _fit_and_test(
+    cfg: DictConfig,
+    run_dir: Path,
+    ckpt_path: str | None,
+    summary: RunSummary,
+    extra_callbacks: Sequence[L.Callback],
+) -> float:
+    L.seed_everything(cfg.seed, workers=True)
+    torch.set_float32_matmul_precision(cfg.matmul_precision)
+    _save_resolved_config(cfg, run_dir)
+
+    datamodule: MotionDataModule = instantiate(cfg.data, _convert_="all")
+    datamodule.prepare_data()
+    datamodule.setup("fit")
+    _publish_report(datamodule, run_dir)
+
+    task: MotionTask = instantiate(
+        cfg.task,
+        encoder=OmegaConf.to_container(cfg.model, resolve=True),
+        data_spec=datamodule.spec.to_dict(),
+        monitor=OmegaConf.to_container(cfg.monitor, resolve=True),
+        _convert_="all",
+        _recursive_=False,  # the task builds its encoder itself, from the config dict
+    )
+    task.normalizer.set_stats(datamodule.feature_stats.mean, datamodule.feature_stats.std)
+
+    loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values() if c]
+    callbacks = _applicable_callbacks(
+        [instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c], cfg.trainer, bool(loggers)
+    )
+    trainer = L.Trainer(
+        **OmegaConf.to_container(cfg.trainer, resolve=True),
+        callbacks=[*callbacks, SummaryCallback(summary), *extra_callbacks],
+        logger=loggers or False,
+    )
+    _log_hyperparameters(trainer, cfg)
+
+    summary.update(
+        checkpoint_loaded=ckpt_path,
+        data={
+            name: {"recordings": s.recordings, "windows": s.windows}
+            for name, s in datamodule.report.splits.items()
+        },
+    )
+    trainer.fit(task, datamodule=datamodule, ckpt_path=ckpt_path)
+
+    checkpoint = trainer.checkpoint_callback
+    best_path = checkpoint.best_model_path if checkpoint is not None else ""
+    monitored = _monitored_value(trainer, cfg.monitor.metric)
+    test_metrics: dict[str, float] = {}
+    if cfg.test:
+        results = trainer.test(task, datamodule=datamodule, ckpt_path=best_path or None)
+        test_metrics = results[0] if results else {}
+    for logger in trainer.loggers:
+        logger.log_metrics({"hp/best": monitored}, step=trainer.global_step)
+    last_path = (
+        Path(checkpoint.dirpath) / "last.ckpt" if checkpoint is not None and checkpoint.dirpath else None
+    )
+    summary.finish(
+        "completed",
+        best_checkpoint=best_path or None,
+        best_score=monitored if math.isfinite(monitored) else None,
+        last_checkpoint=str(last_path) if last_path is not None and last_path.exists() else None,
+        global_step=trainer.global_step,
+        test_metrics=test_metrics,
+        details=task.eval_details,
+    )
+    return monitored
+
+
+def _applicable_callbacks(callbacks: list[L.Callback], trainer_cfg: DictConfig, has_logger: bool) -> list:
+    """Drop configured callbacks that the trainer settings switch off, instead of failing.
+
+    ``trainer.enable_progress_bar=false`` / ``enable_model_summary=false`` win over the callbacks
+    group, and the LR monitor needs a logger to write to.
+    """
+    switched_off = []
+    if not trainer_cfg.get("enable_progress_bar", True):
+        switched_off.append(ProgressBar)
+    if not trainer_cfg.get("enable_model_summary", True):
+        switched_off.append(ModelSummary)
+    if not has_logger:
+        switched_off.append(LearningRateMonitor)
+    return [c for c in callbacks if not isinstance(c, tuple(switched_off))]
+
+
+def _monitored_value(trainer: L.Trainer, metric: str) -> float:
+    checkpoint = trainer.checkpoint_callback
+    if checkpoint is not None and checkpoint.best_model_score is not None:
+        return float(checkpoint.best_model_score)
+    value = trainer.callback_metrics.get(metric)
+    return float(value) if value is not None else math.nan
+
+
+@rank_zero_only
+def _save_resolved_config(cfg: DictConfig, run_dir: Path) -> None:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    OmegaConf.save(cfg, run_dir / "config.yaml", resolve=True)
+
+
+@rank_zero_only
+def _publish_report(datamodule: MotionDataModule, run_dir: Path) -> None:
+    datamodule.report.print()
+    datamodule.report.save(run_dir / "data_report.json")
+
+
+def _log_hyperparameters(trainer: L.Trainer, cfg: DictConfig) -> None:
+    params = flatten_hparams(cfg)
+    for logger in trainer.loggers:
+        logger.log_hyperparams(params, metrics={"hp/best": math.nan})
+
+
+def flatten_hparams(cfg: DictConfig) -> dict[str, Any]:
+    """Scalar settings of the model, task and data sections plus the run's key trainer settings."""
+    params: dict[str, Any] = {
+        "name": cfg.name,
+        "seed": cfg.seed,
+        "trainer/max_epochs": cfg.trainer.get("max_epochs"),
+        "trainer/precision": str(cfg.trainer.get("precision")),
+    }
+    for section in HPARAM_SECTIONS:
+        container = OmegaConf.to_container(cfg[section], resolve=True)
+        params.update(_flatten(container, section))
+    return params
+
+
+def _flatten(value: Any, prefix: str) -> dict[str, Any]:
+    if isinstance(value, dict):
+        flat: dict[str, Any] = {}
+        for key, item in value.items():
+            flat.update(_flatten(item, f"{prefix}/{key}"))
+        return flat
+    if isinstance(value, list):
+        return {prefix: str(value)} if len(str(value)) <= 80 else {}
+    return {prefix: value}

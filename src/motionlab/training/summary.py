@@ -1,0 +1,102 @@
+"""``summary.json``: the run's status and results, rewritten atomically as training progresses.
+
+It is what seed 002's TrainingSession table held (status, epoch, loss history, error, model path),
+as a file a monitor can poll, and what `make export` and sweeps read to find the best checkpoint.
+Only global rank zero writes it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import socket
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from lightning.pytorch.utilities.rank_zero import rank_zero_only
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON so that readers never see a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w") as handle:
+        json.dump(data, handle, indent=2, default=_jsonable)
+    os.replace(tmp, path)
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return str(value)
+
+
+def is_running_elsewhere(summary: dict[str, Any]) -> bool:
+    """True when the summary's run is marked running and its process is alive on this host."""
+    if summary.get("status") != "running" or summary.get("host") != socket.gethostname():
+        return False
+    try:
+        os.kill(int(summary["pid"]), 0)
+    except (ProcessLookupError, KeyError, TypeError, ValueError):
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+class RunSummary:
+    """In-memory summary mirrored to ``path`` on every update.
+
+    With ``resumed_from`` set and a summary already at ``path`` (a run continued in place), its
+    history and accumulated duration are kept and the resume is logged under ``resumes``.
+    """
+
+    def __init__(self, path: Path, resumed_from: str | None = None, **fields: Any) -> None:
+        self.path = path
+        self._started = time.monotonic()
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        self.data: dict[str, Any] = {
+            "status": "running",
+            "started_at": now,
+            "finished_at": None,
+            "duration_s": 0.0,
+            "current_epoch": 0,
+            "history": [],
+            "error": None,
+            "resumes": [],
+        }
+        if resumed_from is not None and path.is_file():
+            self.data.update(json.loads(path.read_text()))
+            self.data["resumes"] = [*self.data.get("resumes", []), {"at": now, "from": resumed_from}]
+        self._previous_duration = float(self.data.get("duration_s") or 0.0)
+        self.data.update(status="running", finished_at=None, error=None, **fields)
+        self.data.update(pid=os.getpid(), host=socket.gethostname())
+
+    @rank_zero_only
+    def update(self, **fields: Any) -> None:
+        self.data.update(fields)
+        self.data["duration_s"] = round(self._previous_duration + time.monotonic() - self._started, 2)
+        write_json_atomic(self.path, self.data)
+
+    @rank_zero_only
+    def add_epoch(self, epoch: int, metrics: dict[str, float]) -> None:
+        row = {"epoch": epoch, **{name: _finite(value) for name, value in sorted(metrics.items())}}
+        history = [entry for entry in self.data["history"] if entry["epoch"] != epoch]
+        self.update(current_epoch=epoch + 1, history=[*history, row])
+
+    def finish(self, status: str, error: BaseException | None = None, **fields: Any) -> None:
+        message = None if error is None else ": ".join(filter(None, (type(error).__name__, str(error))))
+        self.update(
+            status=status,
+            error=message,
+            finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            **fields,
+        )

@@ -1,0 +1,45 @@
+"""Test helpers shared across test packages: composing the real train config with tiny settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, open_dict
+
+REPO = Path(__file__).resolve().parents[1]
+CONFIG_DIR = REPO / "configs"
+
+# Small enough for seconds per run on 2 CPU cores, big enough to exercise every code path.
+TINY = [
+    "trainer=cpu",
+    "trainer.max_epochs=1",
+    "trainer.enable_progress_bar=false",
+    "trainer.enable_model_summary=false",
+    "data.sample.num_subjects=4",
+    "data.sample.sessions_per_subject=1",
+    "data.batch_size=32",
+    "data.stride=15",
+    "model.channels=16",
+    "model.num_blocks=2",
+    "model.attention_heads=2",
+    "task.cls_hidden=[16]",
+    "task.seg_hidden=[16]",
+]
+
+
+def compose_config(overrides: list[str], log_dir: Path, cache_dir: Path, run: str = "run") -> DictConfig:
+    """The composed train config; the run writes to ``log_dir/<name>/<run>`` like a real run does, and
+    sample data is cached in ``cache_dir``."""
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(version_base="1.3", config_dir=str(CONFIG_DIR)):
+        cfg = compose("train", overrides=overrides, return_hydra_config=True)
+    HydraConfig.instance().set_config(cfg)
+    with open_dict(cfg):
+        cfg.paths.log_dir = str(log_dir)
+        cfg.paths.output_dir = str(log_dir / cfg.name / run)
+        cfg.paths.cache_dir = str(cache_dir)
+        del cfg.hydra
+    return cfg

@@ -1,0 +1,56 @@
+"""Every config group composes, and every `_target_` points into motionlab."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+import yaml
+from omegaconf import OmegaConf
+
+from tests.helpers import CONFIG_DIR, compose_config
+
+
+def options(group: str) -> list[str]:
+    return sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml"))
+
+
+def targets(node) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["_target_"]] if "_target_" in node else []
+        return found + [t for value in node.values() for t in targets(value)]
+    if isinstance(node, list):
+        return [t for value in node for t in targets(value)]
+    return []
+
+
+@pytest.mark.parametrize(
+    "path", sorted(CONFIG_DIR.rglob("*.yaml")), ids=lambda p: str(p.relative_to(CONFIG_DIR))
+)
+def test_every_target_points_into_motionlab(path: Path):
+    for target in targets(yaml.safe_load(path.read_text()) or {}):
+        assert target.startswith("motionlab."), f"{path}: _target_ {target}"
+
+
+@pytest.mark.parametrize(("data", "model"), list(itertools.product(options("data"), options("model"))))
+def test_every_data_model_pair_composes(data, model, tmp_path):
+    cfg = compose_config([f"data={data}", f"model={model}"], tmp_path, tmp_path / "cache")
+    resolved = OmegaConf.to_container(cfg, resolve=True)
+    assert resolved["name"] == f"{data}_{model}"
+    assert resolved["task"]["_target_"].startswith("motionlab.tasks.")
+
+
+@pytest.mark.parametrize("group", ["trainer", "debug", "experiment", "logger", "callbacks"])
+def test_every_option_of_a_group_composes(group, tmp_path):
+    for option in options(group):
+        cfg = compose_config([f"{group}={option}"], tmp_path, tmp_path / "cache", run=option)
+        OmegaConf.to_container(cfg, resolve=True)
+
+
+def test_monitor_is_defined_once_and_reused(tmp_path):
+    cfg = compose_config(["monitor.metric=val/f1", "monitor.mode=max"], tmp_path, tmp_path / "cache")
+    assert cfg.callbacks.model_checkpoint.monitor == "val/f1"
+    assert cfg.callbacks.model_checkpoint.mode == "max"
+    assert cfg.callbacks.early_stopping.monitor == "val/f1"
+    assert cfg.callbacks.early_stopping.mode == "max"

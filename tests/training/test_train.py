@@ -1,0 +1,162 @@
+"""End-to-end runs of `train(cfg)` on the built-in workout sample: real Trainer, real files."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import lightning as L
+import pytest
+import torch
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from motionlab.tasks import WorkoutTask
+from motionlab.training import train
+from motionlab.training.checkpoints import latest_run_dir
+from motionlab.training.resume import resume_command
+from tests.helpers import REPO, TINY
+
+
+def read_summary(run_dir: Path) -> dict:
+    return json.loads((run_dir / "summary.json").read_text())
+
+
+def test_fast_dev_run_goes_through_fit_and_test(make_config):
+    cfg = make_config("debug=fdr")
+    train(cfg)
+    run_dir = Path(cfg.paths.output_dir)
+    summary = read_summary(run_dir)
+    assert summary["status"] == "completed" and summary["error"] is None
+    assert 0.0 <= summary["test_metrics"]["test/acc"] <= 1.0
+    report = json.loads((run_dir / "data_report.json").read_text())
+    assert set(report["splits"]) == {"train", "val", "test"}
+    groups = [set(report["splits"][s]["groups"]) for s in ("train", "val", "test")]
+    assert not (groups[0] & groups[1] or groups[0] & groups[2] or groups[1] & groups[2])
+
+
+def test_run_directory_has_checkpoints_events_config_and_history(make_config):
+    cfg = make_config("trainer.max_epochs=2")
+    value = train(cfg)
+    run_dir = Path(cfg.paths.output_dir)
+    assert (run_dir / "checkpoints" / "best.ckpt").is_file()
+    assert (run_dir / "checkpoints" / "last.ckpt").is_file()
+    assert "${" not in (run_dir / "config.yaml").read_text()  # resolved
+    summary = read_summary(run_dir)
+    assert [row["epoch"] for row in summary["history"]] == [0, 1]
+    best_epoch_loss = min(row["val/loss"] for row in summary["history"])
+    assert math.isclose(value, best_epoch_loss, rel_tol=1e-5)
+    assert summary["best_checkpoint"].endswith("best.ckpt") and math.isclose(summary["best_score"], value)
+    assert {"test/acc", "test/f1", "test/seg_auroc", "test/rep_count_mae"} <= set(summary["test_metrics"])
+    assert len(summary["details"]["test_rep_counts"]) == summary["data"]["test"]["recordings"]
+    events = EventAccumulator(str(run_dir / "tensorboard"))
+    events.Reload()
+    tags = set(events.Tags()["scalars"])
+    assert {
+        "train/loss_step",
+        "train/loss_epoch",
+        "val/loss",
+        "val/acc",
+        "val/recall/squat",
+        "test/acc",
+    } <= tags
+    assert len(events.Scalars("val/loss")) == 2
+    # the checkpoint alone rebuilds the model, normalisation statistics included
+    model = WorkoutTask.load_from_checkpoint(summary["best_checkpoint"])
+    assert model.normalizer.std.ne(1).all() and model.spec.class_names[0] == "push_up"
+
+
+class StopAt(L.Callback):
+    """Raises ``error`` at a given global step, like a Ctrl-C or a crash in the middle of an epoch."""
+
+    def __init__(self, step: int, error: BaseException) -> None:
+        self.step, self.error = step, error
+
+    def on_train_batch_end(self, trainer, *args) -> None:
+        if trainer.global_step == self.step:
+            raise self.error
+
+
+def test_interrupted_run_resumes_in_place_from_its_global_step(make_config):
+    cfg = make_config("trainer.max_epochs=3")
+    with pytest.raises(SystemExit):  # Lightning turns Ctrl-C into a graceful exit(1)
+        train(cfg, extra_callbacks=[StopAt(5, KeyboardInterrupt())])
+    run_dir = Path(cfg.paths.output_dir)
+    assert read_summary(run_dir)["status"] == "interrupted"
+    last = run_dir / "checkpoints" / "last.ckpt"
+    assert torch.load(last, map_location="cpu", weights_only=False)["global_step"] == 5
+
+    train(make_config("trainer.max_epochs=3", f"ckpt_path={last}"))  # what `make resume` runs
+    summary = read_summary(run_dir)
+    assert summary["status"] == "completed"
+    assert [r["from"] for r in summary["resumes"]] == [str(last)]
+    steps_per_epoch = math.ceil(summary["data"]["train"]["windows"] / 32)
+    assert summary["global_step"] == 3 * steps_per_epoch
+    assert [row["epoch"] for row in summary["history"]] == [0, 1, 2]
+    # best-checkpoint tracking continued across the interruption
+    assert math.isclose(
+        summary["best_score"], min(row["val/loss"] for row in summary["history"]), rel_tol=1e-5
+    )
+
+
+def test_resume_command_reuses_the_runs_overrides(tmp_path):
+    run_dir = tmp_path / "outputs" / "workout_tcn" / "2026-01-01_00-00-00"
+    (run_dir / ".hydra").mkdir(parents=True)
+    (run_dir / "checkpoints").mkdir()
+    (run_dir / "checkpoints" / "last.ckpt").touch()
+    (run_dir / ".hydra" / "overrides.yaml").write_text(
+        "- experiment=workout_tcn\n- model.channels=64\n- ckpt_path=x\n"
+    )
+    command = resume_command(run_dir, Path("train.py"))
+    assert command[1:] == [
+        "train.py",
+        "experiment=workout_tcn",
+        "model.channels=64",
+        f"hydra.run.dir={run_dir}",
+        f"ckpt_path={run_dir / 'checkpoints' / 'last.ckpt'}",
+    ]
+    assert latest_run_dir(tmp_path / "outputs") == run_dir
+    (run_dir / "checkpoints" / "last.ckpt").unlink()
+    with pytest.raises(FileNotFoundError, match="no last checkpoint to resume from"):
+        resume_command(run_dir, Path("train.py"))
+
+
+def test_crash_is_recorded_with_its_message(make_config):
+    cfg = make_config(run="crash")
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        train(cfg, extra_callbacks=[StopAt(2, RuntimeError("disk on fire"))])
+    summary = read_summary(Path(cfg.paths.output_dir))
+    assert summary["status"] == "failed" and summary["error"] == "RuntimeError: disk on fire"
+    assert (Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt").is_file()
+
+
+def test_bad_data_path_fails_clearly_before_training(make_config, tmp_path):
+    cfg = make_config(f"data.path={tmp_path / 'nowhere'}", run="bad")
+    with pytest.raises(Exception, match="nowhere"):
+        train(cfg)
+    assert read_summary(Path(cfg.paths.output_dir))["status"] == "failed"
+
+
+def test_ddp_cpu_trains_with_two_processes(tmp_path, sample_cache):
+    run_dir = tmp_path / "ddp"
+    command = [
+        sys.executable,
+        "train.py",
+        "trainer=ddp_cpu",
+        *[o for o in TINY if not o.startswith("trainer=")],
+        f"hydra.run.dir={run_dir}",
+        f"paths.cache_dir={sample_cache}",
+        "logger=none",
+    ]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = read_summary(run_dir)
+    assert summary["status"] == "completed"
+    # each of the 2 processes sees half of the training windows per epoch
+    windows = summary["data"]["train"]["windows"]
+    assert summary["global_step"] == math.ceil(math.ceil(windows / 2) / 32)
+    assert "world_size=2" in result.stdout + result.stderr or "MEMBER: 2/2" in result.stdout + result.stderr
