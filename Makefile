@@ -12,7 +12,7 @@ ARGS ?=
 EXPERIMENT ?= workout_tcn
 
 .DEFAULT_GOAL := help
-.PHONY: help install train resume test lint format tensorboard clean
+.PHONY: help install train resume test bench lint format tensorboard clean
 
 help: ## list the targets
 	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -33,6 +33,9 @@ resume: install ## continue the newest stopped run in place (RUN=outputs/<name>/
 
 test: install ## run the test suite (in parallel workers; ARGS="-k name" to select)
 	$(PY) -m pytest --numprocesses=auto --maxprocesses=4 $(ARGS)
+
+bench: install ## benchmarks: windowing vs per-window dataset, Lightning vs raw PyTorch loop
+	$(PY) bench/bench_foundation.py
 
 lint: install ## ruff lint + format check
 	$(BIN)/ruff check .
