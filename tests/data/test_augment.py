@@ -63,5 +63,5 @@ def test_mirror_swaps_named_columns_and_negates():
 def test_mirror_config_errors_name_the_key():
     with pytest.raises(ConfigError, match=r"data.augment.mirror_pairs: pair \['a', 'zz'\] names unknown"):
         mirror_permutation(["a", "b"], [["a", "zz"]])
-    with pytest.raises(ConfigError, match="data.augment.mirror_negate"):
+    with pytest.raises(ConfigError, match=r"data\.augment\.mirror_negate"):
         mirror_permutation(["a", "b"], [], negate=["q"])

@@ -22,7 +22,9 @@ def test_fill_gaps_interpolates_short_runs_linearly():
 def test_fill_gaps_rejects_long_gaps_naming_frames():
     frames = np.zeros((10, 2))
     frames[3:7] = np.nan
-    with pytest.raises(DataFormatError, match=r"data/s1\.npz: 4 consecutive NaN frames at frames 3\.\.6.*max_gap"):
+    with pytest.raises(
+        DataFormatError, match=r"data/s1\.npz: 4 consecutive NaN frames at frames 3\.\.6.*max_gap"
+    ):
         fill_gaps(make(frames), max_gap=3)
 
 
@@ -39,4 +41,6 @@ def test_fill_gaps_rejects_edges_and_inf():
 
 def test_recording_validates_target_lengths():
     with pytest.raises(DataFormatError, match="target 'label' has 3 entries for 4 frames"):
-        Recording("s", np.zeros((4, 2), np.float32), ["a", "b"], 30.0, "g", "x.npz", targets={"label": np.zeros(3)})
+        Recording(
+            "s", np.zeros((4, 2), np.float32), ["a", "b"], 30.0, "g", "x.npz", targets={"label": np.zeros(3)}
+        )

@@ -8,8 +8,15 @@ from motionlab.data.windows import WindowDataset, build_window_set, keep_batch, 
 
 def recording(name: str, frames: np.ndarray, labels: np.ndarray | None = None) -> Recording:
     targets = {"label": labels} if labels is not None else {}
-    return Recording(name, frames.astype(np.float32), [f"f{i}" for i in range(frames.shape[1])], 30.0,
-                     group=name, source=f"{name}.npz", targets=targets)
+    return Recording(
+        name,
+        frames.astype(np.float32),
+        [f"f{i}" for i in range(frames.shape[1])],
+        30.0,
+        group=name,
+        source=f"{name}.npz",
+        targets=targets,
+    )
 
 
 def test_window_starts_hand_example():
@@ -28,14 +35,14 @@ def test_window_starts_rejects_bad_sizes():
 
 
 def test_gather_returns_exact_frames_and_never_crosses_recordings():
-    a = recording("a", np.arange(10).reshape(5, 2))           # frames 0..4 with values 0..9
-    b = recording("b", 100 + np.arange(14).reshape(7, 2))      # frames 5..11
+    a = recording("a", np.arange(10).reshape(5, 2))  # frames 0..4 with values 0..9
+    b = recording("b", 100 + np.arange(14).reshape(7, 2))  # frames 5..11
     windows = build_window_set([a, b], window=3, stride=2, frame_targets=[{}, {}])
     assert windows.starts.tolist() == [0, 2, 5, 7, 9]
     assert windows.recording_index.tolist() == [0, 0, 1, 1, 1]
     batch = windows.gather(torch.tensor([1, 2]))
     assert batch["x"].shape == (2, 3, 2)
-    assert batch["x"][0].tolist() == [[4, 5], [6, 7], [8, 9]]          # a, frames 2..4
+    assert batch["x"][0].tolist() == [[4, 5], [6, 7], [8, 9]]  # a, frames 2..4
     assert batch["x"][1].tolist() == [[100, 101], [102, 103], [104, 105]]  # b, frames 0..2
     assert batch["x"].is_contiguous()
 
@@ -43,7 +50,9 @@ def test_gather_returns_exact_frames_and_never_crosses_recordings():
 def test_label_pure_windows_do_not_straddle_label_changes():
     labels = np.array([0, 0, 0, 0, 1, 1, 1, 1, 1, 0])
     rec = recording("a", np.zeros((10, 1)), labels)
-    windows = build_window_set([rec], window=3, stride=1, frame_targets=[{"label": labels}], pure_target="label")
+    windows = build_window_set(
+        [rec], window=3, stride=1, frame_targets=[{"label": labels}], pure_target="label"
+    )
     assert windows.starts.tolist() == [0, 1, 4, 5, 6]
     per_window = windows.windowed("label")
     assert bool((per_window == per_window[:, :1]).all())

@@ -128,7 +128,9 @@ def mirror_permutation(
         if len(pair) != 2 or missing:
             raise ConfigError(
                 "data.augment.mirror_pairs",
-                f"pair {list(pair)} names unknown feature(s) {missing}" if missing else f"{list(pair)} is not a pair",
+                f"pair {list(pair)} names unknown feature(s) {missing}"
+                if missing
+                else f"{list(pair)} is not a pair",
                 f"use names from the data's features: {list(feature_names)}",
             )
         a, b = position[pair[0]], position[pair[1]]
@@ -136,7 +138,9 @@ def mirror_permutation(
     unknown = [name for name in negate if name not in position]
     if unknown:
         raise ConfigError(
-            "data.augment.mirror_negate", f"unknown feature(s) {unknown}", f"use names from {list(feature_names)}"
+            "data.augment.mirror_negate",
+            f"unknown feature(s) {unknown}",
+            f"use names from {list(feature_names)}",
         )
     sign = [(-1.0 if name in set(negate) else 1.0) for name in feature_names]
     return index, sign

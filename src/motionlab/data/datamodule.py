@@ -133,7 +133,11 @@ class MotionDataModule(L.LightningDataModule):
             chosen = [i for i, g in enumerate(group_of) if g in members]
             stride = self.stride if split_name == "train" else self.eval_stride
             windows = build_window_set(
-                [recordings[i] for i in chosen], self.window, stride, [targets[i] for i in chosen], self.pure_target
+                [recordings[i] for i in chosen],
+                self.window,
+                stride,
+                [targets[i] for i in chosen],
+                self.pure_target,
             )
             if len(windows) == 0:
                 raise DataSplitError(
@@ -163,8 +167,13 @@ class MotionDataModule(L.LightningDataModule):
             raise DataFormatError(self.describe_source(), "no recordings found", "check data.path")
         self._feature_names = list(loaded[0].feature_names)
         self._fps = float(loaded[0].fps)
-        report = DataReport(self.describe_source(), self.split_cfg.get("by", "group"), self._feature_names,
-                            self.class_names, recordings_read=len(loaded))
+        report = DataReport(
+            self.describe_source(),
+            self.split_cfg.get("by", "group"),
+            self._feature_names,
+            self.class_names,
+            recordings_read=len(loaded),
+        )
         recordings = []
         for recording in loaded:
             self._check_consistent(recording, loaded[0])
@@ -173,12 +182,17 @@ class MotionDataModule(L.LightningDataModule):
             report.recordings_with_gaps += int(gaps.interpolated_frames > 0)
             report.longest_gap = max(report.longest_gap, gaps.longest_gap)
             if len(recording) < self.window:
-                report.skip(recording.name, recording.source,
-                            f"{len(recording)} frames is shorter than the {self.window}-frame window")
+                report.skip(
+                    recording.name,
+                    recording.source,
+                    f"{len(recording)} frames is shorter than the {self.window}-frame window",
+                )
                 continue
             recordings.append(recording)
         if report.skipped:
-            report.warn(f"skipped {len(report.skipped)} recording(s) shorter than the {self.window}-frame window")
+            report.warn(
+                f"skipped {len(report.skipped)} recording(s) shorter than the {self.window}-frame window"
+            )
         if not recordings:
             raise DataFormatError(
                 self.describe_source(),
@@ -250,13 +264,17 @@ class MotionDataModule(L.LightningDataModule):
     def _configure_augment(self) -> None:
         self.augment.set_feature_std(self.feature_stats.std)
         if self.mirror_pairs is not None:
-            self.augment.set_mirror(*mirror_permutation(self._feature_names, self.mirror_pairs, self.mirror_negate))
+            self.augment.set_mirror(
+                *mirror_permutation(self._feature_names, self.mirror_pairs, self.mirror_negate)
+            )
 
     # ----------------------------------------------------------------- loaders
     def _loader(self, split: str, train: bool) -> DataLoader:
         dataset = WindowDataset(self.windows[split])
         weights = self.train_sample_weights(self.windows[split]) if train else None
-        sampler = WeightedRandomSampler(weights, len(dataset), replacement=True) if weights is not None else None
+        sampler = (
+            WeightedRandomSampler(weights, len(dataset), replacement=True) if weights is not None else None
+        )
         return DataLoader(
             dataset,
             batch_size=self.batch_size,

@@ -73,20 +73,27 @@ class DataReport:
         if len(counts) > 1 and max(counts.values()) / min(counts.values()) > MAX_IMBALANCE_RATIO:
             big, small = max(counts, key=counts.get), min(counts, key=counts.get)
             self.warn(
-                f"training classes are imbalanced {counts[big] / counts[small]:.0f}:1 ('{big}' vs '{small}'): "
-                "use class weights / a balanced sampler and judge the model by macro-F1, not accuracy"
+                f"training classes are imbalanced {counts[big] / counts[small]:.0f}:1 "
+                f"('{big}' vs '{small}'): use class weights / a balanced sampler and judge the model "
+                "by macro-F1, not accuracy"
             )
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "source": self.source,
             "unit": self.unit,
-            "features": {"count": len(self.feature_names), "names": self.feature_names,
-                         "constant_in_train": self.constant_features},
+            "features": {
+                "count": len(self.feature_names),
+                "names": self.feature_names,
+                "constant_in_train": self.constant_features,
+            },
             "class_names": self.class_names,
             "recordings": {"read": self.recordings_read, "skipped": self.skipped},
-            "gap_filling": {"interpolated_frames": self.interpolated_frames,
-                            "recordings_with_gaps": self.recordings_with_gaps, "longest_gap": self.longest_gap},
+            "gap_filling": {
+                "interpolated_frames": self.interpolated_frames,
+                "recordings_with_gaps": self.recordings_with_gaps,
+                "longest_gap": self.longest_gap,
+            },
             "splits": {name: vars(split) for name, split in self.splits.items()},
             **self.extras,
             "warnings": self.warnings,
@@ -106,7 +113,9 @@ class DataReport:
             table.add_column(name, justify="right")
         for split_name, split in self.splits.items():
             per_class = [str(split.windows_per_class.get(name, 0)) for name in self.class_names]
-            table.add_row(split_name, str(len(split.groups)), str(split.recordings), str(split.windows), *per_class)
+            table.add_row(
+                split_name, str(len(split.groups)), str(split.recordings), str(split.windows), *per_class
+            )
         console.print(table)
         if self.skipped:
             console.print(f"[yellow]skipped {len(self.skipped)} recording(s)[/yellow] (see data_report.json)")

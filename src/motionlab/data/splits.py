@@ -60,16 +60,21 @@ def split_groups(
         return _fixed_split(names, class_counts, class_names, fixed, unit)
     fractions = np.asarray(fractions, dtype=np.float64)
     if len(fractions) != 3 or (fractions <= 0).any():
-        raise DataSplitError(f"split fractions must be three positive numbers (train, val, test), got {list(fractions)}")
+        raise DataSplitError(
+            f"split fractions must be three positive numbers (train, val, test), got {list(fractions)}"
+        )
     if len(names) < 3:
         raise DataSplitError(
-            f"only {len(names)} {unit}(s) ({', '.join(map(repr, names))}): a split by {unit} needs at least 3 "
-            f"(train, val, test); add recordings, split by a finer unit, or list fixed val/test {unit}s"
+            f"only {len(names)} {unit}(s) ({', '.join(map(repr, names))}): "
+            f"a split by {unit} needs at least 3 (train, val, test); add recordings, split by a finer "
+            f"unit, or list fixed val/test {unit}s"
         )
     fractions = fractions / fractions.sum()
     rng = np.random.default_rng(seed)
     orders = np.stack([rng.permutation(len(names)) for _ in range(trials)])
-    candidates = np.concatenate([_cut_by_weight(orders, weights, fractions), _cut_by_count(orders, fractions)])
+    candidates = np.concatenate(
+        [_cut_by_weight(orders, weights, fractions), _cut_by_count(orders, fractions)]
+    )
     scores = _score(candidates, weights, class_counts, fractions)
     best = candidates[int(np.argmin(scores))]
     groups = {split: [names[g] for g in np.flatnonzero(best == i)] for i, split in enumerate(SPLITS)}
@@ -103,7 +108,9 @@ def _unpermute(orders: np.ndarray, ordered_split: np.ndarray) -> np.ndarray:
     return result
 
 
-def _score(candidates: np.ndarray, weights: np.ndarray, class_counts: np.ndarray | None, fractions: np.ndarray):
+def _score(
+    candidates: np.ndarray, weights: np.ndarray, class_counts: np.ndarray | None, fractions: np.ndarray
+):
     """Lower is better: empty splits are invalid, then missing (split, class) pairs, then size error."""
     onehot = candidates[..., None] == np.arange(3)  # [trials, G, 3]
     empty = (~onehot.any(axis=1)).any(axis=1)
@@ -153,5 +160,7 @@ def _fixed_split(
     groups = {split: [names[g] for g in np.flatnonzero(assignment == i)] for i, split in enumerate(SPLITS)}
     empty = [split for split, members in groups.items() if not members]
     if empty:
-        raise DataSplitError(f"fixed split leaves {empty} without any {unit}; list at least one {unit} for each")
+        raise DataSplitError(
+            f"fixed split leaves {empty} without any {unit}; list at least one {unit} for each"
+        )
     return GroupSplit(groups, _coverage_warnings(assignment, class_counts, class_names, unit))

@@ -99,7 +99,8 @@ def build_window_set(
     boundaries = np.zeros(int(lengths.sum()), dtype=bool)
     boundaries[np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)] = True
     targets = {
-        key: np.concatenate([t[key] for t in frame_targets]) for key in (frame_targets[0] if recordings else {})
+        key: np.concatenate([t[key] for t in frame_targets])
+        for key in (frame_targets[0] if recordings else {})
     }
     if pure_target is not None:
         labels = targets[pure_target]

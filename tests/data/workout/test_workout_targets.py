@@ -22,4 +22,6 @@ def test_positive_ratio_weights_hit_the_ratio():
     positive = torch.tensor([True] * 10 + [False] * 90)
     weights = positive_ratio_weights(positive, 0.2)
     assert weights[positive].sum().item() / weights.sum().item() == pytest.approx(0.2, rel=1e-12)
-    assert torch.equal(positive_ratio_weights(torch.zeros(5, dtype=torch.bool), 0.2), torch.ones(5, dtype=torch.double))
+    assert torch.equal(
+        positive_ratio_weights(torch.zeros(5, dtype=torch.bool), 0.2), torch.ones(5, dtype=torch.double)
+    )
