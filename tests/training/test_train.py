@@ -38,6 +38,13 @@ def test_fast_dev_run_goes_through_fit_and_test(make_config):
     assert not (groups[0] & groups[1] or groups[0] & groups[2] or groups[1] & groups[2])
 
 
+def test_bf16_mixed_precision_runs_on_cpu(make_config):
+    cfg = make_config("debug=fdr", "trainer.precision=bf16-mixed")
+    train(cfg)
+    summary = read_summary(Path(cfg.paths.output_dir))
+    assert summary["status"] == "completed" and math.isfinite(summary["test_metrics"]["test/loss"])
+
+
 def test_run_directory_has_checkpoints_events_config_and_history(make_config):
     cfg = make_config("trainer.max_epochs=2")
     value = train(cfg)
