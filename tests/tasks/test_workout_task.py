@@ -67,6 +67,20 @@ def test_app_outputs_are_probabilities_with_the_right_shapes():
     assert bool(((out["rep_start_prob"] > 0) & (out["rep_start_prob"] < 1)).all())
 
 
+def test_export_contract_describes_every_output():
+    task = make_task().eval()
+    x = torch.randn(2, 30, 25)
+    names = set(task(x)) | set(task.predict_outputs(x))
+    assert names == set(task.output_descriptions())
+    metadata = task.export_metadata()
+    assert metadata["feature_names"] == list(JOINT_ANGLES) and metadata["class_names"] == list(
+        WORKOUT_CLASSES
+    )
+    assert (
+        metadata["window"] == 30 and metadata["rep_threshold"] == 0.5 and metadata["min_rep_seconds"] == 0.8
+    )
+
+
 def test_session_probability_covers_every_frame_of_any_length():
     task = make_task().eval()
     for length in (30, 31, 97):

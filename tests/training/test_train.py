@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import lightning as L
+import numpy as np
 import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
@@ -71,6 +72,9 @@ def test_run_directory_has_checkpoints_events_config_and_history(make_config):
         "test/acc",
     } <= tags
     assert len(events.Scalars("val/loss")) == 2
+    assert {"val/confusion_matrix", "val/rep_starts", "test/confusion_matrix"} <= set(events.Tags()["images"])
+    confusion = np.array(summary["details"]["test_confusion_matrix"])
+    assert confusion.shape == (5, 5) and confusion.sum() == summary["data"]["test"]["windows"]
     # the checkpoint alone rebuilds the model, normalisation statistics included
     model = WorkoutTask.load_from_checkpoint(summary["best_checkpoint"])
     assert model.normalizer.std.ne(1).all() and model.spec.class_names[0] == "push_up"

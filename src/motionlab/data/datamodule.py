@@ -118,7 +118,24 @@ class MotionDataModule(L.LightningDataModule):
     def spec(self) -> DataSpec:
         if not self.windows:
             raise RuntimeError("call setup() before asking for the data spec")
-        return DataSpec(self._feature_names, self.window, self._fps, self.class_names, self.spec_extras())
+        return DataSpec(
+            self._feature_names,
+            self.window,
+            self._fps,
+            self.class_names,
+            self.class_weights(),
+            self.spec_extras(),
+        )
+
+    def class_weights(self) -> list[float]:
+        """Inverse-frequency weights of the training windows' classes (see `DataSpec.class_weights`)."""
+        if self.class_target is None:
+            return []
+        counts = torch.bincount(
+            self.windows["train"].window_targets[self.class_target], minlength=len(self.class_names)
+        ).double()
+        weights = counts.sum() / (len(self.class_names) * counts)
+        return torch.where(counts > 0, weights, torch.zeros_like(weights)).tolist()
 
     def setup(self, stage: str | None = None) -> None:
         if self.windows:

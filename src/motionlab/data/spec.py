@@ -15,6 +15,8 @@ class DataSpec:
         window: frames per training window.
         fps: frame rate of the recordings.
         class_names: class vocabulary of the task's main label (empty for regression tasks).
+        class_weights: per-class loss weights from the training split's window counts
+            (``N / (C · n_c)``, 0 for a class absent from training); empty without classes.
         extras: task-specific facts (e.g. the rep-start target's smoothing).
     """
 
@@ -22,6 +24,7 @@ class DataSpec:
     window: int
     fps: float
     class_names: list[str] = field(default_factory=list)
+    class_weights: list[float] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -4,6 +4,10 @@ A task owns a normaliser (training-split statistics as buffers), an encoder buil
 for the data's feature count, and the task heads. Its constructor arguments are plain dicts, saved
 as hyperparameters, so a checkpoint alone rebuilds the model (``Task.load_from_checkpoint(path)``).
 
+Every task answers the same questions for export: `forward` gives the raw outputs (logits,
+normalised values) by name, `predict_outputs` the app-facing ones (probabilities, values in original
+units), `output_descriptions` says what each one means and `export_metadata` what else an app needs.
+
 Logging never forces a GPU sync per step: step-level values go to the loggers only (which read them
 every ``log_every_n_steps``), epoch metrics are torchmetrics computed once per epoch.
 """
@@ -15,6 +19,8 @@ from typing import Any
 
 import lightning as L
 from hydra.utils import instantiate
+from lightning.pytorch.loggers import TensorBoardLogger
+from matplotlib.figure import Figure
 from torch import Tensor, nn
 
 from motionlab.data.spec import DataSpec
@@ -80,6 +86,31 @@ class MotionTask(L.LightningModule):
         """Metrics that need whole recordings (e.g. repetition counts); none by default."""
         return {}
 
+    def figures(self, stage: str) -> dict[str, Figure]:
+        """Figures logged to TensorBoard at the end of validation and test (built only when a
+        TensorBoard logger is attached, on global rank zero)."""
+        return {}
+
+    # ----------------------------------------------------------------- export contract
+    def predict_outputs(self, x: Tensor) -> dict[str, Tensor]:
+        """App-facing outputs for raw input ``[B, T, F]``: probabilities, values in original units."""
+        raise NotImplementedError
+
+    def output_descriptions(self) -> dict[str, str]:
+        """One line per output name of `forward` and `predict_outputs`: shape and meaning."""
+        raise NotImplementedError
+
+    def export_metadata(self) -> dict[str, Any]:
+        """What an app needs besides the outputs; tasks add their own entries."""
+        return {
+            "task": type(self).__name__,
+            "feature_names": list(self.spec.feature_names),
+            "class_names": list(self.spec.class_names),
+            "window": self.spec.window,
+            "fps": self.spec.fps,
+            "causal": bool(self.encoder.causal),
+        }
+
     # ----------------------------------------------------------------- Lightning hooks
     def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
         return self._step(batch, "train")
@@ -118,8 +149,17 @@ class MotionTask(L.LightningModule):
         metrics = self.epoch_metrics(stage)
         if stage != "train" and not self.trainer.sanity_checking:
             metrics.update(self.evaluate_recordings(stage))
+            self._log_figures(stage)
         # torchmetrics already synchronised across processes in compute().
         self.log_dict({f"{stage}/{name}": value for name, value in metrics.items()}, sync_dist=False)
+
+    def _log_figures(self, stage: str) -> None:
+        boards = [logger for logger in self.trainer.loggers if isinstance(logger, TensorBoardLogger)]
+        if not boards or not self.trainer.is_global_zero:
+            return
+        for tag, figure in self.figures(stage).items():
+            for board in boards:
+                board.experiment.add_figure(f"{stage}/{tag}", figure, global_step=self.global_step)
 
     def configure_optimizers(self) -> dict[str, Any]:
         optimizer = build_optimizer(self.parameters(), self.hparams.optimizer)

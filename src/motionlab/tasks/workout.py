@@ -8,22 +8,18 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
+from matplotlib.figure import Figure
 from torch import Tensor
 from torchmetrics import MetricCollection
-from torchmetrics.classification import (
-    BinaryAUROC,
-    BinaryPrecision,
-    BinaryRecall,
-    MulticlassAccuracy,
-    MulticlassF1Score,
-    MulticlassRecall,
-)
+from torchmetrics.classification import BinaryAUROC, BinaryPrecision, BinaryRecall
 
 from motionlab.inference.peaks import find_peaks
 from motionlab.inference.sliding import overlap_average, sliding_windows
 from motionlab.models.heads import MLPHead, SequencePool
 from motionlab.models.losses import FocalLoss
 from motionlab.tasks.base import MotionTask, StageMetrics
+from motionlab.tasks.classification import classification_metrics, split_classification
+from motionlab.viz.figures import confusion_matrix_figure, rep_trace_figure
 
 # Frames whose smoothed rep-start target is at least this count as "a rep starts here" for the
 # frame-level segmentation metrics (±half_width frames around each start).
@@ -77,16 +73,9 @@ class WorkoutTask(MotionTask):
         self.cls_head = MLPHead(width, cls_hidden, num_classes, dropout=head_dropout)
         self.seg_head = MLPHead(width, seg_hidden, 1, dropout=head_dropout)
         self.focal = FocalLoss(gamma=focal_gamma, alpha=focal_alpha)
+        self._first_session: dict[str, tuple] = {}
         self.register_buffer("count_threshold", torch.tensor(0.5 if rep_threshold is None else rep_threshold))
-        self.cls_metrics = StageMetrics(
-            lambda: MetricCollection(
-                {
-                    "acc": MulticlassAccuracy(num_classes, average="micro"),
-                    "f1": MulticlassF1Score(num_classes, average="macro"),
-                    "recall": MulticlassRecall(num_classes, average=None),
-                }
-            )
-        )
+        self.cls_metrics = StageMetrics(lambda: classification_metrics(num_classes))
         self.seg_metrics = StageMetrics(
             lambda: MetricCollection(
                 {
@@ -125,11 +114,8 @@ class WorkoutTask(MotionTask):
         )
 
     def epoch_metrics(self, stage: str) -> dict[str, Tensor]:
-        cls = self.cls_metrics[stage].compute()
-        metrics = {"acc": cls["acc"], "f1": cls["f1"]}
-        metrics.update(
-            {f"recall/{name}": v for name, v in zip(self.spec.class_names, cls["recall"], strict=True)}
-        )
+        metrics, confusion = split_classification(self.cls_metrics[stage].compute(), self.spec.class_names)
+        self.eval_details[f"{stage}_confusion_matrix"] = confusion.tolist()
         metrics.update(self.seg_metrics[stage].compute())
         self.cls_metrics[stage].reset()
         self.seg_metrics[stage].reset()
@@ -144,6 +130,7 @@ class WorkoutTask(MotionTask):
             errors = [np.abs(self._counts(probabilities, t) - true).sum() for t in THRESHOLD_GRID]
             self.count_threshold.fill_(float(THRESHOLD_GRID[int(np.argmin(errors))]))
         predicted = self._counts(probabilities, float(self.count_threshold))
+        self._first_session[stage] = (recordings[0], probabilities[0])
         self.eval_details[f"{stage}_rep_counts"] = [
             {"recording": r.name, "true_reps": int(t), "predicted_reps": int(p)}
             for r, t, p in zip(recordings, true, predicted, strict=True)
@@ -153,6 +140,44 @@ class WorkoutTask(MotionTask):
             "rep_count_mae": float(error.mean()),
             "rep_count_error_pct": float(100 * error.sum() / max(true.sum(), 1)),
             "rep_threshold": float(self.count_threshold),
+        }
+
+    def figures(self, stage: str) -> dict[str, Figure]:
+        figures = {
+            "confusion_matrix": confusion_matrix_figure(
+                np.array(self.eval_details[f"{stage}_confusion_matrix"]),
+                self.spec.class_names,
+                f"{stage} windows, epoch {self.current_epoch}",
+            )
+        }
+        if stage in self._first_session:
+            recording, probability = self._first_session[stage]
+            figures["rep_starts"] = rep_trace_figure(
+                probability,
+                recording.events["rep_starts"],
+                self.find_reps(probability),
+                self.spec.fps,
+                float(self.count_threshold),
+                f"{recording.name}: predicted vs true repetition starts",
+            )
+        return figures
+
+    # ----------------------------------------------------------------- export contract
+    def output_descriptions(self) -> dict[str, str]:
+        return {
+            "exercise_logits": "[B, C] raw class scores of the window, C = class_names",
+            "rep_logits": "[B, T] raw per-frame rep-start scores",
+            "exercise_probs": "[B, C] softmax over class_names: the exercise done in the window",
+            "rep_start_prob": "[B, T] probability that a repetition starts at each frame; count reps as "
+            "peaks >= rep_threshold at least min_rep_seconds apart after averaging overlapping windows",
+        }
+
+    def export_metadata(self) -> dict[str, Any]:
+        return {
+            **super().export_metadata(),
+            "rep_threshold": float(self.count_threshold),
+            "min_rep_seconds": self.hparams.min_rep_seconds,
+            "rep_half_width": self.spec.extras.get("rep_half_width"),
         }
 
     def _counts(self, probabilities: list[np.ndarray], threshold: float) -> np.ndarray:

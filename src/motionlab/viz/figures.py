@@ -1,0 +1,57 @@
+"""Task figures: built with matplotlib's object API (no global pyplot state, safe in any thread)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+
+
+def confusion_matrix_figure(matrix: np.ndarray, class_names: Sequence[str], title: str = "") -> Figure:
+    """Row-normalised confusion matrix (true class per row) with the raw counts in each cell."""
+    counts = np.asarray(matrix, dtype=np.int64)
+    rates = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    size = 1.2 + 0.6 * len(class_names)
+    figure = Figure(figsize=(size + 1.5, size))
+    axes = figure.subplots()
+    image = axes.imshow(rates, vmin=0, vmax=1, cmap="Blues")
+    axes.set_xticks(range(len(class_names)), class_names, rotation=45, ha="right")
+    axes.set_yticks(range(len(class_names)), class_names)
+    axes.set_xlabel("predicted")
+    axes.set_ylabel("true")
+    for (row, col), count in np.ndenumerate(counts):
+        colour = "white" if rates[row, col] > 0.5 else "black"
+        axes.text(col, row, str(count), ha="center", va="center", color=colour, fontsize=8)
+    figure.colorbar(image, ax=axes, fraction=0.046, label="share of true class")
+    axes.set_title(title)
+    figure.tight_layout()
+    return figure
+
+
+def rep_trace_figure(
+    probability: np.ndarray,
+    true_starts: np.ndarray,
+    predicted_starts: np.ndarray,
+    fps: float,
+    threshold: float,
+    title: str = "",
+    seconds: float = 60.0,
+) -> Figure:
+    """Rep-start probability over the first ``seconds`` of a session, true and counted starts marked."""
+    frames = min(len(probability), int(seconds * fps))
+    t = np.arange(frames) / fps
+    figure = Figure(figsize=(10, 3))
+    axes = figure.subplots()
+    axes.plot(t, probability[:frames], lw=1, label="rep-start probability")
+    axes.axhline(threshold, color="grey", ls=":", lw=1, label=f"count threshold {threshold:.2f}")
+    shown_true = true_starts[true_starts < frames]
+    shown_pred = predicted_starts[predicted_starts < frames]
+    axes.vlines(shown_true / fps, 0, 1, colors="green", lw=1, alpha=0.6, label="true start")
+    axes.plot(shown_pred / fps, probability[shown_pred], "rv", ms=6, label="counted")
+    axes.set_ylim(0, 1.05)
+    axes.set_xlabel("seconds")
+    axes.set_title(title)
+    axes.legend(loc="upper right", fontsize=7, ncol=4)
+    figure.tight_layout()
+    return figure
