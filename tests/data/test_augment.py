@@ -65,3 +65,14 @@ def test_mirror_config_errors_name_the_key():
         mirror_permutation(["a", "b"], [["a", "zz"]])
     with pytest.raises(ConfigError, match=r"data\.augment\.mirror_negate"):
         mirror_permutation(["a", "b"], [], negate=["q"])
+
+
+def test_mirror_reflects_about_a_center_and_negates_by_pattern():
+    names = ["mouth_left_x", "mouth_right_x", "nose_x", "nose_y"]
+    index, sign = mirror_permutation(names, "auto", negate=["*_x"])
+    assert index == [1, 0, 2, 3] and sign == [-1.0, -1.0, -1.0, 1.0]
+    augment = Augment(mirror_prob=1.0)
+    augment.set_mirror(index, sign, center=0.5)
+    x = torch.tensor([0.2, 0.3, 0.6, 0.7]).view(1, 1, 4)
+    assert augment({"x": x})["x"].flatten().tolist() == pytest.approx([0.7, 0.8, 0.4, 0.7])
+    assert mirror_permutation(["cleft", "cright"], "auto")[0] == [0, 1]  # 'left' must be a whole word

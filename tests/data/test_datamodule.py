@@ -87,3 +87,40 @@ def test_inconsistent_frame_rate_names_the_file():
     recs = [*subjects(), recording("odd", "s50", 40, 0, 0.0, fps=25.0)]
     with pytest.raises(DataFormatError, match=r"odd\.npz: frame rate 25.0 differs from 30.0 in r0\.npz"):
         InMemory(recs, window=10, stride=5).setup()
+
+
+def test_long_gaps_split_recordings_and_are_reported():
+    recordings = subjects(length=60)
+    recordings[0].frames[20:35] = np.nan  # 15 dropped frames: longer than max_gap
+    recordings[1].frames[:3] = np.nan  # NaN at the start cannot be interpolated
+    recordings[2].frames[30:32] = np.nan  # short gap: interpolated as before
+    recordings[3].frames[:] = np.nan  # nothing usable
+    dm = InMemory(recordings, window=10, stride=5, max_gap=5, long_gaps="split", split={"seed": 1})
+    dm.setup()
+    report = dm.report.to_dict()
+    assert report["gap_filling"]["dropped_frames"] == 15 + 3 + 60
+    assert (
+        report["gap_filling"]["recordings_split"] == 1 and report["gap_filling"]["interpolated_frames"] == 2
+    )
+    assert report["recordings"]["skipped"][0]["recording"] == "r3"
+    names = {r.name for split in dm.windows.values() for r in split.recordings}
+    assert {"r0#0", "r0#1", "r1", "r2"} <= names
+    assert not any(torch.isnan(split.frames).any() for split in dm.windows.values())
+    with pytest.raises(DataFormatError, match=r"15 consecutive NaN frames at frames 20\.\.34"):
+        InMemory(subjects(length=60)[:1] + recordings[:1], window=10, stride=5, max_gap=5).setup()
+
+
+def test_unreadable_inputs_are_listed_in_the_report():
+    class Partly(InMemory):
+        def load_recordings(self) -> list[Recording]:
+            self.skip_unreadable("bad", "bad.mp4", "bad.mp4: cannot be decoded")
+            return self.recordings
+
+    dm = Partly(subjects(), window=10, stride=5, split={"seed": 1})
+    dm.setup()
+    assert dm.report.skipped == [
+        {"recording": "bad", "source": "bad.mp4", "reason": "bad.mp4: cannot be decoded"}
+    ]
+    assert any("1 input(s) that could not be read" in w for w in dm.report.warnings)
+    with pytest.raises(Exception, match=r"data\.long_gaps: unknown policy 'drop'"):
+        InMemory(subjects(), window=10, stride=5, long_gaps="drop")

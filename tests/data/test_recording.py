@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from motionlab.data.recording import Recording, fill_gaps
+from motionlab.data.recording import Recording, fill_gaps, split_at_gaps
 from motionlab.errors import DataFormatError
 
 
@@ -44,3 +44,26 @@ def test_recording_validates_target_lengths():
         Recording(
             "s", np.zeros((4, 2), np.float32), ["a", "b"], 30.0, "g", "x.npz", targets={"label": np.zeros(3)}
         )
+
+
+def test_split_at_gaps_cuts_long_runs_trims_ends_and_slices_targets_and_events():
+    frames = np.arange(20, dtype=np.float32).reshape(20, 1)
+    frames[[0, 1, 5, 9, 10, 11, 12, 19]] = np.nan
+    recording = Recording(
+        "a",
+        frames,
+        ["f"],
+        30.0,
+        "g",
+        "a.npz",
+        targets={"t": np.arange(20)},
+        events={"e": np.array([2, 6, 10, 14, 18])},
+    )
+    pieces, dropped = split_at_gaps(recording, max_gap=2)
+    assert dropped == 7  # 2 at the start, 4 in the long gap, 1 at the end; frame 5 stays (short gap)
+    assert [(p.name, p.meta["first_frame"], len(p)) for p in pieces] == [("a#0", 2, 7), ("a#1", 13, 6)]
+    assert pieces[1].targets["t"].tolist() == [13, 14, 15, 16, 17, 18]
+    assert pieces[0].events["e"].tolist() == [0, 4] and pieces[1].events["e"].tolist() == [1, 5]
+    assert split_at_gaps(pieces[1], max_gap=2) == ([pieces[1]], 0)
+    empty = Recording("b", np.full((4, 1), np.nan, dtype=np.float32), ["f"], 30.0, "g", "b.npz")
+    assert split_at_gaps(empty, max_gap=2) == ([], 4)

@@ -7,6 +7,8 @@ the input so that, e.g., a repetition-start target stays aligned with the motion
 
 from __future__ import annotations
 
+import fnmatch
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -14,6 +16,8 @@ import torch
 from torch import Tensor
 
 from motionlab.errors import ConfigError
+
+_LEFT_WORD = re.compile(r"(^|_)left(_|$)")
 
 
 @dataclass
@@ -39,6 +43,7 @@ class Augment:
         self.feature_std: Tensor | None = None
         self.mirror_index: Tensor | None = None
         self.mirror_sign: Tensor | None = None
+        self.mirror_offset: Tensor | None = None
 
     @property
     def active(self) -> bool:
@@ -47,10 +52,13 @@ class Augment:
     def set_feature_std(self, std: Tensor) -> None:
         self.feature_std = std.float()
 
-    def set_mirror(self, index: Sequence[int], sign: Sequence[float]) -> None:
-        """Mirror = ``x[..., index] * sign`` (a left/right column swap, with sign flips)."""
+    def set_mirror(self, index: Sequence[int], sign: Sequence[float], center: float = 0.0) -> None:
+        """Mirror = ``x[..., index] * sign`` (a left/right column swap, with sign flips); a flipped
+        feature is reflected about ``center`` instead of 0 (``2 * center - x``; 0.5 for image
+        coordinates in [0, 1])."""
         self.mirror_index = torch.as_tensor(index, dtype=torch.long)
         self.mirror_sign = torch.as_tensor(sign, dtype=torch.float32)
+        self.mirror_offset = (1 - self.mirror_sign) * center
 
     def __call__(self, batch: dict[str, Tensor], frame_keys: Sequence[str] = ()) -> dict[str, Tensor]:
         batch = dict(batch)
@@ -68,7 +76,10 @@ class Augment:
             if self.mirror_index is None:
                 raise ValueError("mirror_prob > 0 but no mirror permutation was configured")
             flip = torch.rand(x.shape[0], 1, 1, device=x.device) < self.mirror_prob
-            mirrored = x[..., self.mirror_index.to(x.device)] * self.mirror_sign.to(x.device)
+            index, sign, offset = (
+                t.to(x.device) for t in (self.mirror_index, self.mirror_sign, self.mirror_offset)
+            )
+            mirrored = x[..., index] * sign + offset
             x = torch.where(flip, mirrored, x)
         if self.noise_std > 0:
             std = self.feature_std.to(x.device) if self.feature_std is not None else 1.0
@@ -111,16 +122,17 @@ def mirror_permutation(
 ) -> tuple[list[int], list[float]]:
     """Column permutation and signs that mirror a pose left ↔ right.
 
-    ``pairs`` lists ``[left, right]`` feature names, or ``"auto"`` to pair every ``left…`` feature
-    with the ``right…`` feature of the same name. ``negate`` names features whose sign flips
-    (lateral tilts, rotations, x coordinates).
+    ``pairs`` lists ``[left, right]`` feature names, or ``"auto"`` to pair every feature with a
+    ``left`` word in its name (``left_knee``, ``mouth_left_x``; words split by ``_``) with the one
+    named ``right`` instead. ``negate`` names features whose sign flips (lateral tilts, rotations, x
+    coordinates); shell-style patterns such as ``*_x`` select several.
     """
     position = {name: i for i, name in enumerate(feature_names)}
     if pairs == "auto":
         pairs = [
-            (name, "right" + name[len("left") :])
+            (name, _LEFT_WORD.sub(r"\1right\2", name))
             for name in feature_names
-            if name.startswith("left") and "right" + name[len("left") :] in position
+            if _LEFT_WORD.search(name) and _LEFT_WORD.sub(r"\1right\2", name) in position
         ]
     index = list(range(len(feature_names)))
     for pair in pairs:
@@ -135,12 +147,13 @@ def mirror_permutation(
             )
         a, b = position[pair[0]], position[pair[1]]
         index[a], index[b] = b, a
-    unknown = [name for name in negate if name not in position]
+    unknown = [pattern for pattern in negate if not fnmatch.filter(feature_names, pattern)]
     if unknown:
         raise ConfigError(
             "data.augment.mirror_negate",
             f"unknown feature(s) {unknown}",
             f"use names from {list(feature_names)}",
         )
-    sign = [(-1.0 if name in set(negate) else 1.0) for name in feature_names]
+    negated = {name for pattern in negate for name in fnmatch.filter(feature_names, pattern)}
+    sign = [(-1.0 if name in negated else 1.0) for name in feature_names]
     return index, sign

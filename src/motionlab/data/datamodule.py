@@ -19,7 +19,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader, WeightedRandomSampler
 
 from motionlab.data.augment import Augment, mirror_permutation
-from motionlab.data.recording import Recording, fill_gaps
+from motionlab.data.recording import Recording, fill_gaps, split_at_gaps
 from motionlab.data.report import DataReport, SplitSummary
 from motionlab.data.spec import DataSpec
 from motionlab.data.splits import SPLITS, split_groups
@@ -28,6 +28,8 @@ from motionlab.data.windows import WindowDataset, WindowSet, build_window_set, k
 from motionlab.errors import ConfigError, DataFormatError, DataSplitError
 
 log = logging.getLogger(__name__)
+
+LONG_GAP_POLICIES = ("error", "split")
 
 
 class MotionDataModule(L.LightningDataModule):
@@ -40,11 +42,15 @@ class MotionDataModule(L.LightningDataModule):
         batch_size: windows per batch.
         num_workers: DataLoader worker processes (0 is usually fastest: a batch is one gather).
         pin_memory: pin host memory for faster GPU copies; ``None`` pins when CUDA is available.
-        max_gap: longest run of dropped (NaN) frames that is interpolated; longer runs are an error.
+        max_gap: longest run of dropped (NaN) frames that is interpolated.
+        long_gaps: what happens to longer runs (and NaN at the ends of a recording): ``error`` stops
+            with a message naming the frames; ``split`` cuts the recording there into pieces, drops
+            the NaN frames and reports them (for video, where a person may leave the picture).
         split: ``by`` (the grouping unit: ``group`` = the reader's natural unit, ``recording``, or a
             metadata key such as ``subject``), ``fractions``, ``seed``, and optional fixed ``val`` /
             ``test`` lists of group ids.
-        augment: `Augment` fields plus ``mirror_pairs`` (``auto`` or name pairs) and ``mirror_negate``.
+        augment: `Augment` fields plus ``mirror_pairs`` (``auto`` or name pairs), ``mirror_negate``
+            (names or patterns) and ``mirror_center`` (see `mirror_permutation`, `Augment.set_mirror`).
     """
 
     #: name of the window target holding the class index (drives stratification and class counts).
@@ -61,6 +67,7 @@ class MotionDataModule(L.LightningDataModule):
         num_workers: int = 0,
         pin_memory: bool | None = None,
         max_gap: int = 5,
+        long_gaps: str = "error",
         split: Mapping[str, Any] | None = None,
         augment: Mapping[str, Any] | None = None,
         class_names: Sequence[str] = (),
@@ -73,10 +80,17 @@ class MotionDataModule(L.LightningDataModule):
         self.num_workers = num_workers
         self.pin_memory = torch.cuda.is_available() if pin_memory is None else pin_memory
         self.max_gap = max_gap
+        if long_gaps not in LONG_GAP_POLICIES:
+            raise ConfigError(
+                "data.long_gaps", f"unknown policy '{long_gaps}'", f"use one of {LONG_GAP_POLICIES}"
+            )
+        self.long_gaps = long_gaps
+        self.unreadable: list[dict[str, str]] = []
         self.split_cfg = dict(split or {})
         augment = dict(augment or {})
         self.mirror_pairs = augment.pop("mirror_pairs", None)
         self.mirror_negate = augment.pop("mirror_negate", ())
+        self.mirror_center = augment.pop("mirror_center", 0.0)
         self.augment = Augment(**augment)
         self.class_names = list(class_names)
         self.windows: dict[str, WindowSet] = {}
@@ -87,8 +101,13 @@ class MotionDataModule(L.LightningDataModule):
 
     # ----------------------------------------------------------------- hooks for subclasses
     def load_recordings(self) -> list[Recording]:
-        """Read and validate every recording (raise `DataFormatError` on bad input)."""
+        """Read and validate every recording (raise `DataFormatError` on bad input, or call
+        `skip_unreadable` for an input that is skipped while the others are used)."""
         raise NotImplementedError
+
+    def skip_unreadable(self, name: str, source: str, reason: str) -> None:
+        """Record an input that `load_recordings` could not read: it is listed in the data report."""
+        self.unreadable.append({"recording": name, "source": source, "reason": reason})
 
     def describe_source(self) -> str:
         """Where the data comes from, for the report."""
@@ -112,6 +131,14 @@ class MotionDataModule(L.LightningDataModule):
 
     def extend_report(self, report: DataReport) -> None:
         """Add dataset-specific entries (e.g. positive-window ratio) to the report."""
+
+    def normalization_frames(self) -> Tensor:
+        """``[N, F]`` frames the normalisation statistics are fitted on: the training split's.
+
+        Override when the model transforms its input before normalising it (e.g. into a body frame),
+        so that the statistics describe what the normaliser actually sees.
+        """
+        return self.windows["train"].frames
 
     # ----------------------------------------------------------------- engine
     @property
@@ -172,16 +199,22 @@ class MotionDataModule(L.LightningDataModule):
             )
         for warning in assignment.warnings:
             report.warn(warning)
-        self.feature_stats = fit_feature_stats(self.windows["train"].frames, self._feature_names)
+        self.feature_stats = fit_feature_stats(self.normalization_frames(), self._feature_names)
         report.constant_features = self.feature_stats.constant_features
         self._configure_augment()
         report.check_learnability()
         self.extend_report(report)
 
     def _read_valid_recordings(self) -> tuple[list[Recording], DataReport]:
+        self.unreadable = []
         loaded = self.load_recordings()
         if not loaded:
-            raise DataFormatError(self.describe_source(), "no recordings found", "check data.path")
+            reasons = "; ".join(item["reason"] for item in self.unreadable[:3])
+            raise DataFormatError(
+                self.describe_source(),
+                "no recordings found" + (f" that could be read ({reasons})" if reasons else ""),
+                "check data.path",
+            )
         self._feature_names = list(loaded[0].feature_names)
         self._fps = float(loaded[0].fps)
         report = DataReport(
@@ -191,25 +224,30 @@ class MotionDataModule(L.LightningDataModule):
             self.class_names,
             recordings_read=len(loaded),
         )
+        for item in self.unreadable:
+            report.skip(item["recording"], item["source"], item["reason"])
+        if self.unreadable:
+            report.warn(f"skipped {len(self.unreadable)} input(s) that could not be read (see 'skipped')")
         recordings = []
+        too_short = 0
         for recording in loaded:
             self._check_consistent(recording, loaded[0])
-            gaps = fill_gaps(recording, self.max_gap)
-            report.interpolated_frames += gaps.interpolated_frames
-            report.recordings_with_gaps += int(gaps.interpolated_frames > 0)
-            report.longest_gap = max(report.longest_gap, gaps.longest_gap)
-            if len(recording) < self.window:
-                report.skip(
-                    recording.name,
-                    recording.source,
-                    f"{len(recording)} frames is shorter than the {self.window}-frame window",
-                )
-                continue
-            recordings.append(recording)
-        if report.skipped:
-            report.warn(
-                f"skipped {len(report.skipped)} recording(s) shorter than the {self.window}-frame window"
-            )
+            for piece in self._without_long_gaps(recording, report):
+                gaps = fill_gaps(piece, self.max_gap)
+                report.interpolated_frames += gaps.interpolated_frames
+                report.recordings_with_gaps += int(gaps.interpolated_frames > 0)
+                report.longest_gap = max(report.longest_gap, gaps.longest_gap)
+                if len(piece) < self.window:
+                    too_short += 1
+                    report.skip(
+                        piece.name,
+                        piece.source,
+                        f"{len(piece)} frames is shorter than the {self.window}-frame window",
+                    )
+                    continue
+                recordings.append(piece)
+        if too_short:
+            report.warn(f"skipped {too_short} recording(s) shorter than the {self.window}-frame window")
         if not recordings:
             raise DataFormatError(
                 self.describe_source(),
@@ -217,6 +255,18 @@ class MotionDataModule(L.LightningDataModule):
                 "lower data.window or provide longer recordings",
             )
         return recordings, report
+
+    def _without_long_gaps(self, recording: Recording, report: DataReport) -> list[Recording]:
+        """The recording, or with ``long_gaps=split`` its pieces between runs of > max_gap NaN frames."""
+        if self.long_gaps == "error":
+            return [recording]
+        pieces, dropped = split_at_gaps(recording, self.max_gap)
+        if dropped:
+            report.dropped_frames += dropped
+            report.recordings_split += int(len(pieces) > 1)
+        if not pieces:
+            report.skip(recording.name, recording.source, "no frame without NaN (e.g. no pose detected)")
+        return pieces
 
     def _check_consistent(self, recording: Recording, first: Recording) -> None:
         if list(recording.feature_names) != self._feature_names:
@@ -281,9 +331,8 @@ class MotionDataModule(L.LightningDataModule):
     def _configure_augment(self) -> None:
         self.augment.set_feature_std(self.feature_stats.std)
         if self.mirror_pairs is not None:
-            self.augment.set_mirror(
-                *mirror_permutation(self._feature_names, self.mirror_pairs, self.mirror_negate)
-            )
+            index, sign = mirror_permutation(self._feature_names, self.mirror_pairs, self.mirror_negate)
+            self.augment.set_mirror(index, sign, center=self.mirror_center)
 
     # ----------------------------------------------------------------- loaders
     def _loader(self, split: str, train: bool) -> DataLoader:

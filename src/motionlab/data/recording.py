@@ -53,6 +53,23 @@ class Recording:
     def __len__(self) -> int:
         return int(self.frames.shape[0])
 
+    def slice(self, start: int, stop: int, name: str) -> Recording:
+        """Frames ``[start, stop)`` as a recording of their own: targets cut alike, events shifted."""
+        events = {
+            key: values[(values >= start) & (values < stop)] - start for key, values in self.events.items()
+        }
+        return Recording(
+            name=name,
+            frames=self.frames[start:stop],
+            feature_names=self.feature_names,
+            fps=self.fps,
+            group=self.group,
+            source=self.source,
+            targets={key: values[start:stop] for key, values in self.targets.items()},
+            events=events,
+            meta={**self.meta, "parent": self.name, "first_frame": start},
+        )
+
 
 @dataclass(frozen=True)
 class GapFillResult:
@@ -108,6 +125,30 @@ def fill_gaps(recording: Recording, max_gap: int) -> GapFillResult:
         [np.interp(t[missing], t[good], frames[good, j]) for j in range(frames.shape[1])], axis=1
     ).astype(frames.dtype)
     return GapFillResult(int(missing.sum()), longest)
+
+
+def split_at_gaps(recording: Recording, max_gap: int) -> tuple[list[Recording], int]:
+    """Cut ``recording`` at every run of more than ``max_gap`` NaN frames, and trim NaN at both ends.
+
+    Returns the pieces (named ``<name>#<k>`` when there is more than one; shorter gaps stay inside a
+    piece, for `fill_gaps`) and the number of frames dropped. A recording without any valid frame
+    gives no piece. For captures where long dropouts are expected (a person leaving a video), so
+    that they are reported instead of failing the run.
+    """
+    missing = np.isnan(recording.frames).any(axis=1)
+    starts, ends = _runs(missing)
+    long = (ends - starts > max_gap) | (starts == 0) | (ends == len(missing))
+    cut_starts, cut_ends = starts[long], ends[long]
+    keep_starts = np.concatenate([[0], cut_ends])
+    keep_ends = np.concatenate([cut_starts, [len(missing)]])
+    spans = [(int(a), int(b)) for a, b in zip(keep_starts, keep_ends, strict=True) if b > a]
+    if len(spans) == 1 and spans[0] == (0, len(missing)):
+        return [recording], 0
+    pieces = [
+        recording.slice(a, b, f"{recording.name}#{k}" if len(spans) > 1 else recording.name)
+        for k, (a, b) in enumerate(spans)
+    ]
+    return pieces, int(len(missing) - sum(b - a for a, b in spans))
 
 
 def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -44,6 +44,8 @@ class DataReport:
     interpolated_frames: int = 0
     recordings_with_gaps: int = 0
     longest_gap: int = 0
+    dropped_frames: int = 0
+    recordings_split: int = 0
     constant_features: list[str] = field(default_factory=list)
     splits: dict[str, SplitSummary] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
@@ -93,6 +95,8 @@ class DataReport:
                 "interpolated_frames": self.interpolated_frames,
                 "recordings_with_gaps": self.recordings_with_gaps,
                 "longest_gap": self.longest_gap,
+                "dropped_frames": self.dropped_frames,
+                "recordings_split": self.recordings_split,
             },
             "splits": {name: vars(split) for name, split in self.splits.items()},
             **self.extras,
@@ -109,10 +113,12 @@ class DataReport:
         table.add_column(f"{self.unit}s", justify="right")
         table.add_column("recordings", justify="right")
         table.add_column("windows", justify="right")
-        for name in self.class_names:
+        # Window counts per class exist only for data with a window class (not, e.g., per-frame labels).
+        classes = self.class_names if any(s.windows_per_class for s in self.splits.values()) else []
+        for name in classes:
             table.add_column(name, justify="right")
         for split_name, split in self.splits.items():
-            per_class = [str(split.windows_per_class.get(name, 0)) for name in self.class_names]
+            per_class = [str(split.windows_per_class.get(name, 0)) for name in classes]
             table.add_row(
                 split_name, str(len(split.groups)), str(split.recordings), str(split.windows), *per_class
             )
@@ -123,6 +129,11 @@ class DataReport:
             console.print(
                 f"interpolated {self.interpolated_frames} dropped frame(s) in {self.recordings_with_gaps} "
                 f"recording(s); longest gap {self.longest_gap}"
+            )
+        if self.dropped_frames:
+            console.print(
+                f"dropped {self.dropped_frames} frame(s) in long gaps or at recording ends; "
+                f"{self.recordings_split} recording(s) cut into pieces"
             )
         for warning in self.warnings:
             console.print(f"[yellow]warning:[/yellow] {warning}")
