@@ -10,9 +10,10 @@ PY := $(BIN)/python
 TORCH_PIN := $(shell grep -o 'torch==[0-9.]*' pyproject.toml)
 ARGS ?=
 EXPERIMENT ?= workout_tcn
+POSE_MODEL ?= .cache/pose/pose_landmarker_full.task
 
 .DEFAULT_GOAL := help
-.PHONY: help install train resume test bench lint format tensorboard clean
+.PHONY: help install pose-model train resume test bench lint format tensorboard clean
 
 help: ## list the targets
 	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -24,6 +25,9 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet "$(TORCH_PIN)"
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $@
+
+pose-model: install ## build the pose landmarker bundle for video input offline (POSE_MODEL=path)
+	$(PY) -m motionlab.pose.bundle --output $(POSE_MODEL)
 
 train: install ## train EXPERIMENT (default workout_tcn) on the built-in sample data; ARGS="key=value ..."
 	$(PY) train.py experiment=$(EXPERIMENT) $(ARGS)

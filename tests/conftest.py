@@ -9,7 +9,10 @@ import pytest
 import torch
 from omegaconf import DictConfig
 
-from tests.helpers import TINY, compose_config
+from tests.helpers import REPO, TINY, compose_config
+
+# The pose model bundle that `make pose-model` builds; the tests build it there once when it is missing.
+POSE_BUNDLE = REPO / ".cache" / "pose" / "pose_landmarker_full.task"
 
 # Test models are tiny: intra-op threads only add overhead and fight the other pytest-xdist worker
 # for the cores. Parallelism comes from the workers instead.
@@ -28,3 +31,19 @@ def make_config(tmp_path: Path, sample_cache: Path) -> Callable[..., DictConfig]
         return compose_config([*(TINY if tiny else []), *overrides], tmp_path / "outputs", sample_cache, run)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def pose_bundle() -> Path:
+    """The pose landmarker bundle (built once, as `make pose-model` does); skips the test when the
+    video extra is missing or the bundle cannot be built (no access to the package registry)."""
+    pytest.importorskip(
+        "mediapipe", reason="the optional video extra is not installed: pip install -e .[video]"
+    )
+    pytest.importorskip("cv2", reason="the optional video extra is not installed: pip install -e .[video]")
+    from motionlab.pose.bundle import BundleBuildError, ensure_pose_bundle
+
+    try:
+        return ensure_pose_bundle(POSE_BUNDLE)
+    except BundleBuildError as error:
+        pytest.skip(f"pose model bundle unavailable: {error}")
