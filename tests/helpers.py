@@ -43,3 +43,24 @@ def compose_config(overrides: list[str], log_dir: Path, cache_dir: Path, run: st
         cfg.paths.cache_dir = str(cache_dir)
         del cfg.hydra
     return cfg
+
+
+# The gait recipe (data=gait) at test size: a small synthetic sample and a small BiLSTM.
+GAIT_TINY = [
+    "data=gait",
+    "model=bilstm_attn",
+    "trainer=cpu",
+    "trainer.max_epochs=1",
+    "trainer.enable_progress_bar=false",
+    "trainer.enable_model_summary=false",
+    "data.sample.num_runners=8",
+    "data.sample.videos_per_runner=1",
+    "data.sample.seconds=6",
+    "data.batch_size=32",
+    "data.pose.progress=false",
+    "model.hidden_size=16",
+    "model.num_layers=1",
+    "model.attention_heads=2",
+    "task.phase_hidden=[16]",
+    "task.pooled_hidden=[16]",
+]
