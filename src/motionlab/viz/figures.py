@@ -55,3 +55,49 @@ def rep_trace_figure(
     axes.legend(loc="upper right", fontsize=7, ncol=4)
     figure.tight_layout()
     return figure
+
+
+def reliability_figure(
+    bin_confidence: np.ndarray,
+    bin_outcome: np.ndarray,
+    bin_count: np.ndarray,
+    ece: float,
+    title: str = "",
+    outcome_label: str = "observed accuracy",
+) -> Figure:
+    """Reliability diagram: mean outcome per confidence bin against the diagonal of perfect
+    calibration, with the share of samples per bin below."""
+    counts = np.asarray(bin_count, dtype=np.float64)
+    num_bins = len(counts)
+    edges = np.linspace(0, 1, num_bins + 1)
+    centres = (edges[:-1] + edges[1:]) / 2
+    filled = counts > 0
+    figure = Figure(figsize=(5, 6))
+    top, bottom = figure.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    top.plot([0, 1], [0, 1], color="grey", ls=":", lw=1, label="perfect calibration")
+    top.bar(
+        centres[filled],
+        np.asarray(bin_outcome)[filled],
+        width=1 / num_bins,
+        alpha=0.7,
+        edgecolor="black",
+        label=outcome_label,
+    )
+    top.plot(
+        np.asarray(bin_confidence)[filled],
+        np.asarray(bin_outcome)[filled],
+        "ro-",
+        ms=3,
+        lw=1,
+        label="mean confidence",
+    )
+    top.set_xlim(0, 1)
+    top.set_ylim(0, 1)
+    top.set_ylabel(outcome_label)
+    top.set_title(f"{title}  ECE {ece:.3f}".strip())
+    top.legend(loc="upper left", fontsize=7)
+    bottom.bar(centres, counts / max(counts.sum(), 1), width=1 / num_bins, color="grey", edgecolor="black")
+    bottom.set_xlabel("predicted confidence")
+    bottom.set_ylabel("share")
+    figure.tight_layout()
+    return figure
