@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Callable
 from pathlib import Path
 
@@ -43,7 +44,10 @@ def pose_bundle() -> Path:
     pytest.importorskip("cv2", reason="the optional video extra is not installed: pip install -e .[video]")
     from motionlab.pose.bundle import BundleBuildError, ensure_pose_bundle
 
-    try:
-        return ensure_pose_bundle(POSE_BUNDLE)
-    except BundleBuildError as error:
-        pytest.skip(f"pose model bundle unavailable: {error}")
+    POSE_BUNDLE.parent.mkdir(parents=True, exist_ok=True)
+    with open(POSE_BUNDLE.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one pytest-xdist worker builds it, the others wait for it
+        try:
+            return ensure_pose_bundle(POSE_BUNDLE)
+        except BundleBuildError as error:
+            pytest.skip(f"pose model bundle unavailable: {error}")

