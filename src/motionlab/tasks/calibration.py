@@ -18,7 +18,10 @@ class CalibrationMetric(Metric):
     * ``ece``: ``Σ_b (n_b / N) · |mean outcome_b − mean confidence_b|`` over ``num_bins`` equal-width bins;
     * ``brier``: mean squared difference between confidence and outcome;
     * ``skill``: ``1 − brier / var(outcome)``, the Brier skill against the best constant confidence
-      (the outcomes' own mean): above 0 only when the confidence tells good cases from bad ones.
+      (the outcomes' own mean): above 0 only when the confidence tells good cases from bad ones and
+      its spread is right;
+    * ``corr``: Pearson correlation of confidence and outcome, how well it ranks cases whatever its
+      scale (0 for any constant).
     """
 
     full_state_update = False
@@ -28,7 +31,7 @@ class CalibrationMetric(Metric):
         self.num_bins = num_bins
         for name in ("confidence_sum", "outcome_sum", "count"):
             self.add_state(name, torch.zeros(num_bins, dtype=torch.float64), dist_reduce_fx="sum")
-        for name in ("squared_error", "outcome_squares"):
+        for name in ("squared_error", "outcome_squares", "confidence_squares", "products"):
             self.add_state(name, torch.zeros((), dtype=torch.float64), dist_reduce_fx="sum")
 
     def update(self, confidence: Tensor, outcome: Tensor) -> None:
@@ -39,19 +42,24 @@ class CalibrationMetric(Metric):
         self.count.index_add_(0, bins, torch.ones_like(confidence))
         self.squared_error += ((confidence - outcome) ** 2).sum()
         self.outcome_squares += (outcome**2).sum()
+        self.confidence_squares += (confidence**2).sum()
+        self.products += (confidence * outcome).sum()
 
     def compute(self) -> dict[str, Tensor]:
         total = self.count.sum().clamp(min=1)
         mean_outcome = self.outcome_sum.sum() / total
         variance = self.outcome_squares / total - mean_outcome**2
         brier = self.squared_error / total
+        mean_confidence = self.confidence_sum.sum() / total
+        covariance = self.products / total - mean_confidence * mean_outcome
+        spread = (variance * (self.confidence_squares / total - mean_confidence**2)).clamp(min=0).sqrt()
+        nan = torch.tensor(float("nan"), dtype=torch.float64)
         filled = self.count.clamp(min=1)
         return {
             "ece": (self.outcome_sum - self.confidence_sum).abs().sum() / total,
             "brier": brier,
-            "skill": 1 - brier / variance
-            if variance > 0
-            else torch.tensor(float("nan"), dtype=torch.float64),
+            "skill": 1 - brier / variance if variance > 0 else nan,
+            "corr": covariance / spread if spread > 0 else nan,
             "bin_confidence": self.confidence_sum / filled,
             "bin_outcome": self.outcome_sum / filled,
             "bin_count": self.count,

@@ -217,7 +217,7 @@ class GaitTask(MotionTask):
         calibration_metric.update(self.calibrated_confidence(logit), outcome)
         calibration = calibration_metric.compute()
         metrics.update(
-            {f"confidence_{name}": calibration[name].float() for name in ("ece", "brier", "skill")}
+            {f"confidence_{name}": calibration[name].float() for name in ("ece", "brier", "skill", "corr")}
         )
         self.eval_details[f"{stage}_reliability"] = {
             key: calibration[f"bin_{key}"].tolist() for key in ("confidence", "outcome", "count")
