@@ -220,8 +220,9 @@ def test_seed_001_situation_is_reported_before_training(tmp_path):
     rare = [["ann_rare", "ann", i, "1.0", "2.0", "3.0", label, "train"] for i, label in enumerate(labels)]
     with path.open("a", newline="") as handle:
         csv.writer(handle).writerows(rare)
-    dm = make(path, window=15, stride=5)
+    dm = make(path, window=15, stride=5, classes=["jump", "sit", "walk", "run"])
     warnings = "\n".join(dm.report.warnings)
+    assert "class 'run' (data.classes) occurs in no recording" in warnings
     assert "training windows (< 500): expect overfitting" in warnings
     assert "class 'jump' has only 1 training windows (< 20)" in warnings
     assert "training classes are imbalanced" in warnings

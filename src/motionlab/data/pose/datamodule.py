@@ -131,7 +131,11 @@ class PoseDataModule(MotionDataModule):
             [r for split in self.windows.values() for r in split.recordings], self.class_names, self.window
         )
         for name, entry in report.extras["segments"].items():
-            if entry["frames"] and entry["frames_in_short_segments"] / entry["frames"] > MAX_UNUSED_SHARE:
+            if not entry["frames"]:
+                report.warn(
+                    f"class '{name}' (data.classes) occurs in no recording: the model cannot learn it"
+                )
+            elif entry["frames_in_short_segments"] / entry["frames"] > MAX_UNUSED_SHARE:
                 report.warn(
                     f"class '{name}': {entry['short_segments']} of its {entry['segments']} segments are "
                     f"shorter than the {self.window}-frame window, so {entry['frames_in_short_segments']} "

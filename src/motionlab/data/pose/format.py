@@ -223,16 +223,17 @@ def _read_file(
     rows out of frame order."""
     header, rows, lines = _read_rows(path)
     features, position = _resolve_columns(path, header, columns, keep)
+    cells = list(zip(*rows, strict=True))  # column-major, transposed in one C-level pass
+    del rows
 
-    def column(name: str) -> list[str]:
-        j = position[name]
-        return [row[j] for row in rows]
+    def column(name: str) -> tuple[str, ...]:
+        return cells[position[name]]
 
     missing_fix = None if nan_policy == "interpolate" else _NAN_FIX
     values = np.stack([_numbers(path, column(name), name, lines, missing_fix) for name in features], axis=1)
     labels = _texts(path, column(columns.label), columns.label, lines)
     if columns.recording is None:
-        ids = np.full(len(rows), path.stem)
+        ids = np.full(len(lines), path.stem)
     else:
         ids = _texts(path, column(columns.recording), columns.recording, lines)
     unique_ids, inverse = np.unique(ids, return_inverse=True)
@@ -271,7 +272,7 @@ def _read_file(
                 meta=meta,
             )
         )
-    return features, recordings, len(rows), out_of_order
+    return features, recordings, len(lines), out_of_order
 
 
 def _read_rows(path: Path) -> tuple[list[str], list[list[str]], np.ndarray]:
@@ -285,7 +286,7 @@ def _read_rows(path: Path) -> tuple[list[str], list[list[str]], np.ndarray]:
             if header is None:
                 raise DataFormatError(path, "the file is empty (no header row)", _DOCS)
             for row in reader:
-                if any(cell.strip() for cell in row):
+                if len(row) > 1 or (row and row[0].strip()):  # the reader gives [] for a blank line
                     rows.append(row)
                     lines.append(reader.line_num)
     except UnicodeDecodeError as exc:
@@ -363,21 +364,23 @@ def _resolve_columns(
 
 
 def _numbers(
-    path: Path, values: list[str], name: str, lines: np.ndarray, missing_fix: str | None
+    path: Path, values: Sequence[str], name: str, lines: np.ndarray, missing_fix: str | None
 ) -> np.ndarray:
     """A column as float64. An empty cell or ``nan`` is a missing value: NaN when ``missing_fix`` is
     ``None``, else an error with that fix. Non-numbers and infinities raise, naming the line."""
-    text = np.char.strip(np.asarray(values, dtype=str))
-    text = np.where(text == "", "nan", text)  # np.where widens the dtype: "nan" may not fit in text's
-    try:
-        numbers = text.astype(np.float64)
+    try:  # Python's float accepts surrounding spaces, "nan" and "NaN"; empty cells need a stand-in
+        numbers = np.fromiter(map(float, values), dtype=np.float64, count=len(values))
     except ValueError:
-        i = next(i for i, value in enumerate(text.tolist()) if not _is_number(value))
-        raise DataFormatError(
-            path,
-            f"line {lines[i]}, column '{name}': {values[i]!r} is not a number",
-            "fix the export; write a missing value as an empty cell or NaN",
-        ) from None
+        filled = [value if value.strip() else "nan" for value in values]
+        try:
+            numbers = np.fromiter(map(float, filled), dtype=np.float64, count=len(values))
+        except ValueError:
+            i = next(i for i, value in enumerate(filled) if not _is_number(value))
+            raise DataFormatError(
+                path,
+                f"line {lines[i]}, column '{name}': {values[i]!r} is not a number",
+                "fix the export; write a missing value as an empty cell or NaN",
+            ) from None
     infinite = np.isinf(numbers)
     if infinite.any():
         i = int(np.argmax(infinite))
@@ -401,9 +404,9 @@ def _is_number(value: str) -> bool:
     return True
 
 
-def _texts(path: Path, values: list[str], name: str, lines: np.ndarray) -> np.ndarray:
+def _texts(path: Path, values: Sequence[str], name: str, lines: np.ndarray) -> np.ndarray:
     """A text column, stripped; an empty cell raises."""
-    text = np.char.strip(np.asarray(values, dtype=str))
+    text = np.asarray([value.strip() for value in values])
     empty = text == ""
     if empty.any():
         i = int(np.argmax(empty))
