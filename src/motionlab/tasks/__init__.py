@@ -2,6 +2,7 @@
 
 from motionlab.tasks.base import MotionTask
 from motionlab.tasks.classify import ClassifyTask
+from motionlab.tasks.forecast import ForecastTask
 from motionlab.tasks.workout import WorkoutTask
 
-__all__ = ["ClassifyTask", "MotionTask", "WorkoutTask"]
+__all__ = ["ClassifyTask", "ForecastTask", "MotionTask", "WorkoutTask"]
