@@ -1,6 +1,7 @@
 """One LightningModule per task; every task works with any encoder."""
 
 from motionlab.tasks.base import MotionTask
+from motionlab.tasks.imitation import ImitationTask
 from motionlab.tasks.workout import WorkoutTask
 
-__all__ = ["MotionTask", "WorkoutTask"]
+__all__ = ["ImitationTask", "MotionTask", "WorkoutTask"]
