@@ -160,4 +160,4 @@ def test_configuration_errors(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"data\.history: must be at least 1"):
         make_datamodule(tmp_path, history=0)
     with pytest.raises(ConfigError, match=r"data\.state\.phase"):
-        make_datamodule(tmp_path, state={"phase": "sometimes"})
+        make_datamodule(tmp_path, state={"velocities": True, "phase": "sometimes"})

@@ -15,7 +15,7 @@ from motionlab.data.augment import mirror_permutation
 from motionlab.data.datamodule import MotionDataModule
 from motionlab.data.recording import Recording
 from motionlab.data.reference.format import ReferenceClip, read_reference_dir
-from motionlab.data.reference.pairs import PairAugment, PairBuilder, raw_window
+from motionlab.data.reference.pairs import PairAugment, PairBuilder, check_target, raw_window
 from motionlab.data.reference.states import StateLayout, clip_states
 from motionlab.data.reference.synthetic import ensure_reference_sample
 from motionlab.data.report import DataReport
@@ -67,8 +67,9 @@ class ReferenceDataModule(MotionDataModule):
         mirror_negate = augment.pop("mirror_negate", ())
         pair_augment = PairAugment(**augment)
         super().__init__(window=raw_window(history, pair_augment.time_warp), **engine)
-        if state.get("phase", "auto") not in PHASE_MODES:
-            raise ConfigError("data.state.phase", f"got {state.get('phase')!r}", "use auto, true or false")
+        check_target(target)
+        if state["phase"] not in PHASE_MODES:
+            raise ConfigError("data.state.phase", f"got {state['phase']!r}", "use auto, true or false")
         self.path = path
         self.cache_dir = cache_dir
         self.sample = dict(sample)
@@ -76,10 +77,7 @@ class ReferenceDataModule(MotionDataModule):
         self.default_loop = loop
         self.history = history
         self.target = target
-        self.state_cfg = {
-            "velocities": bool(state.get("velocities", True)),
-            "phase": state.get("phase", "auto"),
-        }
+        self.state_cfg = {"velocities": bool(state["velocities"]), "phase": state["phase"]}
         self.pair_augment = pair_augment
         self.pair_mirror = (mirror_pairs, list(mirror_negate))
         self.layout: StateLayout | None = None

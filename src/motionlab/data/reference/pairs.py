@@ -26,6 +26,11 @@ from motionlab.errors import ConfigError
 TARGETS = ("next", "delta")
 
 
+def check_target(target: str) -> None:
+    if target not in TARGETS:
+        raise ConfigError("data.target", f"unknown target '{target}'", f"use one of {list(TARGETS)}")
+
+
 def raw_window(history: int, time_warp: float) -> int:
     """Frames per engine window: ``history`` states, the frame before them, the target frame, and the
     margin that playing ``1 + time_warp`` times faster needs."""
@@ -67,8 +72,7 @@ class PairBuilder:
     """
 
     def __init__(self, layout: StateLayout, history: int, target: str, augment: PairAugment) -> None:
-        if target not in TARGETS:
-            raise ConfigError("data.target", f"unknown target '{target}'", f"use one of {list(TARGETS)}")
+        check_target(target)
         self.layout = layout
         self.history = history
         self.target = target

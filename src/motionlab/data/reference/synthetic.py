@@ -71,7 +71,7 @@ def generate_reference_dataset(
     out_dir: str | Path,
     gaits: Sequence[str] = tuple(GAITS),
     speeds: int = 5,
-    variants: int = 3,
+    variants: int = 6,
     fps: float = 50.0,
     seed: int = 0,
 ) -> list[Path]:
