@@ -84,5 +84,33 @@ def trajectory_figure(
                 panel.set_xlabel("seconds", fontsize=8)
     axes[0, -1].legend(loc="upper right", fontsize=7)
     figure.suptitle(title, fontsize=9)
+
+
+def rollout_figure(
+    reference: np.ndarray,
+    predicted: np.ndarray,
+    joint_names: Sequence[str],
+    fps: float,
+    title: str = "",
+    max_joints: int = 4,
+) -> Figure:
+    """A closed-loop rollout against its reference: the ``max_joints`` joints with the widest range of
+    motion (reference dashed, rollout solid) and the mean absolute joint error at each step."""
+    steps = np.arange(1, len(reference) + 1) / fps
+    shown = np.argsort(np.ptp(reference, axis=0))[::-1][:max_joints]
+    figure = Figure(figsize=(10, 5))
+    joints_axes, error_axes = figure.subplots(2, 1, sharex=True, height_ratios=[2, 1])
+    for i, column in enumerate(shown):
+        colour = f"C{i}"
+        joints_axes.plot(steps, reference[:, column], ls="--", color=colour, lw=1)
+        joints_axes.plot(steps, predicted[:, column], color=colour, lw=1.2, label=joint_names[column])
+    joints_axes.set_ylabel("joint value")
+    joints_axes.legend(
+        loc="upper right", fontsize=7, ncol=len(shown), title="solid: policy, dashed: reference"
+    )
+    error_axes.plot(steps, np.abs(predicted - reference).mean(axis=1), color="black", lw=1)
+    error_axes.set_ylabel("mean |error|")
+    error_axes.set_xlabel("seconds into the rollout")
+    joints_axes.set_title(title)
     figure.tight_layout()
     return figure
