@@ -5,9 +5,10 @@ Facts that shape this module (torch 2.13, onnx 1.23, onnxruntime 1.31):
 * an example batch of 1 silently fixes the batch axis, so the example batch must be at least 2;
 * ``external_data=True`` (the default) splits even small models into ``.onnx`` + ``.onnx.data``;
 * a requested opset the exporter cannot reach falls back silently, so the result's opset is checked;
-* recurrent layers need `recurrent_export_patches` for a dynamic time axis, and those patches leave
-  global exporter state behind: a later export in the same process (patched or not) can come out
-  with a fixed time axis. Each export therefore runs in a fresh process by default.
+* recurrent layers need `recurrent_export_patches` for a dynamic time axis, and an earlier export in
+  the same process can stop the patches from working: measured, an unpatched LSTM→attention export
+  followed by a patched one, and patched → unpatched → patched for a 2-layer BiLSTM, both gave the
+  last export a fixed time axis. Each export therefore runs in a fresh process by default.
 """
 
 from __future__ import annotations

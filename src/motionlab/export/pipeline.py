@@ -30,7 +30,13 @@ from motionlab.export.metadata import build_metadata, set_metadata
 from motionlab.export.onnx_export import export_onnx
 from motionlab.export.quantize import agreement, min_top1_agreement, quantize_int8
 from motionlab.export.source import ExportSource
-from motionlab.export.verify import raise_on_failure, verification_cases, verify_onnx
+from motionlab.export.verify import (
+    VerificationCase,
+    VerificationReport,
+    raise_on_failure,
+    verification_cases,
+    verify_onnx,
+)
 from motionlab.training.summary import write_json_atomic
 
 log = logging.getLogger(__name__)
@@ -97,10 +103,7 @@ def export_model(source: ExportSource, cfg: DictConfig, test_split: TestSplit | 
         cfg.verify.length_factors if settings.dynamic_time else [],
         cfg.verify.other_batch,
     )
-    with atomic_output(model_path) as temporary:
-        onnx.save(model, str(temporary))
-        report = verify_onnx(temporary, graph, graph.output_names, cases, cfg.verify.tolerance)
-        raise_on_failure(report, model_path)
+    report = write_verified(model, model_path, graph, cases, cfg.verify.tolerance)
     log.info("verified %s: max |ONNX − PyTorch| = %.2g", model_path, report.max_abs_diff)
 
     card: dict[str, Any] = {
@@ -125,6 +128,22 @@ def export_model(source: ExportSource, cfg: DictConfig, test_split: TestSplit | 
     write_json_atomic(card_paths[0], card)
     write_text_atomic(card_paths[1], render_markdown(card))
     return ExportResult(model_path, int8_path if int8_path.exists() else None, card, card_paths)
+
+
+def write_verified(
+    model: onnx.ModelProto,
+    path: Path,
+    graph: ExportGraph,
+    cases: list[VerificationCase],
+    tolerance: float,
+) -> VerificationReport:
+    """Save ``model`` to a temporary file, verify that file against ``graph`` and only then move it to
+    ``path``; on a mismatch raise `ExportVerificationError` and leave ``path`` as it was."""
+    with atomic_output(path) as temporary:
+        onnx.save(model, str(temporary))
+        report = verify_onnx(temporary, graph, graph.output_names, cases, tolerance)
+        raise_on_failure(report, path)
+    return report
 
 
 def quantize_checked(

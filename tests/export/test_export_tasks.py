@@ -1,0 +1,142 @@
+"""Every task, from a tiny trained run, through ``make export``: files, verification, metadata, int8,
+latency, and the torch-free inference reference."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import numpy as np
+import onnx
+import pytest
+import torch
+
+from motionlab.export.pipeline import load_test_split
+from motionlab.inference.onnx_model import OnnxMotionModel
+from motionlab.inference.sliding import overlap_average, sliding_windows
+from tests.export.conftest import ExportedRun
+
+pytestmark = pytest.mark.xdist_group("export")
+
+
+def test_make_export_writes_the_latest_completed_runs_best_checkpoint(exported_run: ExportedRun):
+    summary = json.loads((exported_run.run_dir / "summary.json").read_text())
+    source = exported_run.card["metadata"]["source"]
+    assert source == {"run_dir": str(exported_run.run_dir), "checkpoint": summary["best_checkpoint"]}
+    assert f"wrote {exported_run.model_path}" in exported_run.make_output
+    names = sorted(p.name for p in exported_run.export_dir.iterdir())
+    # one self-contained file (no .onnx.data), no temporary files left behind
+    assert names == ["model.int8.onnx", "model.onnx", "model_card.json", "model_card.md"]
+
+
+def test_every_task_exports_with_dynamic_batch_and_time(exported_run: ExportedRun):
+    graph = exported_run.graph()
+    spec = graph.task.spec
+    model = onnx.load(str(exported_run.model_path))
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    assert [d.dim_param or d.dim_value for d in dims] == ["batch", "time", spec.num_features]
+    assert {entry.domain: entry.version for entry in model.opset_import}[""] == 18
+    assert [output.name for output in model.graph.output] == list(
+        graph.task.predict_outputs(torch.zeros(2, spec.window, spec.num_features))
+    )
+    report = exported_run.card["verification"]
+    assert report["passed"] and report["tolerance"] == 1e-4
+    shapes = [tuple(case["shape"][:2]) for case in report["cases"]]
+    assert shapes == [
+        (128, spec.window),
+        (1, spec.window),
+        (3, round(0.5 * spec.window)),
+        (3, round(2.1 * spec.window)),
+    ]
+    # and independently of the card: a batch size and a length the export never saw
+    rng = np.random.default_rng(0)
+    mean, std = graph.task.normalizer.mean.numpy(), graph.task.normalizer.std.numpy()
+    x = (mean + std * rng.standard_normal((5, spec.window + 7, spec.num_features))).astype(np.float32)
+    onnx_out = OnnxMotionModel(exported_run.model_path, threads=1).predict(x)
+    torch_out = graph.outputs(torch.from_numpy(x))
+    for name, expected in torch_out.items():
+        np.testing.assert_allclose(onnx_out[name], expected.numpy(), atol=1e-4, rtol=1e-4)
+
+
+def test_metadata_round_trips(exported_run: ExportedRun):
+    model = OnnxMotionModel(exported_run.model_path)
+    meta = model.metadata
+    task = exported_run.graph().task
+    summary = json.loads((exported_run.run_dir / "summary.json").read_text())
+    assert meta == exported_run.card["metadata"]
+    assert model.feature_names == task.spec.feature_names and model.window == task.spec.window
+    assert model.fps == task.spec.fps and model.class_names == task.spec.class_names
+    assert meta["task"] == type(task).__name__ and meta["output_mode"] == "app"
+    np.testing.assert_allclose(meta["normalization"]["mean"], task.normalizer.mean.numpy())
+    np.testing.assert_allclose(meta["normalization"]["std"], task.normalizer.std.numpy())
+    descriptions = task.output_descriptions()
+    assert {name: o["description"] for name, o in meta["outputs"].items()} == {
+        name: descriptions[name] for name in model.output_names
+    }
+    assert meta["monitor"] == {"metric": "val/loss", "mode": "min", "value": summary["best_score"]}
+    assert meta["test_metrics"] == summary["test_metrics"]
+    assert re.fullmatch(r"[0-9a-f]{40}(\+dirty)?", meta["git_commit"])
+    assert onnx.load(str(exported_run.model_path)).producer_name == "motionlab"
+    card_md = (exported_run.export_dir / "model_card.md").read_text()
+    assert all(f"`{name}`" in card_md for name in model.output_names)
+
+
+def test_quantized_export_agrees_on_top1(exported_run: ExportedRun):
+    quantization = exported_run.card["quantization"]
+    assert quantization["status"] == "written" and quantization["size_ratio"] < 1.0
+    top1 = {
+        name: e["top1_agreement"] for name, e in quantization["agreement"].items() if "top1_agreement" in e
+    }
+    if exported_run.card["metadata"]["class_names"]:
+        assert top1, "a classification task should have a probability output"
+    assert all(value >= 0.98 for value in top1.values()), top1
+    int8 = OnnxMotionModel(exported_run.export_dir / "model.int8.onnx", threads=1)
+    assert int8.metadata["quantization"].startswith("int8 dynamic")
+
+
+def test_latency_is_measured_for_batch_1_and_64_on_1_and_2_threads(exported_run: ExportedRun):
+    rows = exported_run.card["latency"]["rows"]
+    measured = {(r["runtime"], r["batch"], r["threads"]) for r in rows}
+    runtimes = {"onnxruntime fp32", "onnxruntime int8", "pytorch eager"}
+    assert measured == {(r, b, t) for r in runtimes for b in (1, 64) for t in (1, 2)}
+    assert all(r["median_ms"] > 0 for r in rows)
+
+
+def test_inference_on_a_whole_recording_matches_pytorch(exported_run: ExportedRun):
+    graph = exported_run.graph()
+    window = graph.task.spec.window
+    frames = load_test_split(exported_run.config, 1).frames[: 5 * window + 3]
+    model = OnnxMotionModel(exported_run.model_path, threads=1)
+    stride = max(1, window // 3)
+    result = model.run_recording(frames, stride=stride, batch_size=4)
+
+    starts, windows = sliding_windows(frames, window, stride)
+    expected = graph.outputs(torch.from_numpy(np.ascontiguousarray(windows)))
+    np.testing.assert_array_equal(result["window_starts"], starts)
+    axes = exported_run.card["metadata"]["outputs"]
+    assert model.per_frame_outputs() == [n for n in model.output_names if axes[n]["shape"][1:2] == ["time"]]
+    for name, values in expected.items():
+        if name in model.per_frame_outputs():
+            values = overlap_average(values.numpy(), starts, len(frames))
+            assert result[name].shape[0] == len(frames)
+        np.testing.assert_allclose(result[name], np.asarray(values), atol=1e-4, rtol=1e-4)
+
+
+def test_inference_package_runs_without_importing_torch(exported_run: ExportedRun):
+    code = f"""
+import json, sys
+import numpy as np
+from motionlab.inference.onnx_model import OnnxMotionModel
+model = OnnxMotionModel({str(exported_run.model_path)!r})
+frames = np.zeros((3 * model.window, len(model.feature_names)), dtype=np.float32)
+outputs = model.run_recording(frames)
+heavy = [name for name in ("torch", "lightning") if name in sys.modules]
+print(json.dumps({{"outputs": sorted(outputs), "heavy": heavy}}))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["heavy"] == []
+    assert result["outputs"] == sorted([*exported_run.card["metadata"]["outputs"], "window_starts"])
