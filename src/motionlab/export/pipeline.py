@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+import os
 import platform
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,11 +75,11 @@ def load_test_split(run_config: DictConfig, max_windows: int) -> TestSplit:
     return TestSplit(windows.frames.numpy(), windows.gather(index)["x"].numpy())
 
 
-def export_model(source: ExportSource, cfg: DictConfig, test_split: TestSplit | None = None) -> ExportResult:
+def export_model(source: ExportSource, cfg: DictConfig) -> ExportResult:
     """Export ``source`` as configured by ``cfg`` (``configs/export.yaml``: ``export``, ``verify``,
-    ``quantize``, ``benchmark``). ``test_split`` defaults to the run's own test split."""
+    ``quantize``, ``benchmark``), verified on the run's own test split."""
     settings = cfg.export
-    test_split = test_split or load_test_split(source.config, cfg.verify.windows)
+    test_split = load_test_split(source.config, cfg.verify.windows)
     output_dir = Path(settings.output_dir or source.run_dir / "export")
     model_path = output_dir / f"{settings.name}.onnx"
 
@@ -197,8 +198,8 @@ def latency_report(
     return {
         "iterations": settings.iterations,
         "window": window,
-        "machine": f"{platform.machine()} {platform.processor() or ''}".strip()
-        + f", onnxruntime {ort.__version__}, torch {torch.__version__}",
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, onnxruntime {ort.__version__}, "
+        f"torch {torch.__version__}",
         "rows": rows,
     }
 
