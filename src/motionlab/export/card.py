@@ -5,6 +5,27 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+# Metadata keys every export has; anything else is a task's own setting, listed under the outputs.
+STANDARD_KEYS = {
+    "task",
+    "feature_names",
+    "class_names",
+    "window",
+    "fps",
+    "input",
+    "outputs",
+    "output_mode",
+    "normalization",
+    "dynamic_axes",
+    "opset",
+    "monitor",
+    "test_metrics",
+    "source",
+    "motionlab_version",
+    "git_commit",
+    "exported_at",
+}
+
 
 def render_markdown(card: Mapping[str, Any]) -> str:
     """A readable summary of ``model_card.json``: inputs, outputs, source, parity, quantisation, latency."""
@@ -56,27 +77,6 @@ def render_markdown(card: Mapping[str, Any]) -> str:
     for entry in card["files"].values():
         lines.append(f"- `{entry['name']}`: {entry['bytes'] / 1024:.1f} KiB, sha256 {entry['sha256'][:16]}…")
     return "\n".join(lines) + "\n"
-
-
-STANDARD_KEYS = {
-    "task",
-    "feature_names",
-    "class_names",
-    "window",
-    "fps",
-    "input",
-    "outputs",
-    "output_mode",
-    "normalization",
-    "dynamic_axes",
-    "opset",
-    "monitor",
-    "test_metrics",
-    "source",
-    "motionlab_version",
-    "git_commit",
-    "exported_at",
-}
 
 
 def _verification(report: Mapping[str, Any]) -> list[str]:

@@ -13,10 +13,14 @@ Facts that shape this module (torch 2.13, onnx 1.23, onnxruntime 1.31):
 
 from __future__ import annotations
 
-import multiprocessing
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -27,6 +31,7 @@ from motionlab.export.errors import ExportError
 from motionlab.export.graph import INPUT_NAME
 from motionlab.export.recurrent_patch import recurrent_export_patches
 
+FRESH_PROCESS_MODULE = "motionlab.export.fresh_process"
 BATCH_AXIS = "batch"
 TIME_AXIS = "time"
 
@@ -61,17 +66,33 @@ def export_onnx(
             f"the example must be [batch >= 2, time, features], got {example.shape}: "
             "a batch of 1 makes the exporter fix the batch axis"
         )
-    if fresh_process:
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-            exported = pool.submit(_export, build, example, opset, dynamic_time).result()
-    else:
-        exported = _export(build, example, opset, dynamic_time)
+    arguments = (build, example, opset, dynamic_time)
+    exported = _export_in_fresh_process(*arguments) if fresh_process else export_in_this_process(*arguments)
     check_exported(exported.model, opset, dynamic_time)
     return exported
 
 
-def _export(
+def _export_in_fresh_process(*arguments: object) -> ExportedGraph:
+    """`export_in_this_process` in a new interpreter (`motionlab.export.fresh_process`) with this
+    one's import path; unlike multiprocessing's spawn it never re-imports the caller's ``__main__``."""
+    with tempfile.TemporaryDirectory(prefix="motionlab-export-") as scratch:
+        request, result = Path(scratch) / "request.pkl", Path(scratch) / "result.pkl"
+        request.write_bytes(pickle.dumps(arguments))
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(path for path in sys.path if path)}
+        done = subprocess.run(
+            [sys.executable, "-m", FRESH_PROCESS_MODULE, str(request), str(result)],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode != 0:
+            raise ExportError(
+                f"the export process failed (exit code {done.returncode}):\n{done.stderr[-4000:]}"
+            )
+        return pickle.loads(result.read_bytes())
+
+
+def export_in_this_process(
     build: Callable[[], nn.Module], example: np.ndarray, opset: int, dynamic_time: bool
 ) -> ExportedGraph:
     module = build().eval()
