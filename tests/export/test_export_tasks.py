@@ -44,13 +44,10 @@ def test_every_task_exports_with_dynamic_batch_and_time(exported_run: ExportedRu
     )
     report = exported_run.card["verification"]
     assert report["passed"] and report["tolerance"] == 1e-4
-    shapes = [tuple(case["shape"][:2]) for case in report["cases"]]
-    assert shapes == [
-        (128, spec.window),
-        (1, spec.window),
-        (3, round(0.5 * spec.window)),
-        (3, round(2.1 * spec.window)),
-    ]
+    batches, lengths = zip(*(case["shape"][:2] for case in report["cases"]), strict=True)
+    # test windows (up to verify.windows=128), one window alone, then other lengths at batch 3
+    assert batches[0] > 2 and batches[1:] == (1, 3, 3)
+    assert lengths == (spec.window, spec.window, round(0.5 * spec.window), round(2.1 * spec.window))
     # and independently of the card: a batch size and a length the export never saw
     rng = np.random.default_rng(0)
     mean, std = graph.task.normalizer.mean.numpy(), graph.task.normalizer.std.numpy()
