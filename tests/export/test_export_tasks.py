@@ -33,25 +33,35 @@ def test_make_export_writes_the_latest_completed_runs_best_checkpoint(exported_r
 
 
 def test_every_task_exports_with_dynamic_batch_and_time(exported_run: ExportedRun):
+    """Batch always dynamic; time dynamic at every verified length PyTorch itself can run."""
     graph = exported_run.graph()
-    spec = graph.task.spec
+    window, features = graph.window, graph.num_features
     model = onnx.load(str(exported_run.model_path))
+    verified = exported_run.card["metadata"]["input"]["verified_lengths"]
+    rejected = {int(n) for n in exported_run.card["lengths_pytorch_rejects"]}
+    assert verified[0] == window and set(verified[1:]) | rejected == {
+        round(0.5 * window),
+        round(2.1 * window),
+    }
+    assert all(graph.rejects_length(n) for n in rejected)
     dims = model.graph.input[0].type.tensor_type.shape.dim
-    assert [d.dim_param or d.dim_value for d in dims] == ["batch", "time", spec.num_features]
+    time_axis = "time" if len(verified) > 1 else window
+    assert [d.dim_param or d.dim_value for d in dims] == ["batch", time_axis, features]
     assert {entry.domain: entry.version for entry in model.opset_import}[""] == 18
     assert [output.name for output in model.graph.output] == list(
-        graph.task.predict_outputs(torch.zeros(2, spec.window, spec.num_features))
+        graph.task.predict_outputs(torch.zeros(2, window, features))
     )
     report = exported_run.card["verification"]
     assert report["passed"] and report["tolerance"] == 1e-4
     batches, lengths = zip(*(case["shape"][:2] for case in report["cases"]), strict=True)
-    # test windows (up to verify.windows=128), one window alone, then other lengths at batch 3
-    assert batches[0] > 2 and batches[1:] == (1, 3, 3)
-    assert lengths == (spec.window, spec.window, round(0.5 * spec.window), round(2.1 * spec.window))
+    # test windows (up to verify.windows=128), one window alone, then the other lengths at batch 3
+    assert batches[0] > 2 and batches[1:] == (1, *[3] * (len(verified) - 1))
+    assert lengths == (window, *verified)
     # and independently of the card: a batch size and a length the export never saw
+    length = window + 7 if len(verified) > 1 else window
     rng = np.random.default_rng(0)
     mean, std = graph.task.normalizer.mean.numpy(), graph.task.normalizer.std.numpy()
-    x = (mean + std * rng.standard_normal((5, spec.window + 7, spec.num_features))).astype(np.float32)
+    x = (mean + std * rng.standard_normal((5, length, features))).astype(np.float32)
     onnx_out = OnnxMotionModel(exported_run.model_path, threads=1).predict(x)
     torch_out = graph.outputs(torch.from_numpy(x))
     for name, expected in torch_out.items():
@@ -64,7 +74,7 @@ def test_metadata_round_trips(exported_run: ExportedRun):
     task = exported_run.graph().task
     summary = json.loads((exported_run.run_dir / "summary.json").read_text())
     assert meta == exported_run.card["metadata"]
-    assert model.feature_names == task.spec.feature_names and model.window == task.spec.window
+    assert model.feature_names == task.spec.feature_names and model.window == exported_run.graph().window
     assert model.fps == task.spec.fps and model.class_names == task.spec.class_names
     assert meta["task"] == type(task).__name__ and meta["output_mode"] == "app"
     np.testing.assert_allclose(meta["normalization"]["mean"], task.normalizer.mean.numpy())
@@ -117,7 +127,7 @@ def test_latency_is_measured_for_batch_1_and_64_on_1_and_2_threads(exported_run:
 
 def test_inference_on_a_whole_recording_matches_pytorch(exported_run: ExportedRun):
     graph = exported_run.graph()
-    window = graph.task.spec.window
+    window = graph.window
     frames = load_test_split(exported_run.config, 1).frames[: 5 * window + 3]
     model = OnnxMotionModel(exported_run.model_path, threads=1)
     stride = max(1, window // 3)

@@ -29,7 +29,7 @@ pytestmark = [
 
 def test_node_example_matches_pytorch(exported_run: ExportedRun, tmp_path):
     graph = exported_run.graph()
-    window = graph.task.spec.window
+    window = graph.window
     frames = load_test_split(exported_run.config, 1).frames
     length = 2 * window + 1
     x = np.stack([frames[i * length : (i + 1) * length] for i in range(3)]).astype(np.float32)

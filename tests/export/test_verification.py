@@ -10,7 +10,7 @@ from onnx import numpy_helper
 from motionlab.export.errors import ExportError, ExportVerificationError
 from motionlab.export.graph import build_export_graph
 from motionlab.export.onnx_export import check_exported, export_onnx
-from motionlab.export.pipeline import load_test_split, write_verified
+from motionlab.export.pipeline import LengthPlan, load_test_split, plan_lengths, write_verified
 from motionlab.export.verify import verification_cases
 from tests.export.conftest import ExportedRun
 
@@ -18,11 +18,14 @@ pytestmark = pytest.mark.xdist_group("export")
 
 
 @pytest.fixture
-def cases(exported_run: ExportedRun):
+def lengths(exported_run: ExportedRun) -> LengthPlan:
+    return plan_lengths(exported_run.graph(), [0.5, 2.1], dynamic_time=True)
+
+
+@pytest.fixture
+def cases(exported_run: ExportedRun, lengths: LengthPlan):
     split = load_test_split(exported_run.config, 16)
-    return verification_cases(
-        split.frames, split.windows, exported_run.graph().task.spec.window, [0.5, 2.1], 3
-    )
+    return verification_cases(split.frames, split.windows, lengths.verified[1:], 3)
 
 
 def refuses(exported_run: ExportedRun, model: onnx.ModelProto, cases, tmp_path, match: str) -> str:
@@ -43,13 +46,14 @@ def test_the_real_export_passes(exported_run: ExportedRun, cases, tmp_path):
     assert report.passed and report.max_abs_diff < 1e-4 and (tmp_path / "m.onnx").is_file()
 
 
-def test_a_time_axis_fixed_to_the_window_is_caught(exported_run: ExportedRun, cases, tmp_path):
+def test_a_time_axis_fixed_to_the_window_is_caught(exported_run: ExportedRun, lengths, cases, tmp_path):
+    if not lengths.dynamic_time:
+        pytest.skip("the task's model runs only at its own window length")
     model = onnx.load(str(exported_run.model_path))
-    window = exported_run.graph().task.spec.window
+    window = exported_run.graph().window
     model.graph.input[0].type.tensor_type.shape.dim[1].dim_value = window  # replaces dim_param "time"
     message = refuses(exported_run, model, cases, tmp_path, "ONNX Runtime rejected the input")
-    lengths = {round(0.5 * window), round(2.1 * window)}
-    assert all(f"{n} frames" in message for n in lengths)
+    assert all(f"{n} frames" in message for n in lengths.verified[1:])
     assert f"test window of {window} frames" not in message  # the window length itself still runs
 
 

@@ -69,6 +69,8 @@ def render_markdown(card: Mapping[str, Any]) -> str:
     if extras:
         lines += ["", "Task settings: " + ", ".join(f"{k} = {v}" for k, v in extras.items()) + "."]
     lines += _verification(card["verification"])
+    for length, why in card.get("lengths_pytorch_rejects", {}).items():
+        lines.append(f"Not verified at {length} frames: PyTorch itself cannot run it ({why}).")
     if card.get("quantization"):
         lines += _quantization(card["quantization"])
     if card.get("latency"):

@@ -45,11 +45,23 @@ class ExportGraph(nn.Module):
             raise ConfigError("export.outputs", f"unknown output mode {mode!r}", "use 'app' or 'raw'")
         self.task = task.eval()
         self.mode = mode
-        self.output_names = list(self.outputs(torch.zeros(2, task.spec.window, task.spec.num_features)))
+        #: frames per input window, as the task tells the app (``export_metadata()["window"]``).
+        self.window = int(task.export_metadata()["window"])
+        self.num_features = task.spec.num_features
+        self.output_names = list(self.outputs(torch.zeros(2, self.window, self.num_features)))
 
     def outputs(self, x: Tensor) -> dict[str, Tensor]:
         with torch.no_grad():
             return self.task.predict_outputs(x) if self.mode == "app" else self.task(x)
+
+    def rejects_length(self, length: int) -> str | None:
+        """Why PyTorch itself cannot run ``length``-frame windows (None when it can): such lengths are
+        not the export's to support, e.g. a forecaster that needs its full input window."""
+        try:
+            self.outputs(torch.zeros(2, length, self.num_features))
+        except Exception as error:  # whatever the task's layers raise on a length they cannot take
+            return f"{type(error).__name__}: {error}"
+        return None
 
     def forward(self, x: Tensor) -> tuple[Tensor, ...]:
         outputs = self.task.predict_outputs(x) if self.mode == "app" else self.task(x)

@@ -21,11 +21,11 @@ from motionlab.export.onnx_export import BATCH_AXIS, TIME_AXIS
 from motionlab.export.source import ExportSource
 
 
-def output_axes(graph: ExportGraph, window: int, num_features: int) -> dict[str, list[str | int]]:
+def output_axes(graph: ExportGraph) -> dict[str, list[str | int]]:
     """Each output's axes — ``"batch"``, ``"time"`` or a fixed size — found by running PyTorch at two
     batch sizes and lengths (so they are right even when the exported time axis is fixed)."""
-    small = graph.outputs(torch.zeros(2, window, num_features))
-    large = graph.outputs(torch.zeros(3, window + 5, num_features))
+    small = graph.outputs(torch.zeros(2, graph.window, graph.num_features))
+    large = graph.outputs(torch.zeros(3, graph.window + 5, graph.num_features))
     axes = {}
     for name in graph.output_names:
         axes[name] = [
@@ -36,19 +36,21 @@ def output_axes(graph: ExportGraph, window: int, num_features: int) -> dict[str,
 
 
 def build_metadata(
-    graph: ExportGraph, source: ExportSource, opset: int, dynamic_time: bool
+    graph: ExportGraph, source: ExportSource, opset: int, verified_lengths: list[int]
 ) -> dict[str, Any]:
+    """``verified_lengths``: the window lengths the verification runs (one: a fixed time axis)."""
     task = graph.task
-    spec = task.spec
     descriptions = task.output_descriptions()
-    axes = output_axes(graph, spec.window, spec.num_features)
+    axes = output_axes(graph)
+    dynamic_time = len(verified_lengths) > 1
     return {
         **task.export_metadata(),
         "input": {
             "name": INPUT_NAME,
-            "shape": [BATCH_AXIS, TIME_AXIS if dynamic_time else spec.window, spec.num_features],
+            "shape": [BATCH_AXIS, TIME_AXIS if dynamic_time else graph.window, graph.num_features],
             "dtype": "float32",
             "meaning": "raw features in feature_names order, as recorded (no normalisation needed)",
+            "verified_lengths": verified_lengths,
         },
         "outputs": {
             name: {"shape": axes[name], "description": descriptions.get(name, "")}

@@ -11,6 +11,7 @@ import hashlib
 import logging
 import os
 import platform
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from omegaconf import DictConfig, OmegaConf
 from motionlab.data.datamodule import MotionDataModule
 from motionlab.export.benchmark import benchmark_latency, onnx_session
 from motionlab.export.card import render_markdown
+from motionlab.export.errors import ExportError
 from motionlab.export.files import atomic_output, write_text_atomic
 from motionlab.export.graph import INPUT_NAME, ExportGraph, build_export_graph, load_task
 from motionlab.export.metadata import build_metadata, set_metadata
@@ -63,8 +65,22 @@ class QuantizationRejectedError(RuntimeError):
     """The int8 model disagrees with fp32 more than ``quantize.min_top1_agreement`` allows."""
 
 
+@dataclass
+class LengthPlan:
+    """The window lengths an export claims: ``verified`` starts with the task's window, then the other
+    lengths that PyTorch itself runs (the time axis is dynamic when there are any)."""
+
+    verified: list[int]
+    rejected_by_pytorch: dict[int, str]
+
+    @property
+    def dynamic_time(self) -> bool:
+        return len(self.verified) > 1
+
+
 def load_test_split(run_config: DictConfig, max_windows: int) -> TestSplit:
-    """Rebuild the run's datamodule from its resolved config and take its test split."""
+    """Rebuild the run's datamodule from its resolved config and take its test split; the windows are
+    the model's test inputs, shaped by the datamodule's own batch hook as in `trainer.test`."""
     datamodule: MotionDataModule = instantiate(run_config.data, _convert_="all")
     datamodule.prepare_data()
     datamodule.setup("test")
@@ -72,7 +88,20 @@ def load_test_split(run_config: DictConfig, max_windows: int) -> TestSplit:
     index = torch.from_numpy(
         np.unique(np.linspace(0, len(windows) - 1, max_windows).round().astype(np.int64))
     )
-    return TestSplit(windows.frames.numpy(), windows.gather(index)["x"].numpy())
+    batch = datamodule.on_after_batch_transfer(windows.gather(index), 0)
+    return TestSplit(windows.frames.numpy(), batch["x"].numpy())
+
+
+def plan_lengths(graph: ExportGraph, length_factors: Sequence[float], dynamic_time: bool) -> LengthPlan:
+    """The task's window plus ``round(factor × window)`` for each factor that PyTorch can run."""
+    if not dynamic_time:
+        return LengthPlan([graph.window], {})
+    others = dict.fromkeys(max(1, round(f * graph.window)) for f in length_factors)
+    rejected = {n: why for n in others if n != graph.window and (why := graph.rejects_length(n))}
+    accepted = [n for n in others if n != graph.window and n not in rejected]
+    if not accepted:
+        log.warning("the model runs only at %d frames in PyTorch: the time axis is fixed", graph.window)
+    return LengthPlan([graph.window, *accepted], rejected)
 
 
 def export_model(source: ExportSource, cfg: DictConfig) -> ExportResult:
@@ -84,25 +113,27 @@ def export_model(source: ExportSource, cfg: DictConfig) -> ExportResult:
     model_path = output_dir / f"{settings.name}.onnx"
 
     graph = ExportGraph(load_task(source.checkpoint, source.task_target), settings.outputs)
+    if test_split.windows.shape[1:] != (graph.window, graph.num_features):
+        raise ExportError(
+            f"the test split's model inputs are {list(test_split.windows.shape[1:])} but the task "
+            f"exports [{graph.window}, {graph.num_features}] windows: its export_metadata()['window'] "
+            "must be the number of frames its forward() takes"
+        )
+    lengths = plan_lengths(graph, cfg.verify.length_factors, settings.dynamic_time)
     log.info("exporting %s (%s outputs) from %s", type(graph.task).__name__, graph.mode, source.checkpoint)
     exported = export_onnx(
         functools.partial(build_export_graph, str(source.checkpoint), source.task_target, settings.outputs),
         test_split.windows[: settings.example_batch],
         opset=settings.opset,
-        dynamic_time=settings.dynamic_time,
+        dynamic_time=lengths.dynamic_time,
         fresh_process=settings.fresh_process,
     )
     model = exported.model
-    metadata = build_metadata(graph, source, settings.opset, settings.dynamic_time)
+    metadata = build_metadata(graph, source, settings.opset, lengths.verified)
     set_metadata(model, metadata)
 
-    window = graph.task.spec.window
     cases = verification_cases(
-        test_split.frames,
-        test_split.windows,
-        window,
-        cfg.verify.length_factors if settings.dynamic_time else [],
-        cfg.verify.other_batch,
+        test_split.frames, test_split.windows, lengths.verified[1:], cfg.verify.other_batch
     )
     report = write_verified(model, model_path, graph, cases, cfg.verify.tolerance)
     log.info("verified %s: max |ONNX − PyTorch| = %.2g", model_path, report.max_abs_diff)
@@ -110,6 +141,7 @@ def export_model(source: ExportSource, cfg: DictConfig) -> ExportResult:
     card: dict[str, Any] = {
         "metadata": metadata,
         "recurrent_export_patches": exported.patches,
+        "lengths_pytorch_rejects": {str(n): why for n, why in lengths.rejected_by_pytorch.items()},
         "verification": report.to_dict(),
         "files": {"model": file_entry(model_path)},
     }
@@ -123,7 +155,7 @@ def export_model(source: ExportSource, cfg: DictConfig) -> ExportResult:
             card["files"]["int8"] = file_entry(int8_path)
     if cfg.benchmark.enabled:
         models = {"fp32": model_path, **({"int8": int8_path} if int8_path.exists() else {})}
-        card["latency"] = latency_report(models, graph, test_split.windows, window, cfg.benchmark)
+        card["latency"] = latency_report(models, graph, test_split.windows, cfg.benchmark)
 
     card_paths = (output_dir / "model_card.json", output_dir / "model_card.md")
     write_json_atomic(card_paths[0], card)
@@ -183,7 +215,7 @@ def run_onnx(path: Path, windows: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def latency_report(
-    models: dict[str, Path], graph: ExportGraph, windows: np.ndarray, window: int, settings: DictConfig
+    models: dict[str, Path], graph: ExportGraph, windows: np.ndarray, settings: DictConfig
 ) -> dict[str, Any]:
     inputs = [np.resize(windows, (batch, *windows.shape[1:])) for batch in settings.batch_sizes]
     rows = benchmark_latency(models, graph, inputs, list(settings.threads), settings.iterations)
@@ -197,7 +229,7 @@ def latency_report(
         )
     return {
         "iterations": settings.iterations,
-        "window": window,
+        "window": graph.window,
         "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, onnxruntime {ort.__version__}, "
         f"torch {torch.__version__}",
         "rows": rows,

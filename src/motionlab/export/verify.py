@@ -64,21 +64,16 @@ class VerificationReport:
 
 
 def verification_cases(
-    test_frames: np.ndarray,
-    test_windows: np.ndarray,
-    window: int,
-    length_factors: Sequence[float],
-    other_batch: int,
+    test_frames: np.ndarray, test_windows: np.ndarray, other_lengths: Sequence[int], other_batch: int
 ) -> list[VerificationCase]:
-    """Real test windows as a batch, one of them alone, and — for each factor — ``other_batch``
-    stretches of real test frames ``round(factor × window)`` frames long (an empty factor list
-    verifies a model exported with a fixed time axis)."""
+    """Real test windows as a batch, one of them alone, and for each of ``other_lengths``
+    ``other_batch`` stretches of real test frames that long (no other lengths: a fixed time axis)."""
+    window = test_windows.shape[1]
     cases = [
         VerificationCase(f"{len(test_windows)} test windows of {window} frames", test_windows),
         VerificationCase(f"1 test window of {window} frames", test_windows[:1]),
     ]
-    for factor in length_factors:
-        length = max(1, round(factor * window))
+    for length in other_lengths:
         stretches = _stretches(test_frames, length, other_batch)
         cases.append(VerificationCase(f"{other_batch} test stretches of {length} frames", stretches))
     return cases
