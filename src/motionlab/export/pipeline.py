@@ -104,6 +104,15 @@ def plan_lengths(graph: ExportGraph, length_factors: Sequence[float], dynamic_ti
     return LengthPlan([graph.window, *accepted], rejected)
 
 
+def tracing_example(windows: np.ndarray, dynamic_time: bool) -> np.ndarray:
+    """The windows to trace on. torch.export specialises any axis of size 1 to a constant, so a
+    one-frame window (a policy over the current state) is traced on two frames (repeated) when the
+    time axis must stay dynamic; verification then runs the real one-frame windows."""
+    if dynamic_time and windows.shape[1] == 1:
+        return np.repeat(windows, 2, axis=1)
+    return windows
+
+
 def export_model(source: ExportSource, cfg: DictConfig) -> ExportResult:
     """Export ``source`` as configured by ``cfg`` (``configs/export.yaml``: ``export``, ``verify``,
     ``quantize``, ``benchmark``), verified on the run's own test split."""
@@ -123,7 +132,7 @@ def export_model(source: ExportSource, cfg: DictConfig) -> ExportResult:
     log.info("exporting %s (%s outputs) from %s", type(graph.task).__name__, graph.mode, source.checkpoint)
     exported = export_onnx(
         functools.partial(build_export_graph, str(source.checkpoint), source.task_target, settings.outputs),
-        test_split.windows[: settings.example_batch],
+        tracing_example(test_split.windows[: settings.example_batch], lengths.dynamic_time),
         opset=settings.opset,
         dynamic_time=lengths.dynamic_time,
         fresh_process=settings.fresh_process,
