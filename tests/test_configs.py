@@ -54,3 +54,11 @@ def test_monitor_is_defined_once_and_reused(tmp_path):
     assert cfg.callbacks.model_checkpoint.mode == "max"
     assert cfg.callbacks.early_stopping.monitor == "val/f1"
     assert cfg.callbacks.early_stopping.mode == "max"
+
+
+def test_an_experiment_overrides_the_top_level_settings_and_the_command_line_wins(tmp_path):
+    cfg = compose_config(["experiment=reference_mlp"], tmp_path, tmp_path / "cache")
+    assert cfg.monitor.metric == "val/rollout_error"  # train.yaml says val/loss
+    overrides = ["experiment=reference_mlp", "monitor.metric=val/mae", "seed=3"]
+    cfg = compose_config(overrides, tmp_path, tmp_path / "cache")
+    assert cfg.monitor.metric == "val/mae" and cfg.seed == 3

@@ -1,7 +1,10 @@
 """One LightningModule per task; every task works with any encoder."""
 
 from motionlab.tasks.base import MotionTask
+from motionlab.tasks.classify import ClassifyTask
+from motionlab.tasks.forecast import ForecastTask
 from motionlab.tasks.gait import GaitTask
+from motionlab.tasks.imitation import ImitationTask
 from motionlab.tasks.workout import WorkoutTask
 
-__all__ = ["GaitTask", "MotionTask", "WorkoutTask"]
+__all__ = ["ClassifyTask", "ForecastTask", "GaitTask", "ImitationTask", "MotionTask", "WorkoutTask"]

@@ -39,7 +39,7 @@ from motionlab.data.gait.annotations import (
     write_annotation,
 )
 from motionlab.data.gait.kinematics import Body, Stride, leg_cycles, phase_labels, running_skeleton
-from motionlab.data.samples import ensure_sample
+from motionlab.data.sample_cache import ensure_sample
 from motionlab.pose.files import write_landmarks
 from motionlab.pose.landmarks import POSE_LANDMARKS, mirror_landmarks
 

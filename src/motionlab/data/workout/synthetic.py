@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from motionlab.data.samples import ensure_sample
+from motionlab.data.sample_cache import ensure_sample
 from motionlab.data.workout.format import JOINT_ANGLES, WORKOUT_CLASSES, write_workout_session
 
 # Bump whenever the generator's output changes: it is part of the cache key of `ensure_workout_sample`.
@@ -308,14 +308,9 @@ _GENERATOR_PARAMETERS = inspect.signature(generate_workout_dataset)
 
 def ensure_workout_sample(cache_dir: str | Path, **params: Any) -> Path:
     """The sample dataset for ``params`` (of `generate_workout_dataset`), generated on first use into
-    ``<cache_dir>/workout-<hash of SAMPLE_VERSION and all parameters>`` (see `ensure_sample`)."""
+    ``<cache_dir>/workout-<hash>`` (see `ensure_sample`)."""
     return ensure_sample(
-        cache_dir,
-        "workout",
-        SAMPLE_VERSION,
-        _GENERATOR_PARAMETERS,
-        lambda out_dir, **settings: generate_workout_dataset(out_dir, **settings),
-        params,
+        cache_dir, "workout", SAMPLE_VERSION, _GENERATOR_PARAMETERS, generate_workout_dataset, params
     )
 
 
