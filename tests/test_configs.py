@@ -54,3 +54,14 @@ def test_monitor_is_defined_once_and_reused(tmp_path):
     assert cfg.callbacks.model_checkpoint.mode == "max"
     assert cfg.callbacks.early_stopping.monitor == "val/f1"
     assert cfg.callbacks.early_stopping.mode == "max"
+
+
+def test_an_experiments_top_level_settings_win_over_train_yaml(tmp_path):
+    (tmp_path / "experiment").mkdir()
+    (tmp_path / "experiment" / "probe.yaml").write_text(
+        "# @package _global_\nname: probe\nseed: 7\nmonitor:\n  metric: val/f1\n  mode: max\n"
+    )
+    overrides = ["experiment=probe", f"hydra.searchpath=[file://{tmp_path}]"]
+    cfg = compose_config(overrides, tmp_path, tmp_path / "cache")
+    assert (cfg.name, cfg.seed, cfg.monitor.metric, cfg.monitor.mode) == ("probe", 7, "val/f1", "max")
+    assert cfg.callbacks.early_stopping.mode == "max"
