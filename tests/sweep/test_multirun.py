@@ -10,7 +10,7 @@ import sys
 import yaml
 
 from tests.helpers import REPO
-from tests.sweep.conftest import TINY_TRIAL
+from tests.sweep.helpers import TINY_TRIAL
 
 
 def test_a_two_job_multirun_leaves_two_complete_run_directories(tmp_path, sample_cache):

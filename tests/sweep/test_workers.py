@@ -6,13 +6,16 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import optuna
+import pytest
 from optuna.trial import TrialState
 
-from motionlab.sweep.cli import main
+from motionlab.sweep.cli import load_sweep, main
+from motionlab.sweep.study import make_storage
 from tests.helpers import CONFIG_DIR, REPO
 
 # Heartbeats every second; a trial silent for 2 s belongs to a dead worker.
@@ -45,13 +48,11 @@ def wait_for(study_dir: Path, ready, worker: subprocess.Popen, log: Path, timeou
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert worker.poll() is None, f"worker exited early:\n{log.read_text()[-3000:]}"
-        if storage is None and (study_dir / "study.db").exists():
+        # open the database only once the worker has created it (its log names the study)
+        if storage is None and "trials so far" in log.read_text():
             storage = optuna.storages.RDBStorage(f"sqlite:///{study_dir / 'study.db'}")
         if storage is not None:
-            try:
-                trials = optuna.load_study(study_name="workout_tcn", storage=storage).get_trials()
-            except KeyError:  # database created, study not yet
-                trials = []
+            trials = optuna.load_study(study_name="workout_tcn", storage=storage).get_trials()
             if ready(trials):
                 return trials
         time.sleep(0.25)
@@ -69,12 +70,13 @@ def test_a_killed_worker_leaves_completed_trials_and_a_restart_retries_its_trial
     log = tmp_path / "worker.log"
     worker = start_worker(sweep_args(study_dir, 50, trial_overrides), log)
 
-    def one_done_one_running(trials) -> bool:
-        states = [t.state for t in trials]
-        return TrialState.COMPLETE in states and TrialState.RUNNING in states
+    def one_done_one_training(trials) -> bool:
+        running = [t for t in trials if t.state == TrialState.RUNNING]
+        training = [t for t in running if (study_dir / f"trial_{t.number}" / "summary.json").is_file()]
+        return any(t.state == TrialState.COMPLETE for t in trials) and bool(training)
 
     try:
-        wait_for(study_dir, one_done_one_running, worker, log)
+        wait_for(study_dir, one_done_one_training, worker, log)
     finally:
         worker.send_signal(signal.SIGKILL)  # no cleanup of any kind: like a lost machine
         worker.wait()
@@ -123,3 +125,30 @@ def test_two_workers_on_one_study_share_its_trials_without_duplicate_numbers(tmp
     assert all(t.state == TrialState.COMPLETE for t in trials)
     assert len({t.user_attrs["run_dir"] for t in trials}) == len(trials)
     assert len({t.user_attrs["worker"] for t in trials}) == 2  # both did some of the work
+
+
+def open_storage_at_once(settings, workers: int) -> list[Exception]:
+    """``workers`` threads open the study's storage at the same moment; returns their errors."""
+    start = threading.Barrier(workers)
+    errors: list[Exception] = []
+
+    def open_storage() -> None:
+        start.wait()
+        try:
+            make_storage(settings)
+        except Exception as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=open_storage) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_workers_opening_a_new_study_database_at_the_same_moment_all_get_in(tmp_path, attempt):
+    """They race to create its tables; without make_storage's retries this failed 10 times out of 10."""
+    settings, _ = load_sweep(CONFIG_DIR, [f"sweep.dir={tmp_path}"])
+    assert open_storage_at_once(settings, workers=4) == []

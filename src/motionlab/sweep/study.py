@@ -13,11 +13,13 @@ import logging
 import math
 import os
 import socket
+import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 import optuna
+import sqlalchemy.exc
 import yaml
 from omegaconf import DictConfig, OmegaConf
 from optuna.exceptions import ExperimentalWarning
@@ -40,6 +42,7 @@ DIRECTIONS = {"min": "minimize", "max": "maximize"}
 COUNTED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL, TrialState.RUNNING)
 # SQLite lets one writer in at a time: other workers wait this long for the lock instead of failing.
 SQLITE_LOCK_TIMEOUT_S = 60
+STORAGE_ATTEMPTS = 3
 
 
 class DivergedError(RuntimeError):
@@ -54,7 +57,17 @@ def make_storage(settings: DictConfig) -> RDBStorage:
     if database is not None:
         database.parent.mkdir(parents=True, exist_ok=True)
         engine_kwargs = {"connect_args": {"timeout": SQLITE_LOCK_TIMEOUT_S}}
-    heartbeat = settings.heartbeat
+    for _ in range(STORAGE_ATTEMPTS - 1):
+        try:
+            return _rdb_storage(url, engine_kwargs, settings.heartbeat)
+        except (sqlalchemy.exc.OperationalError, sqlalchemy.exc.IntegrityError):
+            # Workers that open a new database at the same moment race to create its tables and
+            # version rows; the loser finds them in place on the next attempt.
+            time.sleep(1.0)
+    return _rdb_storage(url, engine_kwargs, settings.heartbeat)
+
+
+def _rdb_storage(url: str, engine_kwargs: dict, heartbeat: DictConfig) -> RDBStorage:
     with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna since 2.8
         warnings.simplefilter("ignore", ExperimentalWarning)
         return RDBStorage(
