@@ -1,6 +1,6 @@
 """Benchmark pruning: the same small Optuna search with and without a pruner.
 
-    python bench/bench_pruning.py                     (or: make bench-pruning)
+    python bench/bench_pruning.py
     python bench/bench_pruning.py --trials 16 --epochs 8 --seeds 0 1 2 --pruner successive_halving
 
 For each sampler seed, two fresh studies run the workout search (configs/search/workout_tcn.yaml) on
