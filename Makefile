@@ -18,7 +18,7 @@ SWEEP_DEMO ?= sweep.study=$(SEARCH)_demo sweep.n_trials=8 trainer.max_epochs=4 \
 STUDY ?= $(SEARCH)_demo
 
 .DEFAULT_GOAL := help
-.PHONY: help install train resume sweep dashboard test bench lint format tensorboard clean
+.PHONY: help install train resume sweep dashboard export js-example test bench lint format tensorboard clean
 
 help: ## list the targets
 	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -43,8 +43,18 @@ sweep: install ## Optuna study over configs/search/SEARCH.yaml (small demo by de
 dashboard: install ## optuna-dashboard on outputs/sweeps/STUDY/study.db (default: the make sweep demo)
 	$(BIN)/optuna-dashboard sqlite:///outputs/sweeps/$(STUDY)/study.db
 
+export: install ## export the latest completed run's best checkpoint to verified ONNX; ARGS="run=... | sweep=..."
+	$(PY) export.py $(ARGS)
+
+# The JavaScript example's dependencies (onnxruntime-node). Its postinstall would download CUDA
+# files; the CPU runtime ships inside the package, so skip it (works offline from the npm cache).
+js-example: examples/onnx-node/node_modules/.package-lock.json ## install the Node.js export example (npm ci)
+
+examples/onnx-node/node_modules/.package-lock.json: examples/onnx-node/package-lock.json
+	cd examples/onnx-node && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
+
 test: install ## run the test suite (in parallel workers; ARGS="-k name" to select)
-	$(PY) -m pytest --numprocesses=auto --maxprocesses=4 $(ARGS)
+	$(PY) -m pytest --numprocesses=auto --maxprocesses=4 --dist=loadgroup $(ARGS)
 
 bench: install ## benchmarks: windowing vs per-window dataset, Lightning vs raw PyTorch loop
 	$(PY) bench/bench_foundation.py

@@ -1,6 +1,19 @@
-"""Export a trained checkpoint to ONNX — not implemented yet (see the export issue)."""
+"""Export a trained checkpoint to a verified ONNX model: ``python export.py [run=…|sweep=…]``
+(see configs/export.yaml)."""
 
-import sys
+import hydra
+from omegaconf import DictConfig
+
+from motionlab.export import export_model, resolve_source
+
+
+@hydra.main(version_base="1.3", config_path="configs", config_name="export")
+def main(cfg: DictConfig) -> None:
+    source = resolve_source(cfg.run, cfg.sweep, cfg.paths.log_dir, cfg.sweeps_dir)
+    result = export_model(source, cfg)
+    print(f"wrote {result.model_path}" + (f" and {result.int8_path}" if result.int8_path else ""))
+    print(f"model card: {result.card_paths[1]}")
+
 
 if __name__ == "__main__":
-    sys.exit("export.py: not implemented yet — ONNX export lands with the export issue")
+    main()

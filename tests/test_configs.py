@@ -56,12 +56,9 @@ def test_monitor_is_defined_once_and_reused(tmp_path):
     assert cfg.callbacks.early_stopping.mode == "max"
 
 
-def test_an_experiments_top_level_settings_win_over_train_yaml(tmp_path):
-    (tmp_path / "experiment").mkdir()
-    (tmp_path / "experiment" / "probe.yaml").write_text(
-        "# @package _global_\nname: probe\nseed: 7\nmonitor:\n  metric: val/f1\n  mode: max\n"
-    )
-    overrides = ["experiment=probe", f"hydra.searchpath=[file://{tmp_path}]"]
+def test_an_experiment_overrides_the_top_level_settings_and_the_command_line_wins(tmp_path):
+    cfg = compose_config(["experiment=reference_mlp"], tmp_path, tmp_path / "cache")
+    assert cfg.monitor.metric == "val/rollout_error"  # train.yaml says val/loss
+    overrides = ["experiment=reference_mlp", "monitor.metric=val/mae", "seed=3"]
     cfg = compose_config(overrides, tmp_path, tmp_path / "cache")
-    assert (cfg.name, cfg.seed, cfg.monitor.metric, cfg.monitor.mode) == ("probe", 7, "val/f1", "max")
-    assert cfg.callbacks.early_stopping.mode == "max"
+    assert cfg.monitor.metric == "val/mae" and cfg.seed == 3

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from motionlab.data.augment import Augment, mirror_permutation, resample_time
+from motionlab.data.augment import Augment, mirror_permutation, resample_time, warp_positions
 from motionlab.errors import ConfigError
 
 
@@ -30,6 +30,18 @@ def test_time_warp_keeps_shapes_anchor_and_aligns_frame_targets():
     assert torch.allclose(out["x"][..., 0], out["target"])
     slopes = out["x"][:, -1, 0] - out["x"][:, -2, 0]
     assert slopes.min() < 0.85 and slopes.max() > 1.15  # speeds actually vary across windows
+
+
+def test_warp_positions_from_a_longer_source_reach_back_without_clamping():
+    torch.manual_seed(0)
+    positions = warp_positions(256, 11, 0.3, 1.0, "cpu", source_length=14)
+    assert torch.all(positions[:, -1] == 13.0)  # the anchor (last output frame) is the last source frame
+    steps = positions.diff(dim=1)
+    assert torch.allclose(steps, steps[:, :1].expand_as(steps))  # one speed per window
+    assert steps.min() < 0.75 and steps.max() > 1.25 and positions.min() >= 0.0
+    assert positions[:, 0].min() < 0.5  # the fastest windows use the margin of 3 source frames
+    same = warp_positions(4, 11, 0.3, 0.5, "cpu")
+    assert torch.allclose(same[:, 5], torch.full((4,), 5.0))  # default: source as long as the output
 
 
 def test_noise_scales_with_feature_std():

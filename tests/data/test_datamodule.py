@@ -9,7 +9,7 @@ import torch
 from motionlab.data.datamodule import MotionDataModule
 from motionlab.data.recording import Recording
 from motionlab.data.windows import WindowSet
-from motionlab.errors import DataFormatError
+from motionlab.errors import ConfigError, DataFormatError, DataSplitError
 
 
 class InMemory(MotionDataModule):
@@ -87,3 +87,29 @@ def test_inconsistent_frame_rate_names_the_file():
     recs = [*subjects(), recording("odd", "s50", 40, 0, 0.0, fps=25.0)]
     with pytest.raises(DataFormatError, match=r"odd\.npz: frame rate 25.0 differs from 30.0 in r0\.npz"):
         InMemory(recs, window=10, stride=5).setup()
+
+
+def test_split_column_in_metadata_prescribes_each_groups_split():
+    recs = subjects()
+    for i, rec in enumerate(recs):
+        rec.meta["fold"] = {0: "val", 1: "test", 2: "val"}.get(i, "train")
+    dm = InMemory(recs, window=10, stride=5, split={"column": "fold"})
+    dm.setup()
+    assert dm.report.splits["val"].groups == ["s0", "s2"] and dm.report.splits["test"].groups == ["s1"]
+    assert len(dm.report.splits["train"].groups) == 6
+
+
+def test_split_column_errors_name_the_problem():
+    recs = [*subjects(), recording("r9b", "s0", 40, 1, 900.0)]  # s0 has two recordings
+    for rec in recs:
+        rec.meta["fold"] = "val" if rec.name == "r9b" else "train"
+    with pytest.raises(DataSplitError, match=r"r9b\.npz: group 's0' is in split 'val' here but in 'train'"):
+        InMemory(recs, window=10, stride=5, split={"column": "fold"}).setup()
+    with pytest.raises(ConfigError, match=r"data\.split\.column: 'session' is not known for r0\.npz"):
+        InMemory(subjects(), window=10, stride=5, split={"column": "session"}).setup()
+    with pytest.raises(ConfigError, match=r"set together with data\.split\.val"):
+        InMemory(recs, window=10, stride=5, split={"column": "fold", "test": ["s1"]}).setup()
+    for rec in recs:
+        rec.meta["fold"] = "holdout"
+    with pytest.raises(DataSplitError, match=r"unknown split name\(s\) \['holdout'\]"):
+        InMemory(recs[:-1], window=10, stride=5, split={"column": "fold"}).setup()

@@ -16,6 +16,22 @@ def test_mlp_head_layout_and_parameter_count() -> None:
     assert head[2].p == 0.1
 
 
+def test_mlp_head_input_dropout_comes_first_and_only_when_asked() -> None:
+    head = MLPHead(4, [8], 3, dropout=0.2, input_dropout=0.3)
+    assert [type(layer) for layer in head] == [nn.Dropout, nn.Linear, nn.ReLU, nn.Dropout, nn.Linear]
+    assert head[0].p == 0.3 and head[3].p == 0.2
+    torch.manual_seed(0)
+    x = torch.ones(2000, 4)
+    # in training mode whole input features are zeroed (before the first Linear sees them) ...
+    dropped = (head[0](x) == 0).float().mean().item()
+    assert dropped == pytest.approx(0.3, abs=0.03)
+    # ... and evaluation mode is deterministic
+    head.eval()
+    assert torch.equal(head(x[:3]), head(x[:3]))
+    # without it the layout (and so the state-dict keys of existing checkpoints) is unchanged
+    assert [type(layer) for layer in MLPHead(4, [8], 3)] == [nn.Linear, nn.ReLU, nn.Dropout, nn.Linear]
+
+
 def test_mlp_head_acts_on_the_last_axis() -> None:
     head = MLPHead(4, [8], 3)
     assert head(torch.randn(2, 4)).shape == (2, 3)

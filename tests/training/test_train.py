@@ -53,6 +53,9 @@ def test_run_directory_has_checkpoints_events_config_and_history(make_config):
     assert (run_dir / "checkpoints" / "best.ckpt").is_file()
     assert (run_dir / "checkpoints" / "last.ckpt").is_file()
     assert "${" not in (run_dir / "config.yaml").read_text()  # resolved
+    encoder = json.loads((run_dir / "label_encoder.json").read_text())
+    assert encoder["class_names"][0] == "push_up" and encoder["label_to_index"]["no_exercise"] == 4
+    assert (run_dir / "test_confusion_matrix.png").is_file() and (run_dir / "test_rep_starts.png").is_file()
     summary = read_summary(run_dir)
     assert [row["epoch"] for row in summary["history"]] == [0, 1]
     best_epoch_loss = min(row["val/loss"] for row in summary["history"])

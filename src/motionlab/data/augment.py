@@ -56,7 +56,7 @@ class Augment:
         batch = dict(batch)
         x = batch["x"]
         if self.time_warp > 0:
-            positions = _warp_positions(x.shape[0], x.shape[1], self.time_warp, self.warp_anchor, x.device)
+            positions = warp_positions(x.shape[0], x.shape[1], self.time_warp, self.warp_anchor, x.device)
             for key in ("x", *frame_keys):
                 batch[key] = resample_time(batch[key], positions)
             x = batch["x"]
@@ -77,12 +77,21 @@ class Augment:
         return batch
 
 
-def _warp_positions(batch: int, length: int, max_change: float, anchor: float, device) -> Tensor:
-    """Fractional source frame for every output frame: ``[B, T]``, within ``[0, T-1]``."""
+def warp_positions(
+    batch: int, length: int, max_change: float, anchor: float, device, source_length: int | None = None
+) -> Tensor:
+    """Fractional source frame for every output frame, one random speed per window: ``[B, length]``.
+
+    The source has ``source_length`` frames (default ``length``); the frame at fraction ``anchor`` of
+    the output maps to the frame at the same fraction of the source, and positions are clamped to
+    the source. A source longer than the output leaves room for faster playback without clamping
+    (e.g. forecasting windows warped around their target frame, ``anchor=1``).
+    """
+    source_length = length if source_length is None else source_length
     speed = 1 + (torch.rand(batch, 1, device=device) * 2 - 1) * max_change
-    pivot = anchor * (length - 1)
     t = torch.arange(length, device=device, dtype=torch.float32)
-    return (pivot + (t - pivot) * speed).clamp(0, length - 1)
+    positions = anchor * (source_length - 1) + (t - anchor * (length - 1)) * speed
+    return positions.clamp(0, source_length - 1)
 
 
 def resample_time(values: Tensor, positions: Tensor) -> Tensor:

@@ -42,8 +42,9 @@ class MotionDataModule(L.LightningDataModule):
         pin_memory: pin host memory for faster GPU copies; ``None`` pins when CUDA is available.
         max_gap: longest run of dropped (NaN) frames that is interpolated; longer runs are an error.
         split: ``by`` (the grouping unit: ``group`` = the reader's natural unit, ``recording``, or a
-            metadata key such as ``subject``), ``fractions``, ``seed``, and optional fixed ``val`` /
-            ``test`` lists of group ids.
+            metadata key such as ``subject``), ``fractions``, ``seed``, and for fixed splits either
+            ``val`` / ``test`` lists of group ids or ``column``, a metadata key whose value
+            (``train``/``val``/``test``) names each recording's split.
         augment: `Augment` fields plus ``mirror_pairs`` (``auto`` or name pairs) and ``mirror_negate``.
     """
 
@@ -259,8 +260,6 @@ class MotionDataModule(L.LightningDataModule):
             classes = windows.window_targets[self.class_target].numpy()
             class_counts = np.zeros((len(names), len(self.class_names)))
             np.add.at(class_counts, (window_group, classes), 1)
-        fixed = {str(g): "val" for g in self.split_cfg.get("val") or []}
-        fixed.update({str(g): "test" for g in self.split_cfg.get("test") or []})
         return split_groups(
             names,
             weights,
@@ -268,9 +267,40 @@ class MotionDataModule(L.LightningDataModule):
             self.class_names,
             fractions=self.split_cfg.get("fractions", (0.7, 0.15, 0.15)),
             seed=self.split_cfg.get("seed", 0),
-            fixed=fixed,
+            fixed=self._fixed_splits(recordings, group_of),
             unit=self.split_cfg.get("by", "group"),
         )
+
+    def _fixed_splits(self, recordings: list[Recording], group_of: list[str]) -> dict[str, str]:
+        """Group → split prescribed by the ``val``/``test`` lists or by the ``column`` metadata key."""
+        listed = {str(g): "val" for g in self.split_cfg.get("val") or []}
+        listed.update({str(g): "test" for g in self.split_cfg.get("test") or []})
+        column = self.split_cfg.get("column")
+        if column is None:
+            return listed
+        if listed:
+            raise ConfigError(
+                "data.split.column",
+                "set together with data.split.val / data.split.test",
+                "prescribe the split either by listing val/test groups or by a column, not both",
+            )
+        unit = self.split_cfg.get("by", "group")
+        fixed: dict[str, str] = {}
+        for recording, group in zip(recordings, group_of, strict=True):
+            if column not in recording.meta:
+                raise ConfigError(
+                    "data.split.column",
+                    f"'{column}' is not known for {recording.source}",
+                    f"use one of {sorted(recording.meta)}",
+                )
+            split = str(recording.meta[column])
+            if fixed.setdefault(group, split) != split:
+                raise DataSplitError(
+                    f"{recording.source}: {unit} '{group}' is in split '{split}' here but in "
+                    f"'{fixed[group]}' elsewhere (column '{column}'); a {unit} must stay in one split: "
+                    "fix the column or split by a finer unit (data.split.by)"
+                )
+        return fixed
 
     def _class_counts(self, windows: WindowSet) -> dict[str, int]:
         if self.class_target is None:

@@ -30,6 +30,8 @@ class MLPHead(nn.Sequential):
     Acts on the last axis, so it maps ``[..., in_dim]`` to ``[..., out_dim]``: pooled ``[B, D]`` features
     for window-level tasks, or per-frame ``[B, T, D]`` features for frame-level tasks. Empty
     ``hidden_sizes`` gives a linear head. The output is raw (logits or unbounded values).
+    ``input_dropout > 0`` puts a ``Dropout`` on the input first (seed 001's dropout after its last
+    LSTM layer).
     """
 
     def __init__(
@@ -39,10 +41,12 @@ class MLPHead(nn.Sequential):
         out_dim: int,
         dropout: float = 0.0,
         activation: str = "relu",
+        input_dropout: float = 0.0,
     ) -> None:
         sizes = list(hidden_sizes)
         last = sizes[-1] if sizes else in_dim
-        super().__init__(*mlp_layers(in_dim, sizes, dropout, activation), nn.Linear(last, out_dim))
+        first = [nn.Dropout(input_dropout)] if input_dropout > 0 else []
+        super().__init__(*first, *mlp_layers(in_dim, sizes, dropout, activation), nn.Linear(last, out_dim))
         self.out_dim = out_dim
 
 

@@ -1,6 +1,9 @@
 """One LightningModule per task; every task works with any encoder."""
 
 from motionlab.tasks.base import MotionTask
+from motionlab.tasks.classify import ClassifyTask
+from motionlab.tasks.forecast import ForecastTask
+from motionlab.tasks.imitation import ImitationTask
 from motionlab.tasks.workout import WorkoutTask
 
-__all__ = ["MotionTask", "WorkoutTask"]
+__all__ = ["ClassifyTask", "ForecastTask", "ImitationTask", "MotionTask", "WorkoutTask"]

@@ -88,8 +88,14 @@ class MotionTask(L.LightningModule):
 
     def figures(self, stage: str) -> dict[str, Figure]:
         """Figures logged to TensorBoard at the end of validation and test (built only when a
-        TensorBoard logger is attached, on global rank zero)."""
+        TensorBoard logger is attached, on global rank zero); the test figures are also saved as
+        PNG files in the run directory."""
         return {}
+
+    def evaluation_report(self, stage: str) -> dict[str, Any] | None:
+        """A self-contained report of the stage's last evaluation, saved as ``evaluation_report.json``
+        in the run directory after testing; ``None`` when the task has none."""
+        return None
 
     # ----------------------------------------------------------------- export contract
     def predict_outputs(self, x: Tensor) -> dict[str, Tensor]:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import yaml
 
+from motionlab.runs import process_alive
 from motionlab.training.checkpoints import LAST, latest_run_dir
-from motionlab.training.summary import is_running_elsewhere
 
 # Overrides that resuming sets itself.
 RESUME_KEYS = ("ckpt_path=", "hydra.run.dir=")
@@ -31,7 +31,8 @@ def resume_command(run_dir: Path, script: Path) -> list[str]:
     if not overrides_file.is_file():
         raise FileNotFoundError(f"{overrides_file}: not a train.py run directory (no recorded overrides)")
     summary_file = run_dir / "summary.json"
-    if summary_file.is_file() and is_running_elsewhere(json.loads(summary_file.read_text())):
+    summary = json.loads(summary_file.read_text()) if summary_file.is_file() else {}
+    if summary.get("status") == "running" and process_alive(summary):
         raise RuntimeError(f"{run_dir} is still being trained by another process: stop it first")
     overrides = [o for o in yaml.safe_load(overrides_file.read_text()) or [] if not o.startswith(RESUME_KEYS)]
     return [sys.executable, str(script), *overrides, f"hydra.run.dir={run_dir}", f"ckpt_path={checkpoint}"]

@@ -1,9 +1,10 @@
 """`train(cfg)`: one training run — the function behind ``train.py``, ``sweep.py`` and the tests.
 
-It builds the datamodule (data report saved before any training), the task for the data's
-features and classes, the trainer from the ``trainer``/``callbacks``/``logger`` groups; fits
-(optionally resuming), tests the best checkpoint, keeps ``summary.json`` current throughout, and
-returns the monitored value of the best checkpoint.
+It builds the datamodule (data report and, for data with classes, ``label_encoder.json`` saved
+before any training), the task for the data's features and classes, the trainer from the
+``trainer``/``callbacks``/``logger`` groups; fits (optionally resuming), tests the best checkpoint
+(saving the task's evaluation report and test figures), keeps ``summary.json`` current throughout,
+and returns the monitored value of the best checkpoint.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from motionlab.data.datamodule import MotionDataModule
 from motionlab.tasks.base import MotionTask
 from motionlab.training.callbacks import SummaryCallback
 from motionlab.training.checkpoints import is_inside, resolve_ckpt_path
-from motionlab.training.summary import RunSummary
+from motionlab.training.summary import RunSummary, write_json_atomic
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,7 @@ def _fit_and_test(
     datamodule.prepare_data()
     datamodule.setup("fit")
     _publish_report(datamodule, run_dir)
+    _save_label_encoder(datamodule.spec.class_names, run_dir)
 
     task: MotionTask = instantiate(
         cfg.task,
@@ -121,6 +123,7 @@ def _fit_and_test(
     if cfg.test:
         results = trainer.test(task, datamodule=datamodule, ckpt_path=best_path or None)
         test_metrics = results[0] if results else {}
+        _save_evaluation(task, run_dir, "test")
     for logger in trainer.loggers:
         logger.log_metrics({"hp/best": monitored}, step=trainer.global_step)
     last_path = (
@@ -172,6 +175,26 @@ def _save_resolved_config(cfg: DictConfig, run_dir: Path) -> None:
 def _publish_report(datamodule: MotionDataModule, run_dir: Path) -> None:
     datamodule.report.print()
     datamodule.report.save(run_dir / "data_report.json")
+
+
+@rank_zero_only
+def _save_label_encoder(class_names: Sequence[str], run_dir: Path) -> None:
+    """``label_encoder.json``: class name ↔ index of the model's class outputs (data with classes)."""
+    if class_names:
+        write_json_atomic(
+            run_dir / "label_encoder.json",
+            {"class_names": list(class_names), "label_to_index": {n: i for i, n in enumerate(class_names)}},
+        )
+
+
+@rank_zero_only
+def _save_evaluation(task: MotionTask, run_dir: Path, stage: str) -> None:
+    """The task's evaluation report (``evaluation_report.json``) and its figures as ``<stage>_<tag>.png``."""
+    report = task.evaluation_report(stage)
+    if report is not None:
+        write_json_atomic(run_dir / "evaluation_report.json", report)
+    for tag, figure in task.figures(stage).items():
+        figure.savefig(run_dir / f"{stage}_{tag}.png", dpi=100)
 
 
 def _log_hyperparameters(trainer: L.Trainer, cfg: DictConfig) -> None:

@@ -40,19 +40,6 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def is_running_elsewhere(summary: dict[str, Any]) -> bool:
-    """True when the summary's run is marked running and its process is alive on this host."""
-    if summary.get("status") != "running" or summary.get("host") != socket.gethostname():
-        return False
-    try:
-        os.kill(int(summary["pid"]), 0)
-    except (ProcessLookupError, KeyError, TypeError, ValueError):
-        return False
-    except PermissionError:  # alive, owned by someone else
-        return True
-    return True
-
-
 def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
 

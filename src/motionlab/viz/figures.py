@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -53,5 +53,64 @@ def rep_trace_figure(
     axes.set_xlabel("seconds")
     axes.set_title(title)
     axes.legend(loc="upper right", fontsize=7, ncol=4)
+    figure.tight_layout()
+    return figure
+
+
+def trajectory_figure(
+    sessions: Sequence[tuple[str, np.ndarray, np.ndarray]],
+    feature_names: Sequence[str],
+    groups: Mapping[str, Sequence[int]],
+    fps: float,
+    title: str = "",
+) -> Figure:
+    """Recorded vs predicted trajectories: one row per session, one column per feature group.
+
+    ``sessions`` holds ``(name, recorded [T, F], predicted [T, F])``; predicted rows may be NaN (no
+    prediction yet). Each panel shows the group's feature that moves most in that session.
+    """
+    figure = Figure(figsize=(3.2 * len(groups), 2.2 * max(len(sessions), 1)))
+    axes = figure.subplots(max(len(sessions), 1), len(groups), squeeze=False)
+    for row, (name, recorded, predicted) in enumerate(sessions):
+        t = np.arange(len(recorded)) / fps
+        for col, index in enumerate(groups.values()):
+            feature = int(np.asarray(index)[np.argmax(recorded[:, index].std(axis=0))])
+            panel = axes[row, col]
+            panel.plot(t, recorded[:, feature], lw=1, color="black", label="recorded")
+            panel.plot(t, predicted[:, feature], lw=1, ls="--", color="tab:red", label="forecast")
+            panel.set_title(f"{name}: {feature_names[feature]}", fontsize=8)
+            panel.tick_params(labelsize=7)
+            if row == len(sessions) - 1:
+                panel.set_xlabel("seconds", fontsize=8)
+    axes[0, -1].legend(loc="upper right", fontsize=7)
+    figure.suptitle(title, fontsize=9)
+
+
+def rollout_figure(
+    reference: np.ndarray,
+    predicted: np.ndarray,
+    joint_names: Sequence[str],
+    fps: float,
+    title: str = "",
+    max_joints: int = 4,
+) -> Figure:
+    """A closed-loop rollout against its reference: the ``max_joints`` joints with the widest range of
+    motion (reference dashed, rollout solid) and the mean absolute joint error at each step."""
+    steps = np.arange(1, len(reference) + 1) / fps
+    shown = np.argsort(np.ptp(reference, axis=0))[::-1][:max_joints]
+    figure = Figure(figsize=(10, 5))
+    joints_axes, error_axes = figure.subplots(2, 1, sharex=True, height_ratios=[2, 1])
+    for i, column in enumerate(shown):
+        colour = f"C{i}"
+        joints_axes.plot(steps, reference[:, column], ls="--", color=colour, lw=1)
+        joints_axes.plot(steps, predicted[:, column], color=colour, lw=1.2, label=joint_names[column])
+    joints_axes.set_ylabel("joint value")
+    joints_axes.legend(
+        loc="upper right", fontsize=7, ncol=len(shown), title="solid: policy, dashed: reference"
+    )
+    error_axes.plot(steps, np.abs(predicted - reference).mean(axis=1), color="black", lw=1)
+    error_axes.set_ylabel("mean |error|")
+    error_axes.set_xlabel("seconds into the rollout")
+    joints_axes.set_title(title)
     figure.tight_layout()
     return figure

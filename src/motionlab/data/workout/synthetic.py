@@ -23,19 +23,15 @@ Subject ``i`` draws its traits from ``default_rng([seed, i])`` and its session `
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 import itertools
-import json
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from motionlab.data.sample_cache import ensure_sample
 from motionlab.data.workout.format import JOINT_ANGLES, WORKOUT_CLASSES, write_workout_session
 
 # Bump whenever the generator's output changes: it is part of the cache key of `ensure_workout_sample`.
@@ -311,32 +307,11 @@ _GENERATOR_PARAMETERS = inspect.signature(generate_workout_dataset)
 
 
 def ensure_workout_sample(cache_dir: str | Path, **params: Any) -> Path:
-    """The sample dataset for ``params`` (of `generate_workout_dataset`), generated on first use.
-
-    Returns ``<cache_dir>/workout-<hash of SAMPLE_VERSION and all parameters>``. The data is
-    generated into a temporary sibling and renamed into place, so concurrent callers (e.g. DDP
-    ranks) all end up with the complete directory: a caller that loses the race drops its copy.
-    """
-    bound = _GENERATOR_PARAMETERS.bind(None, **params)
-    bound.apply_defaults()
-    settings = {key: value for key, value in bound.arguments.items() if key != "out_dir"}
-    manifest = json.dumps({"version": SAMPLE_VERSION, **settings}, sort_keys=True, default=str)
-    cache_dir = Path(cache_dir)
-    target = cache_dir / f"workout-{hashlib.sha256(manifest.encode()).hexdigest()[:12]}"
-    if target.is_dir():
-        return target
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=cache_dir, prefix=f".{target.name}.tmp-"))
-    try:
-        generate_workout_dataset(tmp, **settings)
-        (tmp / "sample.json").write_text(manifest + "\n")
-        os.rename(tmp, target)
-    except OSError:
-        if not target.is_dir():
-            raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return target
+    """The sample dataset for ``params`` (of `generate_workout_dataset`), generated on first use into
+    ``<cache_dir>/workout-<hash>`` (see `ensure_sample`)."""
+    return ensure_sample(
+        cache_dir, "workout", SAMPLE_VERSION, _GENERATOR_PARAMETERS, generate_workout_dataset, params
+    )
 
 
 def _subject(name: str, rng: np.random.Generator) -> _Subject:

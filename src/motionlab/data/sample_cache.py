@@ -1,0 +1,52 @@
+"""Built-in sample datasets, generated on first use into a cache keyed by every generator parameter."""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+
+def ensure_sample(
+    cache_dir: str | Path,
+    name: str,
+    version: str,
+    signature: inspect.Signature,
+    generate: Callable[..., Any],
+    params: Mapping[str, Any],
+) -> Path:
+    """The directory holding ``generate(out_dir, **params)``'s output, generated on first use.
+
+    Returns ``<cache_dir>/<name>-<hash of version and all parameters, defaults included>``, with the
+    manifest in ``sample.json``. ``signature`` is the generator's (taken once by the caller, so the
+    cache key does not depend on what ``generate`` is bound to later); unknown parameters raise
+    ``TypeError``. The data is generated into a temporary sibling and renamed into place, so
+    concurrent callers (e.g. DDP ranks) all end up with the complete directory: a caller that loses
+    the race drops its copy.
+    """
+    bound = signature.bind(None, **params)
+    bound.apply_defaults()
+    settings = dict(list(bound.arguments.items())[1:])  # all but the output directory
+    manifest = json.dumps({"version": version, **settings}, sort_keys=True, default=str)
+    cache_dir = Path(cache_dir)
+    target = cache_dir / f"{name}-{hashlib.sha256(manifest.encode()).hexdigest()[:12]}"
+    if target.is_dir():
+        return target
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=cache_dir, prefix=f".{target.name}.tmp-"))
+    try:
+        generate(tmp, **settings)
+        (tmp / "sample.json").write_text(manifest + "\n")
+        os.rename(tmp, target)
+    except OSError:
+        if not target.is_dir():
+            raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target

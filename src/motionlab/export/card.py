@@ -1,0 +1,131 @@
+"""The model card next to the ``.onnx`` file: ``model_card.json`` for tools, ``model_card.md`` for people."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+# Metadata keys every export has; anything else is a task's own setting, listed under the outputs.
+STANDARD_KEYS = {
+    "task",
+    "feature_names",
+    "class_names",
+    "window",
+    "fps",
+    "input",
+    "outputs",
+    "output_mode",
+    "normalization",
+    "dynamic_axes",
+    "opset",
+    "monitor",
+    "test_metrics",
+    "source",
+    "motionlab_version",
+    "git_commit",
+    "exported_at",
+}
+
+
+def render_markdown(card: Mapping[str, Any]) -> str:
+    """A readable summary of ``model_card.json``: inputs, outputs, source, parity, quantisation, latency."""
+    meta = card["metadata"]
+    monitor = meta.get("monitor") or {}
+    source = meta["source"]
+    lines = [
+        f"# {meta['task']} — {card['files']['model']['name']}",
+        "",
+        f"Exported {meta['exported_at']} by motionlab {meta['motionlab_version']} "
+        f"(commit {meta.get('git_commit') or 'unknown'}), ONNX opset {meta['opset']}, outputs: "
+        f"{meta['output_mode']}.",
+        "",
+        "## Source",
+        "",
+        f"- run: `{source['run_dir']}`",
+        f"- checkpoint: `{source['checkpoint']}`",
+        f"- monitored metric: {monitor.get('metric')} ({monitor.get('mode')}) = {monitor.get('value')}",
+    ]
+    if "sweep" in source:
+        sweep = source["sweep"]
+        lines.append(f"- sweep: study `{sweep['study']}`, trial {sweep['trial']}, value {sweep['value']}")
+    lines += ["", "## Input", ""]
+    shape = meta["input"]["shape"]
+    lines.append(f"`{meta['input']['name']}` float32 `{shape}`: {meta['input']['meaning']}.")
+    lines.append(
+        f"Window {meta['window']} frames at {meta['fps']} fps; {len(meta['feature_names'])} features "
+        f"in this order: {', '.join(meta['feature_names'])}."
+    )
+    lines.append(f"Normalisation inside the graph: {meta['normalization']['formula']}.")
+    if meta.get("class_names"):
+        lines.append(f"Classes: {', '.join(meta['class_names'])}.")
+    lines += ["", "## Outputs", "", "| name | shape | meaning |", "|---|---|---|"]
+    for name, output in meta["outputs"].items():
+        lines.append(f"| `{name}` | `{output['shape']}` | {output['description']} |")
+    extras = {
+        key: value
+        for key, value in meta.items()
+        if key not in STANDARD_KEYS and not isinstance(value, dict | list)
+    }
+    if extras:
+        lines += ["", "Task settings: " + ", ".join(f"{k} = {v}" for k, v in extras.items()) + "."]
+    lines += _verification(card["verification"])
+    for length, why in card.get("lengths_pytorch_rejects", {}).items():
+        lines.append(f"Not verified at {length} frames: PyTorch itself cannot run it ({why}).")
+    if card.get("quantization"):
+        lines += _quantization(card["quantization"])
+    if card.get("latency"):
+        lines += _latency(card["latency"])
+    lines += ["", "## Files", ""]
+    for entry in card["files"].values():
+        lines.append(f"- `{entry['name']}`: {entry['bytes'] / 1024:.1f} KiB, sha256 {entry['sha256'][:16]}…")
+    return "\n".join(lines) + "\n"
+
+
+def _verification(report: Mapping[str, Any]) -> list[str]:
+    lines = [
+        "",
+        "## Verification (ONNX Runtime vs PyTorch)",
+        "",
+        f"Passed with tolerance {report['tolerance']:g}; largest difference {report['max_abs_diff']:.2g}.",
+        "",
+        "| case | input shape | max abs diff |",
+        "|---|---|---|",
+    ]
+    for case in report["cases"]:
+        worst = max(case["max_abs_diff"].values(), default=0.0)
+        lines.append(f"| {case['name']} | `{case['shape']}` | {worst:.2g} |")
+    return lines
+
+
+def _quantization(quantization: Mapping[str, Any]) -> list[str]:
+    lines = ["", "## int8 dynamic quantisation", ""]
+    ops = quantization["op_types"] or "ONNX Runtime's default set"
+    lines.append(
+        f"Status: {quantization['status']}; quantised ops: {ops}; size "
+        f"{quantization['size_ratio']:.2f}× of fp32. Agreement with fp32 on {quantization['windows']} "
+        "test windows:"
+    )
+    lines += ["", "| output | max abs diff | top-1 agreement |", "|---|---|---|"]
+    for name, entry in quantization["agreement"].items():
+        top1 = entry.get("top1_agreement")
+        lines.append(f"| `{name}` | {entry['max_abs_diff']:.3g} | {'—' if top1 is None else f'{top1:.4f}'} |")
+    return lines
+
+
+def _latency(latency: Mapping[str, Any]) -> list[str]:
+    lines = [
+        "",
+        "## Latency (CPU, ms per batch, median of "
+        f"{latency['iterations']} runs; window {latency['window']} frames)",
+        "",
+        f"Machine: {latency['machine']}.",
+        "",
+        "| runtime | batch | threads | median ms | p90 ms |",
+        "|---|---|---|---|---|",
+    ]
+    for row in latency["rows"]:
+        lines.append(
+            f"| {row['runtime']} | {row['batch']} | {row['threads']} | {row['median_ms']:.3f} | "
+            f"{row['p90_ms']:.3f} |"
+        )
+    return lines

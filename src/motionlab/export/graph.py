@@ -1,0 +1,73 @@
+"""What goes into the ONNX graph: a task's raw or app-facing outputs as a fixed, named tuple.
+
+Every task follows the export contract of `motionlab.tasks.base.MotionTask` (`forward` → raw
+outputs, `predict_outputs` → app outputs, both dicts by name), so this wrapper works for any task.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import torch
+from hydra.utils import get_class
+from torch import Tensor, nn
+
+from motionlab.errors import ConfigError
+from motionlab.tasks.base import MotionTask
+
+OutputMode = Literal["app", "raw"]
+OUTPUT_MODES = ("app", "raw")
+INPUT_NAME = "features"
+
+
+def load_task(checkpoint: str | Path, task_target: str) -> MotionTask:
+    """The task class named by ``task_target`` (the run config's ``task._target_``), rebuilt from
+    ``checkpoint`` on the CPU in eval mode."""
+    task_class = get_class(task_target)
+    if not (isinstance(task_class, type) and issubclass(task_class, MotionTask)):
+        raise ConfigError("task._target_", f"{task_target} is not a motionlab MotionTask")
+    task = task_class.load_from_checkpoint(str(checkpoint), map_location="cpu")
+    return task.eval()
+
+
+class ExportGraph(nn.Module):
+    """``[B, T, F]`` raw features → the task's outputs as a tuple in `output_names` order.
+
+    ``mode="app"`` exports `predict_outputs` (probabilities, values in original units);
+    ``mode="raw"`` exports `forward` (logits, normalised values). Normalisation is the task's first
+    layer either way, so the graph always takes raw features.
+    """
+
+    def __init__(self, task: MotionTask, mode: OutputMode = "app") -> None:
+        super().__init__()
+        if mode not in OUTPUT_MODES:
+            raise ConfigError("export.outputs", f"unknown output mode {mode!r}", "use 'app' or 'raw'")
+        self.task = task.eval()
+        self.mode = mode
+        #: frames per input window, as the task tells the app (``export_metadata()["window"]``).
+        self.window = int(task.export_metadata()["window"])
+        self.num_features = task.spec.num_features
+        self.output_names = list(self.outputs(torch.zeros(2, self.window, self.num_features)))
+
+    def outputs(self, x: Tensor) -> dict[str, Tensor]:
+        with torch.no_grad():
+            return self.task.predict_outputs(x) if self.mode == "app" else self.task(x)
+
+    def rejects_length(self, length: int) -> str | None:
+        """Why PyTorch itself cannot run ``length``-frame windows (None when it can): such lengths are
+        not the export's to support, e.g. a forecaster that needs its full input window."""
+        try:
+            self.outputs(torch.zeros(2, length, self.num_features))
+        except Exception as error:  # whatever the task's layers raise on a length they cannot take
+            return f"{type(error).__name__}: {error}"
+        return None
+
+    def forward(self, x: Tensor) -> tuple[Tensor, ...]:
+        outputs = self.task.predict_outputs(x) if self.mode == "app" else self.task(x)
+        return tuple(outputs[name] for name in self.output_names)
+
+
+def build_export_graph(checkpoint: str, task_target: str, mode: OutputMode) -> ExportGraph:
+    """Module-level builder, so a fresh export process can rebuild the graph from plain arguments."""
+    return ExportGraph(load_task(checkpoint, task_target), mode).eval()

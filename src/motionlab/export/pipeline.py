@@ -1,0 +1,250 @@
+"""`export_model`: a run's checkpoint → verified ``model.onnx`` (+ optional int8) + model cards.
+
+Order matters: the metadata goes into the graph first, then that exact file is verified against
+PyTorch, and only then does it replace the destination. A failed verification leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import os
+import platform
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import torch
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from motionlab.data.datamodule import MotionDataModule
+from motionlab.export.benchmark import benchmark_latency, onnx_session
+from motionlab.export.card import render_markdown
+from motionlab.export.errors import ExportError
+from motionlab.export.files import atomic_output, write_text_atomic
+from motionlab.export.graph import INPUT_NAME, ExportGraph, build_export_graph, load_task
+from motionlab.export.metadata import build_metadata, set_metadata
+from motionlab.export.onnx_export import export_onnx
+from motionlab.export.quantize import agreement, min_top1_agreement, quantize_int8
+from motionlab.export.source import ExportSource
+from motionlab.export.verify import (
+    VerificationCase,
+    VerificationReport,
+    raise_on_failure,
+    verification_cases,
+    verify_onnx,
+)
+from motionlab.training.summary import write_json_atomic
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TestSplit:
+    """Real inputs from the run's test split: every test frame end to end, and evenly spaced windows."""
+
+    frames: np.ndarray
+    windows: np.ndarray
+
+
+@dataclass
+class ExportResult:
+    model_path: Path
+    int8_path: Path | None
+    card: dict[str, Any]
+    card_paths: tuple[Path, Path]
+
+
+class QuantizationRejectedError(RuntimeError):
+    """The int8 model disagrees with fp32 more than ``quantize.min_top1_agreement`` allows."""
+
+
+@dataclass
+class LengthPlan:
+    """The window lengths an export claims: ``verified`` starts with the task's window, then the other
+    lengths that PyTorch itself runs (the time axis is dynamic when there are any)."""
+
+    verified: list[int]
+    rejected_by_pytorch: dict[int, str]
+
+    @property
+    def dynamic_time(self) -> bool:
+        return len(self.verified) > 1
+
+
+def load_test_split(run_config: DictConfig, max_windows: int) -> TestSplit:
+    """Rebuild the run's datamodule from its resolved config and take its test split; the windows are
+    the model's test inputs, shaped by the datamodule's own batch hook as in `trainer.test`."""
+    datamodule: MotionDataModule = instantiate(run_config.data, _convert_="all")
+    datamodule.prepare_data()
+    datamodule.setup("test")
+    windows = datamodule.windows["test"]
+    index = torch.from_numpy(
+        np.unique(np.linspace(0, len(windows) - 1, max_windows).round().astype(np.int64))
+    )
+    batch = datamodule.on_after_batch_transfer(windows.gather(index), 0)
+    return TestSplit(windows.frames.numpy(), batch["x"].numpy())
+
+
+def plan_lengths(graph: ExportGraph, length_factors: Sequence[float], dynamic_time: bool) -> LengthPlan:
+    """The task's window plus ``round(factor × window)`` for each factor that PyTorch can run."""
+    if not dynamic_time:
+        return LengthPlan([graph.window], {})
+    others = dict.fromkeys(max(1, round(f * graph.window)) for f in length_factors)
+    rejected = {n: why for n in others if n != graph.window and (why := graph.rejects_length(n))}
+    accepted = [n for n in others if n != graph.window and n not in rejected]
+    if not accepted:
+        log.warning("the model runs only at %d frames in PyTorch: the time axis is fixed", graph.window)
+    return LengthPlan([graph.window, *accepted], rejected)
+
+
+def tracing_example(windows: np.ndarray, dynamic_time: bool) -> np.ndarray:
+    """The windows to trace on. torch.export specialises any axis of size 1 to a constant, so a
+    one-frame window (a policy over the current state) is traced on two frames (repeated) when the
+    time axis must stay dynamic; verification then runs the real one-frame windows."""
+    if dynamic_time and windows.shape[1] == 1:
+        return np.repeat(windows, 2, axis=1)
+    return windows
+
+
+def export_model(source: ExportSource, cfg: DictConfig) -> ExportResult:
+    """Export ``source`` as configured by ``cfg`` (``configs/export.yaml``: ``export``, ``verify``,
+    ``quantize``, ``benchmark``), verified on the run's own test split."""
+    settings = cfg.export
+    test_split = load_test_split(source.config, cfg.verify.windows)
+    output_dir = Path(settings.output_dir or source.run_dir / "export")
+    model_path = output_dir / f"{settings.name}.onnx"
+
+    graph = ExportGraph(load_task(source.checkpoint, source.task_target), settings.outputs)
+    if test_split.windows.shape[1:] != (graph.window, graph.num_features):
+        raise ExportError(
+            f"the test split's model inputs are {list(test_split.windows.shape[1:])} but the task "
+            f"exports [{graph.window}, {graph.num_features}] windows: its export_metadata()['window'] "
+            "must be the number of frames its forward() takes"
+        )
+    lengths = plan_lengths(graph, cfg.verify.length_factors, settings.dynamic_time)
+    log.info("exporting %s (%s outputs) from %s", type(graph.task).__name__, graph.mode, source.checkpoint)
+    exported = export_onnx(
+        functools.partial(build_export_graph, str(source.checkpoint), source.task_target, settings.outputs),
+        tracing_example(test_split.windows[: settings.example_batch], lengths.dynamic_time),
+        opset=settings.opset,
+        dynamic_time=lengths.dynamic_time,
+        fresh_process=settings.fresh_process,
+    )
+    model = exported.model
+    metadata = build_metadata(graph, source, settings.opset, lengths.verified)
+    set_metadata(model, metadata)
+
+    cases = verification_cases(
+        test_split.frames, test_split.windows, lengths.verified[1:], cfg.verify.other_batch
+    )
+    report = write_verified(model, model_path, graph, cases, cfg.verify.tolerance)
+    log.info("verified %s: max |ONNX − PyTorch| = %.2g", model_path, report.max_abs_diff)
+
+    card: dict[str, Any] = {
+        "metadata": metadata,
+        "recurrent_export_patches": exported.patches,
+        "lengths_pytorch_rejects": {str(n): why for n, why in lengths.rejected_by_pytorch.items()},
+        "verification": report.to_dict(),
+        "files": {"model": file_entry(model_path)},
+    }
+    int8_path = output_dir / f"{settings.name}.int8.onnx"
+    int8_path.unlink(missing_ok=True)  # never leave an int8 file from an older export beside this one
+    if cfg.quantize.enabled:
+        card["quantization"] = quantize_checked(
+            model_path, int8_path, metadata, test_split.windows, cfg.quantize
+        )
+        if int8_path.exists():
+            card["files"]["int8"] = file_entry(int8_path)
+    if cfg.benchmark.enabled:
+        models = {"fp32": model_path, **({"int8": int8_path} if int8_path.exists() else {})}
+        card["latency"] = latency_report(models, graph, test_split.windows, cfg.benchmark)
+
+    card_paths = (output_dir / "model_card.json", output_dir / "model_card.md")
+    write_json_atomic(card_paths[0], card)
+    write_text_atomic(card_paths[1], render_markdown(card))
+    return ExportResult(model_path, int8_path if int8_path.exists() else None, card, card_paths)
+
+
+def write_verified(
+    model: onnx.ModelProto,
+    path: Path,
+    graph: ExportGraph,
+    cases: list[VerificationCase],
+    tolerance: float,
+) -> VerificationReport:
+    """Save ``model`` to a temporary file, verify that file against ``graph`` and only then move it to
+    ``path``; on a mismatch raise `ExportVerificationError` and leave ``path`` as it was."""
+    with atomic_output(path) as temporary:
+        onnx.save(model, str(temporary))
+        report = verify_onnx(temporary, graph, graph.output_names, cases, tolerance)
+        raise_on_failure(report, path)
+    return report
+
+
+def quantize_checked(
+    model_path: Path, int8_path: Path, metadata: dict[str, Any], windows: np.ndarray, settings: DictConfig
+) -> dict[str, Any]:
+    """Quantise, compare with fp32 on the test windows, and keep the int8 file only if the top-1
+    agreement of every probability output reaches ``settings.min_top1_agreement``."""
+    op_types = OmegaConf.to_container(settings.op_types) if settings.op_types is not None else None
+    report: dict[str, Any] = {"windows": len(windows)}
+    try:
+        with atomic_output(int8_path) as temporary:
+            report["op_types"] = quantize_int8(model_path, temporary, op_types)
+            quantized = onnx.load(str(temporary))
+            set_metadata(
+                quantized, {**metadata, "quantization": "int8 dynamic (weights int8, activations uint8)"}
+            )
+            onnx.save(quantized, str(temporary))
+            report["agreement"] = agreement(run_onnx(model_path, windows), run_onnx(temporary, windows))
+            report["size_ratio"] = temporary.stat().st_size / model_path.stat().st_size
+            worst = min_top1_agreement(report["agreement"])
+            if worst is not None and worst < settings.min_top1_agreement:
+                raise QuantizationRejectedError(
+                    f"top-1 agreement {worst:.4f} < quantize.min_top1_agreement={settings.min_top1_agreement}"
+                )
+        report["status"] = "written"
+    except QuantizationRejectedError as error:
+        log.warning("int8 model not written: %s", error)
+        report["status"] = f"rejected: {error}"
+    return report
+
+
+def run_onnx(path: Path, windows: np.ndarray) -> dict[str, np.ndarray]:
+    session = onnx_session(path, threads=1)
+    names = [output.name for output in session.get_outputs()]
+    return dict(zip(names, session.run(names, {INPUT_NAME: windows}), strict=True))
+
+
+def latency_report(
+    models: dict[str, Path], graph: ExportGraph, windows: np.ndarray, settings: DictConfig
+) -> dict[str, Any]:
+    inputs = [np.resize(windows, (batch, *windows.shape[1:])) for batch in settings.batch_sizes]
+    rows = benchmark_latency(models, graph, inputs, list(settings.threads), settings.iterations)
+    for row in rows:
+        log.info(
+            "latency %-18s batch %3d threads %d: %8.3f ms",
+            row["runtime"],
+            row["batch"],
+            row["threads"],
+            row["median_ms"],
+        )
+    return {
+        "iterations": settings.iterations,
+        "window": graph.window,
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, onnxruntime {ort.__version__}, "
+        f"torch {torch.__version__}",
+        "rows": rows,
+    }
+
+
+def file_entry(path: Path) -> dict[str, Any]:
+    data = path.read_bytes()
+    return {"name": path.name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}

@@ -1,0 +1,126 @@
+"""Which checkpoint to export: the latest completed run, a named run, or a sweep's best trial.
+
+Runs are found through their ``summary.json`` (status, best checkpoint, monitored metric) and
+``config.yaml`` (the resolved config: task class, data), both written by `motionlab.training.train`.
+A sweep names its best trial in ``<sweeps_dir>/<study>/best.json``:
+``{"study", "trial", "value", "params", "run_dir", "best_checkpoint"}``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from motionlab.errors import ConfigError, DataFormatError
+
+SUMMARY = "summary.json"
+RUN_CONFIG = "config.yaml"
+SWEEP_BEST = "best.json"
+
+
+@dataclass
+class ExportSource:
+    """A checkpoint to export and the facts about its run that go into the model card."""
+
+    run_dir: Path
+    checkpoint: Path
+    config: DictConfig
+    monitor: dict[str, Any]
+    test_metrics: dict[str, float] = field(default_factory=dict)
+    sweep: dict[str, Any] | None = None
+
+    @property
+    def task_target(self) -> str:
+        return str(self.config.task._target_)
+
+    def describe(self) -> dict[str, Any]:
+        described: dict[str, Any] = {"run_dir": str(self.run_dir), "checkpoint": str(self.checkpoint)}
+        if self.sweep is not None:
+            described["sweep"] = self.sweep
+        return described
+
+
+def resolve_source(
+    run: str | None, sweep: str | None, log_dir: str | Path, sweeps_dir: str | Path
+) -> ExportSource:
+    """``run`` (a run directory) or ``sweep`` (a study name) or, with neither, the latest completed
+    run under ``log_dir``."""
+    if run and sweep:
+        raise ConfigError("run / sweep", "both are set", "export either a run or a sweep's best trial")
+    if sweep:
+        return sweep_source(Path(sweeps_dir), sweep)
+    if run:
+        return run_source(Path(run))
+    return run_source(latest_completed_run(Path(log_dir)))
+
+
+def latest_completed_run(log_dir: Path) -> Path:
+    """The run under ``log_dir`` whose completed ``summary.json`` finished last and names a best
+    checkpoint (running, failed and interrupted runs are passed over)."""
+    finished = []
+    for path in log_dir.glob(f"**/{SUMMARY}"):
+        summary = _read_json(path)
+        if summary.get("status") == "completed" and summary.get("best_checkpoint"):
+            finished.append((summary.get("finished_at") or "", path.stat().st_mtime, path.parent))
+    if not finished:
+        raise FileNotFoundError(
+            f"no completed run with a best checkpoint under {log_dir} (looked for {SUMMARY} with "
+            "status 'completed'): train one first (make train) or pass run=outputs/<name>/<time>"
+        )
+    return max(finished)[2]
+
+
+def run_source(
+    run_dir: Path, checkpoint: str | Path | None = None, sweep: dict | None = None
+) -> ExportSource:
+    """The run at ``run_dir``; its best checkpoint unless ``checkpoint`` names another one."""
+    summary_path = run_dir / SUMMARY
+    if not summary_path.is_file():
+        raise FileNotFoundError(f"{summary_path}: no run summary — is {run_dir} a motionlab run directory?")
+    summary = _read_json(summary_path)
+    if summary.get("status") != "completed":
+        raise ConfigError(
+            "run",
+            f"{run_dir} has status {summary.get('status')!r}, not 'completed'",
+            "export a completed run, or resume this one first (make resume RUN=...)",
+        )
+    checkpoint = Path(checkpoint or summary.get("best_checkpoint") or "")
+    if not checkpoint.is_file():
+        raise FileNotFoundError(f"{summary_path}: best checkpoint {str(checkpoint)!r} does not exist")
+    config_path = run_dir / RUN_CONFIG
+    if not config_path.is_file():
+        raise FileNotFoundError(f"{config_path}: missing; the run's resolved config names its task and data")
+    monitor = dict(summary.get("monitor") or {})
+    monitor["value"] = summary.get("best_score")
+    return ExportSource(
+        run_dir=run_dir,
+        checkpoint=checkpoint,
+        config=OmegaConf.load(config_path),
+        monitor=monitor,
+        test_metrics=dict(summary.get("test_metrics") or {}),
+        sweep=sweep,
+    )
+
+
+def sweep_source(sweeps_dir: Path, study: str) -> ExportSource:
+    """The best trial of ``study`` as recorded in ``<sweeps_dir>/<study>/best.json``."""
+    path = sweeps_dir / study / SWEEP_BEST
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no best trial recorded for sweep {study!r} — run the sweep first")
+    best = _read_json(path)
+    missing = {"study", "trial", "value", "run_dir", "best_checkpoint"} - set(best)
+    if missing:
+        raise ConfigError("sweep", f"{path} lacks {', '.join(sorted(missing))}", "re-run the sweep")
+    sweep = {key: best.get(key) for key in ("study", "trial", "value", "params")}
+    return run_source(Path(best["run_dir"]), best["best_checkpoint"], sweep=sweep)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise DataFormatError(path, f"not valid JSON ({error})", "re-run what wrote it") from error

@@ -1,0 +1,103 @@
+"""`OnnxMotionModel`: run an exported motionlab model with ONNX Runtime and NumPy only.
+
+This is the reference for app developers: the model file carries its own metadata (feature order,
+window, frame rate, class names, what each output means), so nothing else needs to ship with it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort
+
+from motionlab.inference.sliding import overlap_average, sliding_windows
+
+TIME_AXIS = "time"
+
+
+def read_metadata(session: ort.InferenceSession) -> dict[str, Any]:
+    """The motionlab metadata of a loaded model (every ``metadata_props`` value is JSON)."""
+    return {key: json.loads(value) for key, value in session.get_modelmeta().custom_metadata_map.items()}
+
+
+class OnnxMotionModel:
+    """An exported model, loaded with ONNX Runtime on the CPU.
+
+    Args:
+        path: the ``.onnx`` file written by ``export.py``.
+        threads: intra-op threads (None = ONNX Runtime's default, every core).
+    """
+
+    def __init__(self, path: str | Path, threads: int | None = None) -> None:
+        options = ort.SessionOptions()
+        if threads is not None:
+            options.intra_op_num_threads = threads
+        self.path = Path(path)
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.metadata = read_metadata(self.session)
+        self.input_name = self.session.get_inputs()[0].name
+        self.output_names = [output.name for output in self.session.get_outputs()]
+
+    @property
+    def feature_names(self) -> list[str]:
+        return list(self.metadata["feature_names"])
+
+    @property
+    def window(self) -> int:
+        return int(self.metadata["window"])
+
+    @property
+    def fps(self) -> float:
+        return float(self.metadata["fps"])
+
+    @property
+    def class_names(self) -> list[str]:
+        return list(self.metadata.get("class_names", []))
+
+    def per_frame_outputs(self) -> list[str]:
+        """Outputs with a time axis (one value per input frame), e.g. a rep-start probability."""
+        return [
+            name for name in self.output_names if TIME_AXIS in self.metadata["outputs"][name]["shape"][1:2]
+        ]
+
+    def predict(self, windows: np.ndarray) -> dict[str, np.ndarray]:
+        """Raw features ``[B, T, F]`` (columns in `feature_names` order) → outputs by name."""
+        windows = np.ascontiguousarray(windows, dtype=np.float32)
+        if windows.ndim != 3 or windows.shape[2] != len(self.feature_names):
+            raise ValueError(
+                f"expected windows [batch, time, {len(self.feature_names)}] in the order of "
+                f"feature_names, got shape {windows.shape}"
+            )
+        values = self.session.run(self.output_names, {self.input_name: windows})
+        return dict(zip(self.output_names, values, strict=True))
+
+    def run_recording(
+        self, frames: np.ndarray, stride: int | None = None, batch_size: int = 256
+    ) -> dict[str, np.ndarray]:
+        """A whole recording ``[T, F]`` through sliding windows of `window` frames.
+
+        Per-frame outputs are averaged over the windows that cover each frame (``[T, ...]``); per-window
+        outputs come back per window (``[N, ...]``) with their start frames under ``window_starts``.
+        ``stride`` defaults to a quarter window. The frames must be gap-free (no NaN rows).
+        """
+        frames = np.asarray(frames, dtype=np.float32)
+        if frames.ndim != 2 or frames.shape[1] != len(self.feature_names):
+            raise ValueError(f"expected frames [T, {len(self.feature_names)}], got shape {frames.shape}")
+        if np.isnan(frames).any():
+            row = int(np.flatnonzero(np.isnan(frames).any(axis=1))[0])
+            raise ValueError(f"frame {row} has NaN features: fill dropped frames before inference")
+        if len(frames) < self.window:
+            raise ValueError(f"the recording has {len(frames)} frames, fewer than one window ({self.window})")
+        starts, windows = sliding_windows(frames, self.window, stride or max(1, self.window // 4))
+        chunks = [self.predict(windows[i : i + batch_size]) for i in range(0, len(windows), batch_size)]
+        outputs = {name: np.concatenate([c[name] for c in chunks]) for name in self.output_names}
+        per_frame = self.per_frame_outputs()
+        result = {
+            name: overlap_average(values, starts, len(frames)) if name in per_frame else values
+            for name, values in outputs.items()
+        }
+        result["window_starts"] = starts
+        return result

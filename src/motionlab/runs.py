@@ -1,0 +1,196 @@
+"""The run index: every run and sweep under ``outputs/`` at a glance (seed 002's session monitor).
+
+    python -m motionlab.runs                 # table of runs, newest first, then sweeps
+    python -m motionlab.runs outputs --json  # the same as JSON, for scripts and dashboards
+
+A run is any directory with a ``summary.json``; a sweep is any ``outputs/sweeps/<study>/``. A run
+marked ``running`` whose process is gone (killed, machine rebooted) is shown as ``stopped``: it can
+be continued with ``make resume RUN=<dir>``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import sys
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+STATUS_STYLE = {
+    "completed": "green",
+    "running": "cyan",
+    "failed": "red",
+    "interrupted": "yellow",
+    "stopped": "yellow",
+}
+
+
+def process_alive(summary: dict[str, Any]) -> bool | None:
+    """Whether the process that wrote ``summary`` still runs; ``None`` when it ran on another host."""
+    if summary.get("host") != socket.gethostname() or "pid" not in summary:
+        return None
+    try:
+        os.kill(int(summary["pid"]), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by another user
+        return True
+    return True
+
+
+@dataclass
+class RunEntry:
+    run_dir: str
+    name: str
+    status: str
+    started_at: str | None
+    epochs: str
+    metric: str
+    best: float | None
+    best_checkpoint: str | None
+    duration_s: float | None
+    error: str | None
+
+
+@dataclass
+class SweepEntry:
+    study: str
+    sweep_dir: str
+    trials: int
+    best_trial: int | None
+    best_value: float | None
+    best_checkpoint: str | None
+
+
+def run_entry(summary_path: Path) -> RunEntry:
+    summary = json.loads(summary_path.read_text())
+    status = summary.get("status", "unknown")
+    if status == "running" and process_alive(summary) is False:
+        status = "stopped"
+    monitor = summary.get("monitor") or {}
+    return RunEntry(
+        run_dir=str(summary_path.parent),
+        name=summary.get("name", summary_path.parent.parent.name),
+        status=status,
+        started_at=summary.get("started_at"),
+        epochs=f"{summary.get('current_epoch', 0)}/{summary.get('max_epochs') or '?'}",
+        metric=f"{monitor.get('metric', '?')} ({monitor.get('mode', '?')})",
+        best=summary.get("best_score"),
+        best_checkpoint=summary.get("best_checkpoint"),
+        duration_s=summary.get("duration_s"),
+        error=summary.get("error"),
+    )
+
+
+def sweep_entry(sweep_dir: Path) -> SweepEntry:
+    best_file = sweep_dir / "best.json"
+    best: dict[str, Any] = json.loads(best_file.read_text()) if best_file.is_file() else {}
+    return SweepEntry(
+        study=sweep_dir.name,
+        sweep_dir=str(sweep_dir),
+        trials=sum(1 for p in sweep_dir.glob("trial_*") if p.is_dir()),
+        best_trial=best.get("trial"),
+        best_value=best.get("value"),
+        best_checkpoint=best.get("best_checkpoint"),
+    )
+
+
+def collect(outputs: Path) -> tuple[list[RunEntry], list[SweepEntry]]:
+    """Runs (newest first, sweep trials included) and sweeps found under ``outputs``."""
+    runs = [run_entry(path) for path in outputs.glob("**/summary.json")]
+    runs.sort(key=lambda r: r.started_at or "", reverse=True)
+    sweeps_root = outputs / "sweeps"
+    sweeps = (
+        [sweep_entry(d) for d in sorted(sweeps_root.iterdir()) if d.is_dir()] if sweeps_root.is_dir() else []
+    )
+    return runs, sweeps
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m{secs:02d}s"
+
+
+def _value(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4g}"
+
+
+def _started(timestamp: str | None) -> str:
+    return "-" if not timestamp else datetime.fromisoformat(timestamp).strftime("%Y-%m-%d %H:%M")
+
+
+def print_tables(runs: list[RunEntry], sweeps: list[SweepEntry], console: Console) -> None:
+    table = Table(title=f"{len(runs)} run(s)", title_justify="left")
+    for column in (
+        "started",
+        "experiment",
+        "status",
+        "epochs",
+        "monitored",
+        "best",
+        "duration",
+        "run directory",
+    ):
+        table.add_column(column, justify="right" if column in ("epochs", "best", "duration") else "left")
+    for run in runs:
+        style = STATUS_STYLE.get(run.status, "")
+        table.add_row(
+            _started(run.started_at),
+            run.name,
+            f"[{style}]{run.status}[/{style}]" if style else run.status,
+            run.epochs,
+            run.metric,
+            _value(run.best),
+            _duration(run.duration_s),
+            run.run_dir,
+        )
+    console.print(table)
+    for run in runs:
+        if run.error:
+            console.print(f"[red]{run.run_dir}[/red]: {run.error}")
+    if sweeps:
+        sweep_table = Table(title=f"{len(sweeps)} sweep(s)", title_justify="left")
+        for column in ("study", "trials", "best trial", "best value", "best checkpoint"):
+            sweep_table.add_column(column)
+        for sweep in sweeps:
+            sweep_table.add_row(
+                sweep.study,
+                str(sweep.trials),
+                str(sweep.best_trial),
+                _value(sweep.best_value),
+                sweep.best_checkpoint or "-",
+            )
+        console.print(sweep_table)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m motionlab.runs", description="List runs and sweeps.")
+    parser.add_argument(
+        "outputs", nargs="?", default="outputs", type=Path, help="outputs folder (default: outputs)"
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    args = parser.parse_args(argv)
+    if not args.outputs.is_dir():
+        print(f"{args.outputs}: no such folder — train something first (make train)", file=sys.stderr)
+        return 1
+    runs, sweeps = collect(args.outputs)
+    if args.json:
+        print(
+            json.dumps({"runs": [asdict(r) for r in runs], "sweeps": [asdict(s) for s in sweeps]}, indent=2)
+        )
+    else:
+        print_tables(runs, sweeps, Console(width=200))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

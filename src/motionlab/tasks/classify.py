@@ -1,0 +1,120 @@
+"""`ClassifyTask`: one class per window (seed 001's activity classifier), for any data with classes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+from torch import Tensor
+
+from motionlab.errors import ConfigError
+from motionlab.models.heads import MLPHead, SequencePool
+from motionlab.models.losses import FocalLoss
+from motionlab.tasks.base import MotionTask, StageMetrics
+from motionlab.tasks.classification import (
+    classification_metrics,
+    classification_report,
+    split_classification,
+)
+from motionlab.viz.figures import confusion_matrix_figure
+
+
+class ClassifyTask(MotionTask):
+    """Encoder → pooling over the window's frames → MLP head → class logits.
+
+    The loss is cross-entropy, weighted per class by the data's ``class_weights`` (inverse training
+    frequency, `DataSpec`) unless ``class_weighting`` is off: with seed 001's 3-vs-23 imbalance an
+    unweighted model can score well by ignoring the rare classes. ``focal_gamma > 0`` turns it into a
+    focal loss; ``label_smoothing`` applies to either. Validation uses the same weighted loss, so the
+    monitored ``val/loss`` rewards every class, not only the frequent ones.
+
+    Args:
+        hidden: hidden sizes of the head (seed 001: ``[32]``).
+        head_dropout: dropout after each hidden layer of the head (seed 001: 0.2).
+        input_dropout: dropout on the pooled features, before the head (seed 001: 0.3, the dropout
+            after its last LSTM layer).
+        pool: how frames are pooled: ``mean``, ``last`` (seed 001: the last LSTM step), ``max``,
+            ``attention``.
+        class_weighting: weight the loss by the data's class weights.
+        focal_gamma: 0 for cross-entropy, > 0 for focal loss with this γ.
+        label_smoothing: share of the target mass spread uniformly over the classes.
+    """
+
+    def __init__(
+        self,
+        encoder: Mapping[str, Any],
+        data_spec: Mapping[str, Any],
+        optimizer: Mapping[str, Any],
+        scheduler: Mapping[str, Any] | None,
+        monitor: Mapping[str, str],
+        hidden: Sequence[int] = (32,),
+        head_dropout: float = 0.2,
+        input_dropout: float = 0.0,
+        pool: str = "mean",
+        class_weighting: bool = True,
+        focal_gamma: float = 0.0,
+        label_smoothing: float = 0.0,
+    ) -> None:
+        super().__init__(encoder, data_spec, optimizer, scheduler, monitor)
+        num_classes = self.spec.num_classes
+        if num_classes < 2:
+            raise ConfigError(
+                "task",
+                f"ClassifyTask needs data with at least 2 classes, got {self.spec.class_names}",
+                "use a data config whose datamodule provides class names",
+            )
+        width = self.encoder.output_dim
+        self.pool = SequencePool(width, pool)
+        self.head = MLPHead(width, hidden, num_classes, dropout=head_dropout, input_dropout=input_dropout)
+        weights = self.spec.class_weights if class_weighting and self.spec.class_weights else None
+        self.loss_fn = FocalLoss(
+            gamma=focal_gamma,
+            alpha=1.0,
+            weight=None if weights is None else torch.tensor(weights),
+            label_smoothing=label_smoothing,
+        )
+        self.metrics = StageMetrics(lambda: classification_metrics(num_classes))
+
+    def forward(self, x: Tensor) -> dict[str, Tensor]:
+        return {"class_logits": self.head(self.pool(self.features(x)))}
+
+    def compute_losses(self, outputs: dict[str, Tensor], batch: dict[str, Tensor]) -> dict[str, Tensor]:
+        return {"loss": self.loss_fn(outputs["class_logits"], batch["label"])}
+
+    def update_metrics(self, stage: str, outputs: dict[str, Tensor], batch: dict[str, Tensor]) -> None:
+        self.metrics[stage].update(outputs["class_logits"], batch["label"])
+
+    def epoch_metrics(self, stage: str) -> dict[str, Tensor]:
+        metrics, confusion = split_classification(self.metrics[stage].compute(), self.spec.class_names)
+        self.eval_details[f"{stage}_confusion_matrix"] = confusion.tolist()
+        self.metrics[stage].reset()
+        return metrics
+
+    def figures(self, stage: str) -> dict[str, Figure]:
+        return {
+            "confusion_matrix": confusion_matrix_figure(
+                np.array(self.eval_details[f"{stage}_confusion_matrix"]),
+                self.spec.class_names,
+                f"{stage} windows, epoch {self.current_epoch}",
+            )
+        }
+
+    def evaluation_report(self, stage: str) -> dict[str, Any] | None:
+        confusion = self.eval_details.get(f"{stage}_confusion_matrix")
+        if confusion is None:
+            return None
+        return {"split": stage, **classification_report(np.array(confusion), self.spec.class_names)}
+
+    # ----------------------------------------------------------------- export contract
+    def predict_outputs(self, x: Tensor) -> dict[str, Tensor]:
+        """What an app consumes: the probability of each class for each window."""
+        return {"class_probs": self(x)["class_logits"].softmax(dim=-1)}
+
+    def output_descriptions(self) -> dict[str, str]:
+        return {
+            "class_logits": "[B, C] raw class scores of the window, C = class_names",
+            "class_probs": "[B, C] softmax over class_names: the activity in the window",
+        }

@@ -1,0 +1,174 @@
+"""`ImitationTask` (seed 002): a policy that outputs the next step's joint targets from the current
+state (and phase), trained on reference motion clips and judged by its closed-loop drift."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from matplotlib.figure import Figure
+from torch import Tensor
+from torchmetrics import MeanAbsoluteError
+
+from motionlab.data.reference.format import ReferenceClip
+from motionlab.data.reference.states import StateLayout
+from motionlab.errors import ConfigError
+from motionlab.models.heads import MLPHead
+from motionlab.models.normalizer import Normalizer
+from motionlab.tasks.base import MotionTask, StageMetrics
+from motionlab.tasks.rollout import RolloutResult, closed_loop_rollout
+from motionlab.viz.figures import rollout_figure
+
+TARGET_DESCRIPTIONS = {
+    "next": "the next frame's joint values",
+    "delta": "the change of the joint values from the current state to the next frame",
+}
+
+
+class ImitationTask(MotionTask):
+    """Policy = normaliser → encoder → the last frame's features → MLP head → normalised target.
+
+    The loss is the MSE of the normalised target (next joint values, or their change: the data's
+    ``target``). Metrics: the one-step absolute error of the next joint values per joint (``mae`` and
+    ``mae/<joint>``, original units), and on validation/test the closed-loop rollout drift
+    (``rollout_error``: mean joint error over ``rollout_steps`` steps, ``rollout_final_error``: at the
+    last step; see `closed_loop_rollout`).
+
+    The data spec's extras carry the state layout, history, target kind and the targets' training
+    statistics (buffers here), so a checkpoint alone rebuilds the policy.
+
+    Args:
+        head_hidden: hidden sizes of the head (empty: a linear layer on the encoder's features).
+        head_dropout: dropout inside the head.
+        rollout_steps: closed-loop steps per validation/test clip.
+    """
+
+    def __init__(
+        self,
+        encoder: Mapping[str, Any],
+        data_spec: Mapping[str, Any],
+        optimizer: Mapping[str, Any],
+        scheduler: Mapping[str, Any] | None,
+        monitor: Mapping[str, str],
+        head_hidden: Sequence[int] = (),
+        head_dropout: float = 0.0,
+        rollout_steps: int = 100,
+    ) -> None:
+        super().__init__(encoder, data_spec, optimizer, scheduler, monitor)
+        extras = self.spec.extras
+        if "state" not in extras:
+            raise ConfigError(
+                "task",
+                "ImitationTask needs reference clips: the data has no policy state layout",
+                "use data=reference (or the task of the data you chose)",
+            )
+        self.layout = StateLayout.from_dict(extras["state"])
+        self.history = int(extras["history"])
+        self.target_kind = extras["target"]
+        joints = self.layout.num_joints
+        self.head = MLPHead(self.encoder.output_dim, head_hidden, joints, dropout=head_dropout)
+        self.target_normalizer = Normalizer(joints)
+        self.target_normalizer.set_stats(
+            torch.tensor(extras["target_mean"], dtype=torch.float32),
+            torch.tensor(extras["target_std"], dtype=torch.float32),
+        )
+        self.mae = StageMetrics(lambda: MeanAbsoluteError(num_outputs=joints))
+        self._rollouts: dict[str, RolloutResult] = {}
+
+    def forward(self, x: Tensor) -> dict[str, Tensor]:
+        return {"target_normalised": self.head(self.features(x)[:, -1])}
+
+    def predict_outputs(self, x: Tensor) -> dict[str, Tensor]:
+        """The next frame's joint values in original units, from states ``x [B, history, F]``."""
+        return {"next_joints": self.next_joints(self(x)["target_normalised"], x)}
+
+    def next_joints(self, target_normalised: Tensor, x: Tensor) -> Tensor:
+        """De-normalise the policy's output; a delta is added to the current state's joints."""
+        target = self.target_normalizer.inverse(target_normalised)
+        if self.target_kind == "delta":
+            target = target + x[:, -1, : self.layout.num_joints]
+        return target
+
+    def compute_losses(self, outputs: dict[str, Tensor], batch: dict[str, Tensor]) -> dict[str, Tensor]:
+        return {"loss": F.mse_loss(outputs["target_normalised"], self.target_normalizer(batch["target"]))}
+
+    def update_metrics(self, stage: str, outputs: dict[str, Tensor], batch: dict[str, Tensor]) -> None:
+        predicted = self.next_joints(outputs["target_normalised"], batch["x"])
+        self.mae[stage].update(predicted, batch["next_joints"])
+
+    def epoch_metrics(self, stage: str) -> dict[str, Tensor]:
+        per_joint = self.mae[stage].compute()
+        self.mae[stage].reset()
+        metrics = {"mae": per_joint.mean()}
+        metrics.update(
+            {f"mae/{name}": value for name, value in zip(self.layout.joint_names, per_joint, strict=True)}
+        )
+        return metrics
+
+    # ----------------------------------------------------------------- closed loop
+    def rollout(self, clips: Sequence[ReferenceClip], steps: int | None = None) -> RolloutResult:
+        """Closed-loop rollout of this policy on ``clips`` (see `closed_loop_rollout`)."""
+        return closed_loop_rollout(
+            lambda states: self.predict_outputs(states)["next_joints"],
+            clips,
+            self.layout,
+            self.history,
+            steps or self.hparams.rollout_steps,
+            self.device,
+        )
+
+    def evaluate_recordings(self, stage: str) -> dict[str, float]:
+        clips = [r.meta["reference_clip"] for r in self.trainer.datamodule.windows[stage].recordings]
+        result = self.rollout(clips)
+        self._rollouts[stage] = result
+        self.eval_details[f"{stage}_rollout"] = [
+            {"clip": name, "steps": int(steps), "mean_error": float(mean), "final_error": float(final)}
+            for name, steps, mean, final in zip(
+                result.clip_names, result.steps, result.clip_error, result.final_error, strict=True
+            )
+        ]
+        return result.summary()
+
+    def figures(self, stage: str) -> dict[str, Figure]:
+        if stage not in self._rollouts:
+            return {}
+        result = self._rollouts[stage]
+        return {
+            "rollout": rollout_figure(
+                result.reference[0, : result.steps[0]],
+                result.predicted[0, : result.steps[0]],
+                self.layout.joint_names,
+                self.spec.fps,
+                f"{result.clip_names[0]}: closed-loop rollout vs reference, epoch {self.current_epoch}",
+            )
+        }
+
+    # ----------------------------------------------------------------- export contract
+    def output_descriptions(self) -> dict[str, str]:
+        return {
+            "target_normalised": f"[B, J] raw policy output: {TARGET_DESCRIPTIONS[self.target_kind]}, "
+            "normalised with the training targets' mean and std, J = joint_names",
+            "next_joints": "[B, J] the next frame's joint values in the clips' units (de-normalised"
+            + (", current joints added" if self.target_kind == "delta" else "")
+            + "), J = joint_names",
+        }
+
+    def export_metadata(self) -> dict[str, Any]:
+        return {
+            **super().export_metadata(),
+            "joint_names": list(self.layout.joint_names),
+            "state_layout": self.layout.columns(),
+            "state_definition": {
+                "joints": "joint values q_t",
+                "velocities": "(q_t - q_{t-1}) * fps, joint units per second",
+                "phase": "sin, cos of 2*pi*(t mod T)/T for a looping clip of T frames; "
+                "0, 0 for a clip that does not loop",
+            },
+            "history": self.history,
+            "target": self.target_kind,
+            "loop": any(clip["loop"] for clip in self.spec.extras["train_clips"]),
+            "train_clips": list(self.spec.extras["train_clips"]),
+            "rollout_steps": self.hparams.rollout_steps,
+        }

@@ -1,0 +1,163 @@
+"""Every task, from a tiny trained run, through ``make export``: files, verification, metadata, int8,
+latency, and the torch-free inference reference."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import numpy as np
+import onnx
+import pytest
+import torch
+from omegaconf import OmegaConf
+
+from motionlab.export.pipeline import load_test_split, quantize_checked
+from motionlab.inference.onnx_model import OnnxMotionModel
+from motionlab.inference.sliding import overlap_average, sliding_windows
+from tests.export.conftest import ExportedRun
+
+pytestmark = pytest.mark.xdist_group("export")
+
+
+def test_make_export_writes_the_latest_completed_runs_best_checkpoint(exported_run: ExportedRun):
+    summary = json.loads((exported_run.run_dir / "summary.json").read_text())
+    source = exported_run.card["metadata"]["source"]
+    assert source == {"run_dir": str(exported_run.run_dir), "checkpoint": summary["best_checkpoint"]}
+    assert f"wrote {exported_run.model_path}" in exported_run.make_output
+    names = sorted(p.name for p in exported_run.export_dir.iterdir())
+    # one self-contained file (no .onnx.data), no temporary files left behind
+    assert names == ["model.int8.onnx", "model.onnx", "model_card.json", "model_card.md"]
+
+
+def test_every_task_exports_with_dynamic_batch_and_time(exported_run: ExportedRun):
+    """Batch always dynamic; time dynamic at every verified length PyTorch itself can run."""
+    graph = exported_run.graph()
+    window, features = graph.window, graph.num_features
+    model = onnx.load(str(exported_run.model_path))
+    verified = exported_run.card["metadata"]["input"]["verified_lengths"]
+    rejected = {int(n) for n in exported_run.card["lengths_pytorch_rejects"]}
+    assert verified[0] == window and set(verified[1:]) | rejected == {
+        max(1, round(0.5 * window)),
+        round(2.1 * window),
+    } - {window}
+    assert all(graph.rejects_length(n) for n in rejected)
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    time_axis = "time" if len(verified) > 1 else window
+    assert [d.dim_param or d.dim_value for d in dims] == ["batch", time_axis, features]
+    assert {entry.domain: entry.version for entry in model.opset_import}[""] == 18
+    assert [output.name for output in model.graph.output] == list(
+        graph.task.predict_outputs(torch.zeros(2, window, features))
+    )
+    report = exported_run.card["verification"]
+    assert report["passed"] and report["tolerance"] == 1e-4
+    batches, lengths = zip(*(case["shape"][:2] for case in report["cases"]), strict=True)
+    # test windows (up to verify.windows=128), one window alone, then the other lengths at batch 3
+    assert batches[0] > 2 and batches[1:] == (1, *[3] * (len(verified) - 1))
+    assert lengths == (window, *verified)
+    # and independently of the card: a batch size and a length the export never saw
+    length = window + 7 if len(verified) > 1 else window
+    rng = np.random.default_rng(0)
+    mean, std = graph.task.normalizer.mean.numpy(), graph.task.normalizer.std.numpy()
+    x = (mean + std * rng.standard_normal((5, length, features))).astype(np.float32)
+    onnx_out = OnnxMotionModel(exported_run.model_path, threads=1).predict(x)
+    torch_out = graph.outputs(torch.from_numpy(x))
+    for name, expected in torch_out.items():
+        np.testing.assert_allclose(onnx_out[name], expected.numpy(), atol=1e-4, rtol=1e-4)
+
+
+def test_metadata_round_trips(exported_run: ExportedRun):
+    model = OnnxMotionModel(exported_run.model_path)
+    meta = model.metadata
+    task = exported_run.graph().task
+    summary = json.loads((exported_run.run_dir / "summary.json").read_text())
+    assert meta == exported_run.card["metadata"]
+    assert model.feature_names == task.spec.feature_names and model.window == exported_run.graph().window
+    assert model.fps == task.spec.fps and model.class_names == task.spec.class_names
+    assert meta["task"] == type(task).__name__ and meta["output_mode"] == "app"
+    np.testing.assert_allclose(meta["normalization"]["mean"], task.normalizer.mean.numpy())
+    np.testing.assert_allclose(meta["normalization"]["std"], task.normalizer.std.numpy())
+    descriptions = task.output_descriptions()
+    assert {name: o["description"] for name, o in meta["outputs"].items()} == {
+        name: descriptions[name] for name in model.output_names
+    }
+    assert meta["monitor"] == {"metric": "val/loss", "mode": "min", "value": summary["best_score"]}
+    assert meta["test_metrics"] == summary["test_metrics"]
+    assert re.fullmatch(r"[0-9a-f]{40}(\+dirty)?", meta["git_commit"])
+    assert onnx.load(str(exported_run.model_path)).producer_name == "motionlab"
+    card_md = (exported_run.export_dir / "model_card.md").read_text()
+    assert all(f"`{name}`" in card_md for name in model.output_names)
+
+
+def test_quantized_export_agrees_on_top1(exported_run: ExportedRun):
+    """int8 vs fp32 on 128 test windows; the tiny workout model measured 0.984-1.0 over 5 seeds."""
+    quantization = exported_run.card["quantization"]
+    assert quantization["status"] == "written" and quantization["size_ratio"] < 1.0
+    top1 = {
+        name: e["top1_agreement"] for name, e in quantization["agreement"].items() if "top1_agreement" in e
+    }
+    if exported_run.card["metadata"]["class_names"]:
+        assert top1, "a classification task should have a probability output"
+    assert all(value >= 0.95 for value in top1.values()), top1
+    int8 = OnnxMotionModel(exported_run.export_dir / "model.int8.onnx", threads=1)
+    assert int8.metadata["quantization"].startswith("int8 dynamic")
+
+
+def test_int8_below_the_agreement_bar_is_not_written(exported_run: ExportedRun, tmp_path):
+    agreement = exported_run.card["quantization"]["agreement"].values()
+    if not any("top1_agreement" in entry for entry in agreement):
+        pytest.skip("the task has no probability output, so there is no top-1 to agree on")
+    int8_path = tmp_path / "model.int8.onnx"
+    windows = load_test_split(exported_run.config, 64).windows
+    settings = OmegaConf.create({"op_types": None, "min_top1_agreement": 1.01})
+    report = quantize_checked(exported_run.model_path, int8_path, {"task": "x"}, windows, settings)
+    assert report["status"].startswith("rejected: top-1 agreement")
+    assert not int8_path.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_latency_is_measured_for_batch_1_and_64_on_1_and_2_threads(exported_run: ExportedRun):
+    rows = exported_run.card["latency"]["rows"]
+    measured = {(r["runtime"], r["batch"], r["threads"]) for r in rows}
+    runtimes = {"onnxruntime fp32", "onnxruntime int8", "pytorch eager"}
+    assert measured == {(r, b, t) for r in runtimes for b in (1, 64) for t in (1, 2)}
+    assert all(r["median_ms"] > 0 for r in rows)
+
+
+def test_inference_on_a_whole_recording_matches_pytorch(exported_run: ExportedRun):
+    graph = exported_run.graph()
+    window = graph.window
+    frames = load_test_split(exported_run.config, 1).frames[: 5 * window + 3]
+    model = OnnxMotionModel(exported_run.model_path, threads=1)
+    stride = max(1, window // 3)
+    result = model.run_recording(frames, stride=stride, batch_size=4)
+
+    starts, windows = sliding_windows(frames, window, stride)
+    expected = graph.outputs(torch.from_numpy(np.ascontiguousarray(windows)))
+    np.testing.assert_array_equal(result["window_starts"], starts)
+    axes = exported_run.card["metadata"]["outputs"]
+    assert model.per_frame_outputs() == [n for n in model.output_names if axes[n]["shape"][1:2] == ["time"]]
+    for name, values in expected.items():
+        if name in model.per_frame_outputs():
+            values = overlap_average(values.numpy(), starts, len(frames))
+            assert result[name].shape[0] == len(frames)
+        np.testing.assert_allclose(result[name], np.asarray(values), atol=1e-4, rtol=1e-4)
+
+
+def test_inference_package_runs_without_importing_torch(exported_run: ExportedRun):
+    code = f"""
+import json, sys
+import numpy as np
+from motionlab.inference.onnx_model import OnnxMotionModel
+model = OnnxMotionModel({str(exported_run.model_path)!r})
+frames = np.zeros((3 * model.window, len(model.feature_names)), dtype=np.float32)
+outputs = model.run_recording(frames)
+heavy = [name for name in ("torch", "lightning") if name in sys.modules]
+print(json.dumps({{"outputs": sorted(outputs), "heavy": heavy}}))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["heavy"] == []
+    assert result["outputs"] == sorted([*exported_run.card["metadata"]["outputs"], "window_starts"])

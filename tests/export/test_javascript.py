@@ -1,0 +1,58 @@
+"""The exported model runs in Node.js (onnxruntime-node) and matches PyTorch."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+import torch
+
+from motionlab.export.pipeline import load_test_split
+from tests.export.conftest import ExportedRun
+from tests.helpers import REPO
+
+EXAMPLE = REPO / "examples" / "onnx-node"
+NODE = shutil.which("node")
+
+pytestmark = [
+    pytest.mark.xdist_group("export"),
+    pytest.mark.skipif(NODE is None, reason="node is not on PATH"),
+    pytest.mark.skipif(
+        not (EXAMPLE / "node_modules" / "onnxruntime-node").is_dir(),
+        reason="the example's npm dependencies are not installed: run `make js-example`",
+    ),
+]
+
+
+def test_node_example_matches_pytorch(exported_run: ExportedRun, tmp_path):
+    graph = exported_run.graph()
+    window = graph.window
+    frames = load_test_split(exported_run.config, 1).frames
+    length = 2 * window + 1
+    x = np.stack([frames[i * length : (i + 1) * length] for i in range(3)]).astype(np.float32)
+    expected = graph.outputs(torch.from_numpy(x))
+    case = {
+        "input": {"shape": list(x.shape), "data": x.ravel().tolist()},
+        "expected": {
+            n: {"shape": list(v.shape), "data": v.numpy().ravel().tolist()} for n, v in expected.items()
+        },
+        "tolerance": 1e-4,
+    }
+    case_path = tmp_path / "case.json"
+    case_path.write_text(json.dumps(case))
+    done = subprocess.run(
+        [NODE, "run_model.mjs", str(exported_run.model_path), str(case_path)],
+        cwd=EXAMPLE,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [line["output"] for line in lines] == list(expected)
+    for line in lines:
+        assert line["ok"] and line["maxAbsDiff"] <= 1e-4, line
+        assert line["shape"] == list(expected[line["output"]].shape)

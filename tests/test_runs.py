@@ -1,0 +1,70 @@
+"""The run index reads what real runs and sweeps leave behind."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from motionlab.runs import collect, main
+from motionlab.training.summary import RunSummary
+
+
+def write_run(root: Path, name: str, stamp: str, status: str, **fields) -> Path:
+    run_dir = root / name / stamp
+    summary = RunSummary(
+        run_dir / "summary.json", name=name, monitor={"metric": "val/loss", "mode": "min"}, max_epochs=10
+    )
+    summary.update(started_at=f"2026-11-{stamp}T10:00:00+00:00", current_epoch=3, **fields)
+    if status != "running":
+        summary.finish(status, RuntimeError("boom") if status == "failed" else None)
+    return run_dir
+
+
+def test_index_lists_runs_newest_first_with_status_metric_and_checkpoint(tmp_path):
+    write_run(tmp_path, "workout_tcn", "01", "completed", best_score=0.39, best_checkpoint="a/best.ckpt")
+    write_run(tmp_path, "pose_lstm", "02", "failed")
+    stale = write_run(tmp_path, "workout_tcn", "03", "running")
+    summary = json.loads((stale / "summary.json").read_text())
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    summary["pid"] = int(dead.stdout)  # a process that has exited
+    (stale / "summary.json").write_text(json.dumps(summary))
+    write_run(tmp_path, "workout_tcn", "04", "running")  # this very process: alive
+
+    runs, sweeps = collect(tmp_path)
+    assert [(r.name, r.status) for r in runs] == [
+        ("workout_tcn", "running"),
+        ("workout_tcn", "stopped"),
+        ("pose_lstm", "failed"),
+        ("workout_tcn", "completed"),
+    ]
+    assert runs[2].error == "RuntimeError: boom"
+    assert runs[3].best == 0.39 and runs[3].best_checkpoint == "a/best.ckpt" and runs[3].epochs == "3/10"
+    assert runs[3].metric == "val/loss (min)"
+    assert sweeps == []
+
+
+def test_index_lists_sweeps_and_prints_json(tmp_path, capsys):
+    sweep = tmp_path / "sweeps" / "workout_tcn"
+    for number in range(3):
+        write_run(sweep, f"trial_{number}", "05", "completed")
+    (sweep / "best.json").write_text(
+        json.dumps({"study": "workout_tcn", "trial": 1, "value": 0.2, "best_checkpoint": "t1/best.ckpt"})
+    )
+    assert main([str(tmp_path), "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert len(listed["runs"]) == 3
+    assert listed["sweeps"] == [
+        {
+            "study": "workout_tcn",
+            "sweep_dir": str(sweep),
+            "trials": 3,
+            "best_trial": 1,
+            "best_value": 0.2,
+            "best_checkpoint": "t1/best.ckpt",
+        }
+    ]
+    assert main([str(tmp_path / "missing")]) == 1
