@@ -84,6 +84,8 @@ def trajectory_figure(
                 panel.set_xlabel("seconds", fontsize=8)
     axes[0, -1].legend(loc="upper right", fontsize=7)
     figure.suptitle(title, fontsize=9)
+    figure.tight_layout()
+    return figure
 
 
 def rollout_figure(
