@@ -11,9 +11,15 @@ TORCH_PIN := $(shell grep -o 'torch==[0-9.]*' pyproject.toml)
 ARGS ?=
 EXPERIMENT ?= workout_tcn
 POSE_MODEL ?= .cache/pose/pose_landmarker_full.task
+SEARCH ?= workout_tcn
+# make sweep's small default study: 8 trials of up to 4 epochs on 4 sample sessions, 16-channel TCNs.
+# SWEEP_DEMO= (empty) runs the search file's full recipe instead.
+SWEEP_DEMO ?= sweep.study=$(SEARCH)_demo sweep.n_trials=8 trainer.max_epochs=4 \
+	data.sample.num_subjects=4 data.sample.sessions_per_subject=1 data.stride=15 model.channels=16
+STUDY ?= $(SEARCH)_demo
 
 .DEFAULT_GOAL := help
-.PHONY: help install pose-model train resume export js-example test bench lint format tensorboard clean
+.PHONY: help install pose-model train resume sweep dashboard export js-example test bench lint format tensorboard clean
 
 help: ## list the targets
 	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -34,6 +40,12 @@ train: install ## train EXPERIMENT (default workout_tcn) on the built-in sample 
 
 resume: install ## continue the newest stopped run in place (RUN=outputs/<name>/<time> for another)
 	$(PY) -m motionlab.training.resume $(RUN)
+
+sweep: install ## Optuna study over configs/search/SEARCH.yaml (small demo by default); ARGS="key=value ..."
+	$(PY) sweep.py search=$(SEARCH) $(SWEEP_DEMO) $(ARGS)
+
+dashboard: install ## optuna-dashboard on outputs/sweeps/STUDY/study.db (default: the make sweep demo)
+	$(BIN)/optuna-dashboard sqlite:///outputs/sweeps/$(STUDY)/study.db
 
 export: install ## export the latest completed run's best checkpoint to verified ONNX; ARGS="run=... | sweep=..."
 	$(PY) export.py $(ARGS)

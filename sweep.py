@@ -1,6 +1,9 @@
-"""Optuna hyperparameter sweeps — not implemented yet (see the sweeps issue)."""
+"""Optuna hyperparameter search: ``python sweep.py search=workout_tcn`` (see README "Sweeps")."""
 
 import sys
+from pathlib import Path
+
+from motionlab.sweep.cli import main
 
 if __name__ == "__main__":
-    sys.exit("sweep.py: not implemented yet — Optuna sweeps land with the sweeps issue")
+    sys.exit(main(sys.argv[1:], Path(__file__).resolve().parent / "configs"))

@@ -54,9 +54,19 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[L.Callback] = ()) -> float:
     try:
         return _fit_and_test(cfg, run_dir, ckpt_path, summary, extra_callbacks)
     except BaseException as error:
-        interrupted = isinstance(error, KeyboardInterrupt | SystemExit)
-        summary.finish("interrupted" if interrupted else "failed", error)
+        summary.finish(stopped_status(error), error)
         raise
+
+
+def stopped_status(error: BaseException) -> str:
+    """The ``summary.json`` status of a run stopped by ``error``.
+
+    ``interrupted`` for Ctrl-C and SIGTERM; an error may name its own status in a ``run_status``
+    attribute (a sweep's pruning stops a run as ``pruned``); anything else ``failed``.
+    """
+    if isinstance(error, KeyboardInterrupt | SystemExit):
+        return "interrupted"
+    return getattr(error, "run_status", "failed")
 
 
 def _fit_and_test(

@@ -22,10 +22,15 @@ from lightning.pytorch.utilities.rank_zero import rank_zero_only
 
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write JSON so that readers never see a half-written file."""
+    write_text_atomic(path, json.dumps(data, indent=2, default=_jsonable))
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``path``, then rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     with os.fdopen(fd, "w") as handle:
-        json.dump(data, handle, indent=2, default=_jsonable)
+        handle.write(text)
     os.replace(tmp, path)
 
 

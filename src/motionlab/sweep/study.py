@@ -1,0 +1,276 @@
+"""The study driver: an Optuna study in an RDB storage, one ``train()`` run per trial.
+
+Any number of workers (processes, on one machine or many) may run the same study: they share it
+through the storage, which hands out trial numbers. Each worker records a heartbeat while a trial
+runs; when a worker dies mid-trial, the next worker to start a trial marks that trial failed and
+queues its parameters again (``sweep.heartbeat``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import socket
+import time
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import optuna
+import sqlalchemy.exc
+import yaml
+from omegaconf import DictConfig, OmegaConf
+from optuna.exceptions import ExperimentalWarning
+from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
+from optuna.study import MaxTrialsCallback
+from optuna.trial import TrialState
+
+from motionlab.errors import ConfigError
+from motionlab.sweep.best import write_best
+from motionlab.sweep.compose import compose_config, run_config
+from motionlab.sweep.pruning import PruningCallback, make_pruner
+from motionlab.sweep.space import SearchSpace, override_keys
+from motionlab.training import train
+
+log = logging.getLogger(__name__)
+
+DIRECTIONS = {"min": "minimize", "max": "maximize"}
+# Trials that use up the study's budget (sweep.n_trials); RUNNING ones count so that parallel workers
+# do not overshoot it. WAITING ones (queued retries) do not: they have not run yet.
+COUNTED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL, TrialState.RUNNING)
+# SQLite lets one writer in at a time: other workers wait this long for the lock instead of failing.
+SQLITE_LOCK_TIMEOUT_S = 60
+STORAGE_ATTEMPTS = 3
+
+
+class DivergedError(RuntimeError):
+    """A trial whose monitored metric never had a finite value (the run diverged)."""
+
+
+def make_storage(settings: DictConfig) -> RDBStorage:
+    """The RDB storage at ``sweep.storage``, with heartbeats and retries of trials whose worker died."""
+    url = str(settings.storage)
+    engine_kwargs = {}
+    database = sqlite_path(url)
+    if database is not None:
+        database.parent.mkdir(parents=True, exist_ok=True)
+        engine_kwargs = {"connect_args": {"timeout": SQLITE_LOCK_TIMEOUT_S}}
+    for _ in range(STORAGE_ATTEMPTS - 1):
+        try:
+            return _rdb_storage(url, engine_kwargs, settings.heartbeat)
+        except (sqlalchemy.exc.OperationalError, sqlalchemy.exc.IntegrityError):
+            # Workers that open a new database at the same moment race to create its tables and
+            # version rows; the loser finds them in place on the next attempt.
+            time.sleep(1.0)
+    return _rdb_storage(url, engine_kwargs, settings.heartbeat)
+
+
+def _rdb_storage(url: str, engine_kwargs: dict, heartbeat: DictConfig) -> RDBStorage:
+    with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna since 2.8
+        warnings.simplefilter("ignore", ExperimentalWarning)
+        return RDBStorage(
+            url,
+            engine_kwargs=engine_kwargs,
+            heartbeat_interval=heartbeat.interval,
+            grace_period=heartbeat.grace_period,
+            heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=heartbeat.max_retry),
+        )
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The database file of a ``sqlite:///<path>`` URL; None for other databases."""
+    return Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
+
+
+def make_sampler(cfg: DictConfig, trials_so_far: int) -> optuna.samplers.BaseSampler:
+    """The sampler ``sweep.sampler`` describes.
+
+    A seed is offset by the number of trials the study already holds, so that a resumed (or a
+    later) worker does not propose the first worker's parameters all over again.
+    """
+    seed = None if cfg.seed is None else int(cfg.seed) + trials_so_far
+    if cfg.name == "tpe":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ExperimentalWarning)
+            # constant_liar: running trials of other workers count as bad results, which keeps
+            # parallel workers from all sampling the same promising region.
+            return optuna.samplers.TPESampler(
+                seed=seed, n_startup_trials=cfg.n_startup_trials, constant_liar=True
+            )
+    if cfg.name == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    raise ConfigError("sweep.sampler.name", f"unknown sampler {cfg.name!r}", "use tpe or random")
+
+
+def open_study(
+    settings: DictConfig, direction: str | None = None, pruner: optuna.pruners.BasePruner | None = None
+) -> optuna.Study:
+    """Create the study ``sweep.study`` or continue it; ``direction=None`` only loads an existing one."""
+    if direction is None:
+        missing = ConfigError(
+            "sweep.study",
+            f"no study named {settings.study!r} in {settings.storage}",
+            "run the sweep first, or check sweep.study and sweep.storage",
+        )
+        database = sqlite_path(str(settings.storage))
+        if database is not None and not database.is_file():
+            raise missing
+        try:
+            return optuna.load_study(study_name=settings.study, storage=make_storage(settings))
+        except KeyError:
+            raise missing from None
+    storage = make_storage(settings)
+    study = optuna.create_study(
+        study_name=settings.study, storage=storage, pruner=pruner, direction=direction, load_if_exists=True
+    )
+    if study.direction.name.lower() != direction:
+        raise ConfigError(
+            "monitor.mode",
+            f"study {settings.study!r} was created to {study.direction.name.lower()} its metric, "
+            f"this run would {direction} it",
+            "keep monitor.mode as it was, or start a new study (sweep.study=<new name>)",
+        )
+    study.sampler = make_sampler(settings.sampler, len(study.get_trials(deepcopy=False)))
+    return study
+
+
+class TrialRunner:
+    """Optuna objective: one ``train()`` run per trial, in ``<sweep.dir>/trial_<number>/``.
+
+    Every trial composes ``train.yaml`` with ``overrides`` (the search file's fixed values, then the
+    command line's) and the trial's sampled values. The trial's user attributes record its run
+    directory, overrides, worker and best checkpoint.
+    """
+
+    def __init__(
+        self, config_dir: Path, overrides: Sequence[str], space: SearchSpace, sweep_dir: Path
+    ) -> None:
+        self.config_dir = config_dir
+        self.overrides = list(overrides)
+        self.space = space
+        self.sweep_dir = sweep_dir
+
+    def __call__(self, trial: optuna.Trial) -> float:
+        run_dir = self.sweep_dir / f"trial_{trial.number}"
+        overrides = [*self.overrides, *self.space.suggest(trial)]
+        trial.set_user_attr("run_dir", str(run_dir))
+        trial.set_user_attr("overrides", overrides)
+        trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
+        trial.set_user_attr("best_checkpoint", None)  # a retried trial arrives with its original's attributes
+        cfg = run_config(self.config_dir, overrides, run_dir)
+        _save_overrides(run_dir, overrides)
+        try:
+            value = train(cfg, extra_callbacks=[PruningCallback(trial, cfg.monitor.metric)])
+        except SystemExit as stop:  # Lightning's answer to Ctrl-C / SIGTERM: fail the trial, stop the worker
+            raise KeyboardInterrupt(f"trial {trial.number} interrupted") from stop
+        finally:
+            best_checkpoint = _best_checkpoint(run_dir)
+            if best_checkpoint:
+                trial.set_user_attr("best_checkpoint", best_checkpoint)
+        if not math.isfinite(value):
+            raise DivergedError(
+                f"{cfg.monitor.metric} had no finite value ({value}): the run diverged — "
+                "narrow the search space (e.g. a lower task.optimizer.lr)"
+            )
+        return value
+
+
+def run_sweep(
+    settings: DictConfig,
+    space: SearchSpace,
+    overrides: Sequence[str],
+    config_dir: Path,
+    pruner: optuna.pruners.BasePruner | None = None,
+) -> optuna.Study:
+    """Run trials of the study ``settings.study`` until it holds ``settings.n_trials`` (or
+    ``settings.timeout`` seconds pass). The best-trial files are rewritten whenever a trial of this
+    worker becomes the best.
+
+    ``overrides`` are train.py overrides for every trial; a key they set is not searched. ``pruner``
+    replaces the one ``settings.pruner`` describes.
+    """
+    overrides = list(overrides)
+    space = space.without(override_keys(overrides))
+    base = [*space.fixed_overrides(), *overrides]
+    base_cfg = _checked_base_config(config_dir, base, space)
+    pruner = pruner or make_pruner(settings.pruner, base_cfg.trainer.get("max_epochs"))
+    study = open_study(settings, DIRECTIONS[base_cfg.monitor.mode], pruner)
+    sweep_dir = Path(settings.dir)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)  # trials of a worker that died: failed, queued again
+    counted = len(study.get_trials(deepcopy=False, states=COUNTED))
+    log.info(
+        "study %s (%s): %d of %d trials so far; searching %s",
+        settings.study,
+        settings.storage,
+        counted,
+        settings.n_trials,
+        ", ".join(space.distributions) or "nothing",
+    )
+    if counted < settings.n_trials:
+        try:
+            study.optimize(
+                TrialRunner(config_dir, base, space, sweep_dir),
+                timeout=settings.timeout,
+                catch=(Exception,),  # a failed trial is recorded as failed and the study goes on
+                callbacks=[
+                    MaxTrialsCallback(settings.n_trials, states=COUNTED),
+                    _BestWriter(sweep_dir, config_dir),
+                ],
+            )
+        except KeyboardInterrupt:
+            log.warning("stopped: run the same command again to continue the study")
+            raise
+    return study
+
+
+class _BestWriter:
+    """Rewrites the best-trial files whenever a trial becomes the study's best."""
+
+    def __init__(self, sweep_dir: Path, config_dir: Path) -> None:
+        self.sweep_dir, self.config_dir = sweep_dir, config_dir
+
+    def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        if trial.state == TrialState.COMPLETE and study.best_trial.number == trial.number:
+            write_best(study, self.sweep_dir, self.config_dir)
+
+
+def _checked_base_config(config_dir: Path, base: list[str], space: SearchSpace) -> DictConfig:
+    """Compose one trial's config before the study starts, so that a typo in the search file or on the
+    command line fails once, clearly, instead of failing every trial."""
+    probe = optuna.trial.FixedTrial({key: _first_value(d) for key, d in space.distributions.items()})
+    cfg = compose_config(config_dir, "train", [*base, *space.suggest(probe)])
+    mode = cfg.monitor.mode
+    if mode not in DIRECTIONS:
+        raise ConfigError("monitor.mode", f"{mode!r} is not min or max", "set monitor.mode=min or max")
+    trainer = OmegaConf.to_container(cfg.trainer, resolve=True)
+    if "ddp" in str(trainer.get("strategy", "")) or trainer.get("devices", 1) not in (1, "1"):
+        raise ConfigError(
+            "trainer.devices",
+            "a sweep trial trains in the sweep's own process, on one device",
+            "use trainer.devices=1 and run one worker per GPU (CUDA_VISIBLE_DEVICES=<i> python sweep.py ...)",
+        )
+    return cfg
+
+
+def _first_value(distribution: optuna.distributions.BaseDistribution) -> object:
+    if isinstance(distribution, optuna.distributions.CategoricalDistribution):
+        return distribution.choices[0]
+    return distribution.low
+
+
+def _save_overrides(run_dir: Path, overrides: list[str]) -> None:
+    """``.hydra/overrides.yaml`` as train.py writes it, so that ``make resume RUN=<trial dir>`` works."""
+    hydra_dir = run_dir / ".hydra"
+    hydra_dir.mkdir(parents=True, exist_ok=True)
+    (hydra_dir / "overrides.yaml").write_text(yaml.safe_dump(overrides))
+
+
+def _best_checkpoint(run_dir: Path) -> str | None:
+    summary = run_dir / "summary.json"
+    if not summary.is_file():
+        return None
+    return json.loads(summary.read_text()).get("best_checkpoint")
