@@ -32,7 +32,10 @@ def ensure_sample(
     """
     bound = signature.bind(None, **params)
     bound.apply_defaults()
-    settings = dict(list(bound.arguments.items())[1:])  # all but the output directory
+    defaults = {name: parameter.default for name, parameter in signature.parameters.items()}
+    settings = {  # all but the output directory
+        key: _as_declared(value, defaults[key]) for key, value in list(bound.arguments.items())[1:]
+    }
     manifest = json.dumps({"version": version, **settings}, sort_keys=True, default=str)
     cache_dir = Path(cache_dir)
     target = cache_dir / f"{name}-{hashlib.sha256(manifest.encode()).hexdigest()[:12]}"
@@ -50,3 +53,10 @@ def ensure_sample(
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def _as_declared(value: Any, default: Any) -> Any:
+    """An int given for a float parameter as a float, so that ``seconds=3`` and ``3.0`` share a cache entry."""
+    if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value

@@ -8,6 +8,7 @@ convolutions quantise only MatMul/Gemm by default.
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -19,6 +20,8 @@ from onnxruntime.quantization import QuantType, quantize_dynamic
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
 CONVOLUTIONAL_OP_TYPES = ("MatMul", "Gemm")
+
+log = logging.getLogger(__name__)
 
 
 def default_op_types(model: onnx.ModelProto) -> list[str] | None:
@@ -34,7 +37,7 @@ def quantize_int8(source: Path, destination: Path, op_types: Sequence[str] | Non
         op_types = default_op_types(onnx.load(str(source)))
     with tempfile.TemporaryDirectory(dir=destination.parent) as scratch:
         prepared = Path(scratch) / "prepared.onnx"
-        quant_pre_process(str(source), str(prepared), skip_symbolic_shape=False)
+        prepare_for_quantization(source, prepared)
         quantize_dynamic(
             prepared,
             destination,
@@ -42,6 +45,22 @@ def quantize_int8(source: Path, destination: Path, op_types: Sequence[str] | Non
             weight_type=QuantType.QInt8,
         )
     return list(op_types) if op_types else None
+
+
+def prepare_for_quantization(source: Path, prepared: Path) -> None:
+    """``quant_pre_process`` on ``source`` without its intermediate shapes (``value_info``): the
+    exporter records some of them as traced, with static sizes that shape inference then contradicts.
+    ONNX Runtime's symbolic shape inference runs first; ONNX's own replaces it where the symbolic one
+    cannot follow the graph (it fails on some ReduceMean nodes, e.g. in the gait model's body frame)."""
+    model = onnx.load(str(source))
+    del model.graph.value_info[:]
+    stripped = prepared.with_name("stripped.onnx")
+    onnx.save(model, str(stripped))
+    try:
+        quant_pre_process(str(stripped), str(prepared), skip_symbolic_shape=False)
+    except (TypeError, ValueError, KeyError) as error:
+        log.info("symbolic shape inference failed (%s); quantising with ONNX shape inference", error)
+        quant_pre_process(str(stripped), str(prepared), skip_symbolic_shape=True)
 
 
 def is_distribution(values: np.ndarray) -> bool:

@@ -185,10 +185,10 @@ def test_augmentation_keeps_shapes_and_mirror_swaps_the_named_columns(tmp_path):
     assert out["x"].shape == batch["x"].shape and out["frame_label"].shape == batch["frame_label"].shape
     assert torch.equal(out["label"], batch["label"]) and not torch.equal(out["x"], batch["x"])
     assert (out["frame_label"] == out["label"][:, None]).all()  # windows stay label-pure
-    # 'auto' pairs only names that start with left/right: here it finds none, and the report says so
-    silent = make(path, augment={"mirror_prob": 0.5, "mirror_pairs": "auto"})
-    assert silent.report.extras["mirror_pairs"] == []
-    assert any("mirroring changes nothing" in w for w in silent.report.warnings)
+    # 'auto' pairs every name with a left word (split by '_') with its right twin
+    auto = make(path, augment={"mirror_prob": 0.5, "mirror_pairs": "auto"})
+    assert auto.report.extras["mirror_pairs"] == knees
+    assert not any("mirroring changes nothing" in w for w in auto.report.warnings)
 
 
 def test_missing_values_are_interpolated_within_a_recording_or_rejected(tmp_path):
