@@ -56,7 +56,7 @@ def ensure_sample(
 
 
 def _as_declared(value: Any, default: Any) -> Any:
-    """An int given for a float parameter as a float, so that ``seconds=3`` and ``3.0`` share a cache entry."""
+    """An int given for a float parameter as a float: ``seconds=3`` and ``3.0`` share a cache entry."""
     if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     return value
