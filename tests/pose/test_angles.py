@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from motionlab.data.workout.format import JOINT_ANGLES
-from motionlab.pose.angles import ANGLE_NAMES, joint_angles
+from motionlab.pose.angles import ANGLE_NAMES, fill_hidden_side, joint_angles
 from motionlab.pose.landmarks import INDEX, NUM_LANDMARKS
 
 # A person facing the camera, standing upright, arms hanging (image x right, y down, z away from
@@ -151,3 +151,14 @@ def test_names_pick_and_order_columns_and_unknown_names_are_refused():
     assert both.shape == (1, 2)
     with pytest.raises(ValueError, match="unknown joint angle"):
         joint_angles(pose(), names=("left_elbo",))
+
+
+def test_a_side_hidden_all_along_takes_the_visible_sides_angles():
+    landmarks = np.concatenate([pose(right_wrist=(0.42, 0.45, -0.15)), pose()])
+    landmarks[:, INDEX["left_elbow"], 3] = 0.05  # the far arm, seen from the right
+    landmarks[1] = np.nan
+    angles = fill_hidden_side(joint_angles(landmarks))
+    column = {name: i for i, name in enumerate(ANGLE_NAMES)}
+    assert angles[0, column["left_elbow"]] == pytest.approx(90, abs=1e-3)
+    assert angles[0, column["left_shoulder_flexion"]] == pytest.approx(0, abs=1e-3)
+    assert np.isfinite(angles[0]).all() and np.isnan(angles[1]).all()

@@ -43,6 +43,9 @@ heel-to-toe line. A sagittal angle (flexion) is undefined, NaN, only for a limb 
 Missing data. A frame without a pose is NaN in every angle; a landmark whose visibility is below
 ``min_visibility`` is treated as missing, and so are the angles that use it (NaN), as is an angle
 whose vectors have zero length. `fill_gaps` in the data engine interpolates short runs of them.
+Filmed from the side, the far arm and leg are hidden all along: `fill_hidden_side` then gives a
+left/right angle the value of its visible twin, as the exercises of the workout set move both sides
+alike (`angles_from_pose` does this for a video's landmarks).
 """
 
 from __future__ import annotations
@@ -52,7 +55,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from motionlab.pose.extractor import PoseSequence
 from motionlab.pose.landmarks import COORDINATES, INDEX, NUM_LANDMARKS
+from motionlab.pose.resample import resample_frames
 
 #: Landmarks seen with less visibility than this are treated as missing (MediaPipe draws from 0.5).
 MIN_VISIBILITY = 0.5
@@ -121,6 +126,39 @@ def joint_angles(
         frame = _BodyFrame(points)
         columns = [_KINDS[definitions[name].kind](frame, *definitions[name].landmarks) for name in names]
     return np.degrees(np.stack(columns, axis=1)).astype(np.float32)
+
+
+def fill_hidden_side(angles: np.ndarray, names: tuple[str, ...] | list[str] = ANGLE_NAMES) -> np.ndarray:
+    """``angles [T, len(names)]`` with each NaN ``left_*``/``right_*`` angle set to its twin's value
+    in the same frame, where the twin is known (a copy; unpaired angles stay as they are)."""
+    filled = angles.copy()
+    column = {name: i for i, name in enumerate(names)}
+    for name, i in column.items():
+        twin = column.get(_twin(name))
+        if twin is not None:
+            hidden = np.isnan(angles[:, i])
+            filled[hidden, i] = angles[hidden, twin]
+    return filled
+
+
+def angles_from_pose(
+    pose: PoseSequence,
+    fps: float,
+    names: tuple[str, ...] | list[str] = ANGLE_NAMES,
+    min_visibility: float = MIN_VISIBILITY,
+) -> np.ndarray:
+    """A video's joint angles ``[T', len(names)]`` on a grid of ``fps`` frames per second, hidden sides
+    filled from their twins: the workout features of a video, for building data and for analysis."""
+    landmarks = resample_frames(pose.landmarks, pose.fps, fps)
+    return fill_hidden_side(joint_angles(landmarks, pose.width / pose.height, min_visibility, names), names)
+
+
+def _twin(name: str) -> str:
+    if name.startswith("left_"):
+        return "right_" + name.removeprefix("left_")
+    if name.startswith("right_"):
+        return "left_" + name.removeprefix("right_")
+    return ""
 
 
 class _BodyFrame:
