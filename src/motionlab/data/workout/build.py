@@ -309,7 +309,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             progress=not args.no_progress,
         )
     except (DataFormatError, FileNotFoundError, ImportError) as error:
-        console.print(f"[red]error:[/] {error}", highlight=False)
+        console.print(f"[red]error:[/] {error}", highlight=False, soft_wrap=True)
         return 1
     print_report(report, args.out, console)
     return 0
