@@ -39,8 +39,8 @@ def plot_analysis(
     probs = predictions.outputs.get("phase_probs" if gait else "exercise_probs")
     if probs is not None:
         axes[1].stackplot(time, np.nan_to_num(probs).T, labels=names, alpha=0.85)
+        axes[1].legend(loc="upper right", fontsize=8, ncol=len(names))
     axes[1].set(ylim=(0, 1), ylabel="phase" if gait else "exercise")
-    axes[1].legend(loc="upper right", fontsize=8, ncol=len(names))
     if gait:
         if "form_score" in predictions.outputs:
             axes[2].plot(time, predictions.outputs["form_score"], label="form score (0-10)")
