@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -49,7 +50,7 @@ def _gait_rows(gait: dict[str, Any]) -> list[tuple[str, str]]:
     return [
         ("cadence", f"{cadence} ({gait['steps']} initial contacts)"),
         ("form score", "—" if gait["form_score"] is None else f"{gait['form_score']:.1f} / 10"),
-        ("issues", ", ".join(flagged) or "none flagged"),
+        ("issues", "—" if gait["form_score"] is None else ", ".join(flagged) or "none flagged"),
         ("phases", phases or "—"),
     ]
 
@@ -68,7 +69,7 @@ def summary_table(summaries: Sequence[dict[str, Any]]) -> Table:
     for column in ("video", "result", "confidence"):
         table.add_column(column)
     for summary in summaries:
-        table.add_row(summary["video"], _headline(summary), confidence_text(summary["confidence"]))
+        table.add_row(Path(summary["video"]).name, _headline(summary), confidence_text(summary["confidence"]))
     return table
 
 
