@@ -15,4 +15,4 @@ def test_frames_land_on_the_new_time_grid_and_missing_values_stay_missing():
     np.testing.assert_allclose(doubled[:9, 0], np.arange(9) / 2)
     assert np.isnan(doubled[9:12]).all() and doubled[12, 0] == 6.0
     np.testing.assert_array_equal(resample_frames(values, 60.0, 30.0)[:, 0], [0, 2, 4, 6, 8])
-    assert resample_frames(values, 29.97, 30.0) is values  # a container's rounding is the same rate
+    assert resample_frames(values, 29.97, 30.0) is values  # NTSC 29.97 fps counts as 30
