@@ -17,12 +17,14 @@ SEARCH ?= workout_tcn
 SWEEP_DEMO ?= sweep.study=$(SEARCH)_demo sweep.n_trials=8 trainer.max_epochs=4 \
 	data.sample.num_subjects=4 data.sample.sessions_per_subject=1 data.stride=15 model.channels=16
 STUDY ?= $(SEARCH)_demo
+# make workout-data: a folder of videos with <stem>.labels.yaml files → workout sessions in WORKOUT_OUT.
+WORKOUT_OUT ?= data/workout_sessions
 
 .DEFAULT_GOAL := help
-.PHONY: help install pose-model train resume sweep dashboard export js-example test bench lint format tensorboard clean
+.PHONY: help install pose-model workout-data analyze train resume sweep dashboard export js-example test bench lint format tensorboard clean
 
 help: ## list the targets
-	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
+	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-13s\033[0m %s\n", $$1, $$2}'
 
 install: $(VENV)/.installed ## create .venv and install motionlab (+ dev tools)
 
@@ -34,6 +36,12 @@ $(VENV)/.installed: pyproject.toml
 
 pose-model: install ## build the pose landmarker bundle for video input offline (POSE_MODEL=path)
 	$(PY) -m motionlab.pose.bundle --output $(POSE_MODEL)
+
+workout-data: install ## build workout sessions from VIDEOS (folder of videos + .labels.yaml) into WORKOUT_OUT
+	$(PY) -m motionlab.data.workout.build $(VIDEOS) --out $(WORKOUT_OUT) --pose-model $(POSE_MODEL) $(ARGS)
+
+analyze: install ## analyse VIDEOS (files or folders) with MODEL (an exported .onnx); ARGS="--plot --out DIR"
+	$(PY) -m motionlab.analyze $(VIDEOS) --model $(MODEL) --pose-model $(POSE_MODEL) $(ARGS)
 
 train: install ## train EXPERIMENT (default workout_tcn) on the built-in sample data; ARGS="key=value ..."
 	$(PY) train.py experiment=$(EXPERIMENT) $(ARGS)

@@ -1,0 +1,5 @@
+import sys
+
+from motionlab.analyze.cli import main
+
+sys.exit(main())
