@@ -19,7 +19,7 @@ SWEEP_DEMO ?= sweep.study=$(SEARCH)_demo sweep.n_trials=8 trainer.max_epochs=4 \
 STUDY ?= $(SEARCH)_demo
 
 .DEFAULT_GOAL := help
-.PHONY: help install pose-model train resume sweep dashboard export js-example test bench lint format tensorboard clean
+.PHONY: help install pose-model train resume sweep dashboard export js-example test bench lint format tensorboard notebooks-clean clean
 
 help: ## list the targets
 	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -73,6 +73,9 @@ format: install ## apply ruff fixes and formatting
 
 tensorboard: install ## open TensorBoard on every run in outputs/
 	$(BIN)/tensorboard --logdir outputs
+
+notebooks-clean: install ## strip outputs and execution counts from notebooks/*.ipynb before committing
+	$(PY) notebooks/clean.py
 
 clean: ## remove runs, generated sample data and caches (keeps .venv)
 	rm -rf outputs/* data/ .pytest_cache .ruff_cache multirun lightning_logs
