@@ -21,7 +21,7 @@ STUDY ?= $(SEARCH)_demo
 WORKOUT_OUT ?= data/workout_sessions
 
 .DEFAULT_GOAL := help
-.PHONY: help install pose-model workout-data analyze train resume sweep dashboard export js-example test bench lint format tensorboard clean
+.PHONY: help install pose-model workout-data analyze train resume sweep dashboard export js-example test bench lint format tensorboard notebooks-clean clean
 
 help: ## list the targets
 	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-13s\033[0m %s\n", $$1, $$2}'
@@ -81,6 +81,9 @@ format: install ## apply ruff fixes and formatting
 
 tensorboard: install ## open TensorBoard on every run in outputs/
 	$(BIN)/tensorboard --logdir outputs
+
+notebooks-clean: install ## strip outputs and execution counts from notebooks/*.ipynb before committing
+	$(PY) notebooks/clean.py
 
 clean: ## remove runs, generated sample data and caches (keeps .venv)
 	rm -rf outputs/* data/ .pytest_cache .ruff_cache multirun lightning_logs

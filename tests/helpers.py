@@ -7,7 +7,7 @@ from pathlib import Path
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig, open_dict
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG_DIR = REPO / "configs"
@@ -64,3 +64,16 @@ GAIT_TINY = [
     "task.phase_hidden=[16]",
     "task.pooled_hidden=[16]",
 ]
+
+
+def applicable_overrides(overrides: list[str], base: list[str], log_dir: Path, cache_dir: Path) -> list[str]:
+    """``overrides`` minus those whose key the config composed from ``base`` does not have (e.g.
+    another task's head sizes), so that one list of tiny settings fits every data config."""
+    config = compose_config(base, log_dir, cache_dir)
+    missing = object()
+
+    def applies(override: str) -> bool:
+        key = override.split("=", 1)[0]
+        return "." not in key or OmegaConf.select(config, key, default=missing) is not missing
+
+    return [override for override in overrides if applies(override)]

@@ -47,24 +47,43 @@ def test_index_lists_runs_newest_first_with_status_metric_and_checkpoint(tmp_pat
     assert sweeps == []
 
 
-def test_index_lists_sweeps_and_prints_json(tmp_path, capsys):
+def test_index_lists_sweeps_with_experiment_status_metric_and_duration(tmp_path, capsys):
     sweep = tmp_path / "sweeps" / "workout_tcn"
-    for number in range(3):
-        write_run(sweep, f"trial_{number}", "05", "completed")
+    # trial: (status, start, seconds); the sweep spans 10:00:00 to 10:20:00 (trial 1's end)
+    trials = [
+        ("completed", "10:00:00", 600),
+        ("completed", "10:05:00", 900),
+        ("pruned", "10:12:00", 60),
+        ("running", "10:15:00", 30),  # this very process: alive
+    ]
+    for number, (status, start, seconds) in enumerate(trials):
+        run_dir = write_run(sweep, f"trial_{number}", "05", status)
+        summary = json.loads((run_dir / "summary.json").read_text())
+        summary.update(name="workout_tcn", started_at=f"2026-11-05T{start}+00:00", duration_s=seconds)
+        (run_dir / "summary.json").write_text(json.dumps(summary))
     (sweep / "best.json").write_text(
         json.dumps({"study": "workout_tcn", "trial": 1, "value": 0.2, "best_checkpoint": "t1/best.ckpt"})
     )
+    write_run(tmp_path, "pose_lstm", "06", "completed")  # not a trial of the sweep
+
     assert main([str(tmp_path), "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
-    assert len(listed["runs"]) == 3
+    assert len(listed["runs"]) == 5
     assert listed["sweeps"] == [
         {
             "study": "workout_tcn",
             "sweep_dir": str(sweep),
-            "trials": 3,
+            "experiment": "workout_tcn",
+            "status": "1 running, 2 completed, 1 pruned",
+            "trials": 4,
+            "metric": "val/loss (min)",
             "best_trial": 1,
             "best_value": 0.2,
             "best_checkpoint": "t1/best.ckpt",
+            "duration_s": 1200.0,
         }
     ]
+    assert main([str(tmp_path)]) == 0
+    table = capsys.readouterr().out
+    assert "1 sweep(s)" in table and "1 running, 2 completed, 1 pruned" in table and "t1/best.ckpt" in table
     assert main([str(tmp_path / "missing")]) == 1

@@ -15,6 +15,7 @@ import json
 import os
 import socket
 import sys
+from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -63,10 +64,14 @@ class RunEntry:
 class SweepEntry:
     study: str
     sweep_dir: str
+    experiment: str
+    status: str
     trials: int
+    metric: str
     best_trial: int | None
     best_value: float | None
     best_checkpoint: str | None
+    duration_s: float | None
 
 
 def run_entry(summary_path: Path) -> RunEntry:
@@ -89,17 +94,37 @@ def run_entry(summary_path: Path) -> RunEntry:
     )
 
 
-def sweep_entry(sweep_dir: Path) -> SweepEntry:
+def sweep_entry(sweep_dir: Path, trials: list[RunEntry]) -> SweepEntry:
+    """``sweep_dir``'s best trial (``best.json``) and a summary of its ``trials``' runs: their
+    experiment(s), a tally of their statuses (``running`` first while any trial runs) and the
+    wall-clock span from the first trial's start to the last one's end."""
     best_file = sweep_dir / "best.json"
     best: dict[str, Any] = json.loads(best_file.read_text()) if best_file.is_file() else {}
+    statuses = sorted(Counter(trial.status for trial in trials).items(), key=_running_first)
     return SweepEntry(
         study=sweep_dir.name,
         sweep_dir=str(sweep_dir),
+        experiment=", ".join(sorted({trial.name for trial in trials})) or "-",
+        status=", ".join(f"{n} {status}" for status, n in statuses) or "-",
         trials=sum(1 for p in sweep_dir.glob("trial_*") if p.is_dir()),
+        metric=", ".join(sorted({trial.metric for trial in trials})) or "-",
         best_trial=best.get("trial"),
         best_value=best.get("value"),
         best_checkpoint=best.get("best_checkpoint"),
+        duration_s=_span_s(trials),
     )
+
+
+def _running_first(item: tuple[str, int]) -> tuple[bool, str]:
+    return item[0] != "running", item[0]
+
+
+def _span_s(runs: list[RunEntry]) -> float | None:
+    timed = [(datetime.fromisoformat(r.started_at), r.duration_s or 0.0) for r in runs if r.started_at]
+    if not timed:
+        return None
+    first = min(start for start, _ in timed)
+    return max((start - first).total_seconds() + duration for start, duration in timed)
 
 
 def collect(outputs: Path) -> tuple[list[RunEntry], list[SweepEntry]]:
@@ -107,9 +132,8 @@ def collect(outputs: Path) -> tuple[list[RunEntry], list[SweepEntry]]:
     runs = [run_entry(path) for path in outputs.glob("**/summary.json")]
     runs.sort(key=lambda r: r.started_at or "", reverse=True)
     sweeps_root = outputs / "sweeps"
-    sweeps = (
-        [sweep_entry(d) for d in sorted(sweeps_root.iterdir()) if d.is_dir()] if sweeps_root.is_dir() else []
-    )
+    sweep_dirs = sorted(d for d in sweeps_root.iterdir() if d.is_dir()) if sweeps_root.is_dir() else []
+    sweeps = [sweep_entry(d, [r for r in runs if Path(r.run_dir).is_relative_to(d)]) for d in sweep_dirs]
     return runs, sweeps
 
 
@@ -159,14 +183,30 @@ def print_tables(runs: list[RunEntry], sweeps: list[SweepEntry], console: Consol
             console.print(f"[red]{run.run_dir}[/red]: {run.error}")
     if sweeps:
         sweep_table = Table(title=f"{len(sweeps)} sweep(s)", title_justify="left")
-        for column in ("study", "trials", "best trial", "best value", "best checkpoint"):
-            sweep_table.add_column(column)
+        for column in (
+            "study",
+            "experiment",
+            "trials",
+            "status",
+            "monitored",
+            "best trial",
+            "best",
+            "duration",
+            "best checkpoint",
+        ):
+            sweep_table.add_column(
+                column, justify="right" if column in ("trials", "best", "duration") else "left"
+            )
         for sweep in sweeps:
             sweep_table.add_row(
                 sweep.study,
+                sweep.experiment,
                 str(sweep.trials),
-                str(sweep.best_trial),
+                sweep.status,
+                sweep.metric,
+                "-" if sweep.best_trial is None else str(sweep.best_trial),
                 _value(sweep.best_value),
+                _duration(sweep.duration_s),
                 sweep.best_checkpoint or "-",
             )
         console.print(sweep_table)

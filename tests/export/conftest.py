@@ -18,7 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from motionlab.export.graph import ExportGraph, load_task
 from motionlab.training import train
-from tests.helpers import CONFIG_DIR, REPO, TINY, compose_config
+from tests.helpers import CONFIG_DIR, REPO, TINY, applicable_overrides, compose_config
 
 DATA_CONFIGS = sorted(path.stem for path in (CONFIG_DIR / "data").glob("*.yaml"))
 # Keep training short whatever the data config's sample size.
@@ -30,16 +30,8 @@ EXPORT_ARGS = ["benchmark.iterations=2", "verify.windows=128", "quantize.min_top
 
 
 def tiny_overrides(data: str, log_dir: Path, cache_dir: Path) -> list[str]:
-    """``TINY_EXPORT`` minus the overrides whose key this data config's task and model do not have
-    (e.g. another task's head sizes), so every data config composes."""
-    base = compose_config([f"data={data}"], log_dir, cache_dir)
-    missing = object()
-    kept = [f"data={data}"]
-    for override in TINY_EXPORT:
-        key = override.split("=", 1)[0]
-        if "." not in key or OmegaConf.select(base, key, default=missing) is not missing:
-            kept.append(override)
-    return kept
+    """``TINY_EXPORT`` minus the overrides this data config's task and model do not have."""
+    return [f"data={data}", *applicable_overrides(TINY_EXPORT, [f"data={data}"], log_dir, cache_dir)]
 
 
 @dataclass

@@ -8,11 +8,11 @@ import math
 import lightning as L
 from lightning.pytorch.callbacks import (
     EarlyStopping,
-    LearningRateMonitor,
     ModelCheckpoint,
     RichModelSummary,
     RichProgressBar,
 )
+from lightning.pytorch.callbacks import LearningRateMonitor as LightningLearningRateMonitor
 
 from motionlab.training.summary import RunSummary
 
@@ -24,6 +24,14 @@ __all__ = [
     "RichProgressBar",
     "SummaryCallback",
 ]
+
+
+class LearningRateMonitor(LightningLearningRateMonitor):
+    """Lightning's learning-rate monitor, its scalars under ``train/`` (``train/lr-AdamW``) like every
+    other training scalar instead of at the top level of TensorBoard's Scalars tab."""
+
+    def _extract_stats(self, trainer: L.Trainer, interval: str) -> dict[str, float]:
+        return {f"train/{name}": value for name, value in super()._extract_stats(trainer, interval).items()}
 
 
 class SummaryCallback(L.Callback):

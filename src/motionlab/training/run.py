@@ -13,7 +13,6 @@ import logging
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import lightning as L
 import torch
@@ -26,12 +25,10 @@ from motionlab.data.datamodule import MotionDataModule
 from motionlab.tasks.base import MotionTask
 from motionlab.training.callbacks import SummaryCallback
 from motionlab.training.checkpoints import is_inside, resolve_ckpt_path
+from motionlab.training.hparams import final_metrics, log_final_hparams, select_hparams
 from motionlab.training.summary import RunSummary, write_json_atomic
 
 log = logging.getLogger(__name__)
-
-# Config sections whose scalar settings are logged as hyperparameters (TensorBoard hparams tab).
-HPARAM_SECTIONS = ("model", "task", "data")
 
 
 def train(cfg: DictConfig, extra_callbacks: Sequence[L.Callback] = ()) -> float:
@@ -105,8 +102,6 @@ def _fit_and_test(
         callbacks=[*callbacks, SummaryCallback(summary), *extra_callbacks],
         logger=loggers or False,
     )
-    _log_hyperparameters(trainer, cfg)
-
     summary.update(
         checkpoint_loaded=ckpt_path,
         data={
@@ -124,8 +119,12 @@ def _fit_and_test(
         results = trainer.test(task, datamodule=datamodule, ckpt_path=best_path or None)
         test_metrics = results[0] if results else {}
         _save_evaluation(task, run_dir, "test")
-    for logger in trainer.loggers:
-        logger.log_metrics({"hp/best": monitored}, step=trainer.global_step)
+    log_final_hparams(
+        trainer.loggers,
+        select_hparams(cfg),
+        final_metrics(cfg.monitor.metric, monitored, test_metrics),
+        step=trainer.global_step,
+    )
     last_path = (
         Path(checkpoint.dirpath) / "last.ckpt" if checkpoint is not None and checkpoint.dirpath else None
     )
@@ -195,34 +194,3 @@ def _save_evaluation(task: MotionTask, run_dir: Path, stage: str) -> None:
         write_json_atomic(run_dir / "evaluation_report.json", report)
     for tag, figure in task.figures(stage).items():
         figure.savefig(run_dir / f"{stage}_{tag}.png", dpi=100)
-
-
-def _log_hyperparameters(trainer: L.Trainer, cfg: DictConfig) -> None:
-    params = flatten_hparams(cfg)
-    for logger in trainer.loggers:
-        logger.log_hyperparams(params, metrics={"hp/best": math.nan})
-
-
-def flatten_hparams(cfg: DictConfig) -> dict[str, Any]:
-    """Scalar settings of the model, task and data sections plus the run's key trainer settings."""
-    params: dict[str, Any] = {
-        "name": cfg.name,
-        "seed": cfg.seed,
-        "trainer/max_epochs": cfg.trainer.get("max_epochs"),
-        "trainer/precision": str(cfg.trainer.get("precision")),
-    }
-    for section in HPARAM_SECTIONS:
-        container = OmegaConf.to_container(cfg[section], resolve=True)
-        params.update(_flatten(container, section))
-    return params
-
-
-def _flatten(value: Any, prefix: str) -> dict[str, Any]:
-    if isinstance(value, dict):
-        flat: dict[str, Any] = {}
-        for key, item in value.items():
-            flat.update(_flatten(item, f"{prefix}/{key}"))
-        return flat
-    if isinstance(value, list):
-        return {prefix: str(value)} if len(str(value)) <= 80 else {}
-    return {prefix: value}
