@@ -74,6 +74,8 @@ def applicable_overrides(overrides: list[str], base: list[str], log_dir: Path, c
 
     def applies(override: str) -> bool:
         key = override.split("=", 1)[0]
+        if key.startswith("+"):  # adds the key (or sets it where it exists): applies to any config
+            return True
         return "." not in key or OmegaConf.select(config, key, default=missing) is not missing
 
     return [override for override in overrides if applies(override)]

@@ -22,7 +22,7 @@ from tests.helpers import CONFIG_DIR, REPO, TINY, applicable_overrides, compose_
 
 DATA_CONFIGS = sorted(path.stem for path in (CONFIG_DIR / "data").glob("*.yaml"))
 # Keep training short whatever the data config's sample size.
-TINY_EXPORT = [*TINY, "trainer.limit_train_batches=20", "logger=none"]
+TINY_EXPORT = [*TINY, "++trainer.limit_train_batches=20", "logger=none"]
 # Settings of the export under test: few benchmark iterations (timings are stored, never asserted);
 # the tiny one-epoch models are barely past uniform, so int8 flips a near-tied top class now and then
 # (top-1 agreement 0.984-1.0 over seeds 1-5): the bar is 0.95 here instead of the default 0.98.
