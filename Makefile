@@ -66,7 +66,7 @@ examples/onnx-node/node_modules/.package-lock.json: examples/onnx-node/package-l
 	cd examples/onnx-node && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
 
 test: install ## run the test suite (in parallel workers; ARGS="-k name" to select)
-	$(PY) -m pytest --numprocesses=auto --maxprocesses=4 --dist=loadgroup $(ARGS)
+	$(PY) -m pytest --numprocesses=auto --maxprocesses=4 --dist=loadgroup --max-worker-restart=0 $(ARGS)
 
 bench: install ## benchmarks: windowing vs per-window dataset, Lightning vs raw PyTorch loop
 	$(PY) bench/bench_foundation.py

@@ -7,6 +7,7 @@ engine interpolates short runs of them and cuts recordings at long ones.
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -115,6 +116,7 @@ class PoseExtractor:
             min_pose_presence_confidence=self.settings.min_presence_confidence,
             min_tracking_confidence=self.settings.min_tracking_confidence,
         )
+        ignore_profiling_signals()
         rows = []
         with vision.PoseLandmarker.create_from_options(options) as landmarker:
             for index, frame in enumerate(frames):
@@ -124,6 +126,15 @@ class PoseExtractor:
         if not rows:
             return np.zeros((0, NUM_LANDMARKS, len(COORDINATES)), dtype=np.float32)
         return np.stack(rows)
+
+
+def ignore_profiling_signals() -> None:
+    """Ignore SIGPROF unless a handler is installed. In a process that has already trained and
+    exported models, MediaPipe's graph threads can start per-thread CPU-time timers that raise
+    SIGPROF (measured here: 10 ms timers from the landmarker's threads); with the default action the
+    signal kills the whole process mid-extraction."""
+    if signal.getsignal(signal.SIGPROF) == signal.SIG_DFL:
+        signal.signal(signal.SIGPROF, signal.SIG_IGN)
 
 
 _NO_POSE = np.full((NUM_LANDMARKS, len(COORDINATES)), np.nan, dtype=np.float32)
