@@ -60,3 +60,30 @@ def _as_declared(value: Any, default: Any) -> Any:
     if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     return value
+
+
+class PathOrSample:
+    """Mixin for datamodules that read ``path`` or, when it is ``None``, their built-in sample:
+    ``generate_sample(cache_dir, **sample)``, generated on first use (in ``prepare_data``)."""
+
+    generate_sample: Callable[..., Path]
+    path: Any
+    cache_dir: str | Path
+    sample: dict[str, Any]
+
+    def set_source(self, path: Any, cache_dir: str | Path, sample: Mapping[str, Any]) -> None:
+        self.path = path
+        self.cache_dir = cache_dir
+        self.sample = dict(sample)
+
+    def sample_path(self) -> Path:
+        return type(self).generate_sample(self.cache_dir, **self.sample)
+
+    def data_path(self) -> Path:
+        return Path(self.path) if self.path is not None else self.sample_path()
+
+    def prepare_data(self) -> None:
+        self.data_path()
+
+    def describe_source(self) -> str:
+        return str(self.path) if self.path is not None else f"built-in sample ({self.data_path()})"

@@ -18,6 +18,7 @@ from motionlab.data.gait.format import GaitItem, find_gait_items, gait_recording
 from motionlab.data.gait.synthetic import ensure_gait_sample
 from motionlab.data.recording import Recording
 from motionlab.data.report import DataReport
+from motionlab.data.sample_cache import PathOrSample
 from motionlab.data.windows import WindowSet
 from motionlab.errors import DataFormatError
 from motionlab.pose.cache import ExtractionReport, extract_videos
@@ -32,7 +33,7 @@ MIN_LABELLED_SHARE = 0.5
 STATS_CHUNK = 4096
 
 
-class GaitDataModule(MotionDataModule):
+class GaitDataModule(PathOrSample, MotionDataModule):
     """Landmark windows labelled with the gait phase per frame, the form score and the issues.
 
     Args:
@@ -49,6 +50,8 @@ class GaitDataModule(MotionDataModule):
         **engine: `MotionDataModule` arguments (window, stride, max_gap, long_gaps, split, ...).
     """
 
+    generate_sample = staticmethod(ensure_gait_sample)
+
     def __init__(
         self,
         path: str | None,
@@ -62,9 +65,7 @@ class GaitDataModule(MotionDataModule):
         **engine: Any,
     ) -> None:
         super().__init__(class_names=phases, **engine)
-        self.path = path
-        self.cache_dir = cache_dir
-        self.sample = dict(sample)
+        self.set_source(path, cache_dir, sample)
         pose = dict(pose)
         self.pose_cache_dir = pose.pop("cache_dir")
         self.progress = pose.pop("progress", True)
@@ -75,19 +76,8 @@ class GaitDataModule(MotionDataModule):
         self.extraction = ExtractionReport()
         self._pose_counts = {"frames": 0, "frames_without_pose": 0, "landmark_files": 0}
 
-    def prepare_data(self) -> None:
-        self._data_path()
-
-    def _data_path(self) -> Path:
-        if self.path is not None:
-            return Path(self.path)
-        return ensure_gait_sample(self.cache_dir, **self.sample)
-
-    def describe_source(self) -> str:
-        return str(self.path) if self.path is not None else f"built-in sample ({self._data_path()})"
-
     def load_recordings(self) -> list[Recording]:
-        items, unannotated = find_gait_items(self._data_path())
+        items, unannotated = find_gait_items(self.data_path())
         for media in unannotated:
             self.skip_unreadable(media.stem, str(media), f"no annotation {media.stem}.gait.json beside it")
         annotations = {

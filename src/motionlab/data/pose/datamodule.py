@@ -15,13 +15,14 @@ from motionlab.data.pose.format import PoseColumns, PoseTable, pose_csv_files, r
 from motionlab.data.pose.synthetic import ensure_pose_sample
 from motionlab.data.recording import Recording
 from motionlab.data.report import DataReport
+from motionlab.data.sample_cache import PathOrSample
 from motionlab.data.windows import WindowSet
 
 # Warn when a class loses more than this share of its labelled frames to segments shorter than a window.
 MAX_UNUSED_SHARE = 0.5
 
 
-class PoseDataModule(MotionDataModule):
+class PoseDataModule(PathOrSample, MotionDataModule):
     """Windows of pose features, each inside one labelled segment, classified by its activity.
 
     Segments (runs of one label within a recording) are found automatically: a window never spans
@@ -44,6 +45,8 @@ class PoseDataModule(MotionDataModule):
             ``None`` splits by subject when a subject column is set, else by recording.
     """
 
+    generate_sample = staticmethod(ensure_pose_sample)
+
     class_target = "label"
     pure_target = "frame_label"
 
@@ -65,9 +68,7 @@ class PoseDataModule(MotionDataModule):
         if split.get("by") is None:
             split["by"] = "subject" if self.columns.subject is not None else "recording"
         super().__init__(class_names=classes or (), split=split, **engine)
-        self.path = path
-        self.cache_dir = cache_dir
-        self.sample = dict(sample)
+        self.set_source(path, cache_dir, sample)
         self.fps = fps
         self.classes = None if classes is None else list(classes)
         self.nan_policy = nan_policy
@@ -78,14 +79,12 @@ class PoseDataModule(MotionDataModule):
         self._files()
 
     def _files(self) -> list[Path]:
-        if self.path is not None:
-            return pose_csv_files(self.path)
-        return pose_csv_files(ensure_pose_sample(self.cache_dir, **self.sample))
+        return pose_csv_files(self.path if self.path is not None else self.sample_path())
 
     def describe_source(self) -> str:
-        if self.path is None:
-            return f"built-in sample ({ensure_pose_sample(self.cache_dir, **self.sample)})"
-        return str(self.path) if isinstance(self.path, str) else ", ".join(map(str, self.path))
+        if self.path is None or isinstance(self.path, str):
+            return super().describe_source()
+        return ", ".join(map(str, self.path))
 
     def load_recordings(self) -> list[Recording]:
         column = self.split_cfg.get("column")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,6 +18,7 @@ from motionlab.data.reference.pairs import PairAugment, PairBuilder, check_targe
 from motionlab.data.reference.states import StateLayout, clip_states
 from motionlab.data.reference.synthetic import ensure_reference_sample
 from motionlab.data.report import DataReport
+from motionlab.data.sample_cache import PathOrSample
 from motionlab.data.spec import DataSpec
 from motionlab.errors import ConfigError
 
@@ -27,7 +27,7 @@ PHASE_MODES = ("auto", True, False)
 _STATS_CHUNK = 8192
 
 
-class ReferenceDataModule(MotionDataModule):
+class ReferenceDataModule(PathOrSample, MotionDataModule):
     """Pairs of (the last ``history`` states, the next frame's joint targets) from reference clips.
 
     Every clip becomes a recording of its states (`StateLayout`, built once per clip, vectorised).
@@ -48,6 +48,8 @@ class ReferenceDataModule(MotionDataModule):
         **engine: `MotionDataModule` arguments (stride, batch size, split, ...); the window length
             follows from ``history`` and ``augment.time_warp`` (see `raw_window`).
     """
+
+    generate_sample = staticmethod(ensure_reference_sample)
 
     def __init__(
         self,
@@ -70,9 +72,7 @@ class ReferenceDataModule(MotionDataModule):
         check_target(target)
         if state["phase"] not in PHASE_MODES:
             raise ConfigError("data.state.phase", f"got {state['phase']!r}", "use auto, true or false")
-        self.path = path
-        self.cache_dir = cache_dir
-        self.sample = dict(sample)
+        self.set_source(path, cache_dir, sample)
         self.default_fps = fps
         self.default_loop = loop
         self.history = history
@@ -85,19 +85,8 @@ class ReferenceDataModule(MotionDataModule):
         self.target_stats: tuple[Tensor, Tensor] | None = None
 
     # ----------------------------------------------------------------- engine hooks
-    def prepare_data(self) -> None:
-        self._data_path()
-
-    def _data_path(self) -> Path:
-        if self.path is not None:
-            return Path(self.path)
-        return ensure_reference_sample(self.cache_dir, **self.sample)
-
-    def describe_source(self) -> str:
-        return str(self.path) if self.path is not None else f"built-in sample ({self._data_path()})"
-
     def load_recordings(self) -> list[Recording]:
-        clips = read_reference_dir(self._data_path(), self.default_fps, self.default_loop)
+        clips = read_reference_dir(self.data_path(), self.default_fps, self.default_loop)
         phase = self.state_cfg["phase"]
         self.layout = StateLayout(
             clips[0].joint_names,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from torch import Tensor
@@ -13,13 +12,14 @@ from motionlab.data.augment import Augment, resample_time, warp_positions
 from motionlab.data.datamodule import MotionDataModule
 from motionlab.data.recording import Recording
 from motionlab.data.report import DataReport
+from motionlab.data.sample_cache import PathOrSample
 from motionlab.data.tracking.format import UNITS, joint_groups, read_tracking_path
 from motionlab.data.tracking.synthetic import ensure_tracking_sample
 from motionlab.data.tracking.timing import SessionTiming, resample_session, session_timing, timing_summary
 from motionlab.errors import ConfigError, DataFormatError
 
 
-class TrackingDataModule(MotionDataModule):
+class TrackingDataModule(PathOrSample, MotionDataModule):
     """Batches of ``x [B, sequence_length, 12]`` and ``target [B, 12]``, the frame ``horizon`` frames
     after the last input frame. Splits are by session (each session is its own group).
 
@@ -43,6 +43,8 @@ class TrackingDataModule(MotionDataModule):
             speed change), ``amplitude``, ``mirror_prob``, ``mirror_pairs``, ``mirror_negate``.
         **engine: the other `MotionDataModule` arguments (stride, batch_size, split, max_gap, ...).
     """
+
+    generate_sample = staticmethod(ensure_tracking_sample)
 
     def __init__(
         self,
@@ -73,9 +75,7 @@ class TrackingDataModule(MotionDataModule):
             raise ConfigError("data.fps", f"frame rates must be positive, got {fps} and {resample_fps}")
         self.warp_margin = math.ceil((sequence_length + horizon - 1) * time_warp)
         super().__init__(window=sequence_length + horizon + self.warp_margin, augment=augment, **engine)
-        self.path = path
-        self.cache_dir = cache_dir
-        self.sample = dict(sample)
+        self.set_source(path, cache_dir, sample)
         self.fps = fps
         self.resample_fps = resample_fps
         self.sequence_length = sequence_length
@@ -85,19 +85,8 @@ class TrackingDataModule(MotionDataModule):
         self.timings: dict[str, SessionTiming | None] = {}
         self._resampling: dict[str, int] = {}
 
-    def prepare_data(self) -> None:
-        self._data_path()
-
-    def _data_path(self) -> Path:
-        if self.path is not None:
-            return Path(self.path)
-        return ensure_tracking_sample(self.cache_dir, **self.sample)
-
-    def describe_source(self) -> str:
-        return str(self.path) if self.path is not None else f"built-in sample ({self._data_path()})"
-
     def load_recordings(self) -> list[Recording]:
-        sessions = read_tracking_path(self._data_path(), self.fps)
+        sessions = read_tracking_path(self.data_path(), self.fps)
         self.timings = {
             r.name: session_timing(r.meta["time"]) if r.meta["time"] is not None else None for r in sessions
         }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -12,13 +11,14 @@ from torch import Tensor
 from motionlab.data.datamodule import MotionDataModule
 from motionlab.data.recording import Recording
 from motionlab.data.report import DataReport
+from motionlab.data.sample_cache import PathOrSample
 from motionlab.data.windows import WindowSet
 from motionlab.data.workout.format import read_workout_dir
 from motionlab.data.workout.synthetic import ensure_workout_sample
 from motionlab.data.workout.targets import majority_label, positive_ratio_weights, rep_targets
 
 
-class WorkoutDataModule(MotionDataModule):
+class WorkoutDataModule(PathOrSample, MotionDataModule):
     """Windows of joint angles labelled with the exercise and a smoothed rep-start signal.
 
     Args:
@@ -30,6 +30,8 @@ class WorkoutDataModule(MotionDataModule):
             sampling, seed 004's 0.2); ``None`` samples uniformly.
         **engine: `MotionDataModule` arguments (window, stride, split, augment, ...).
     """
+
+    generate_sample = staticmethod(ensure_workout_sample)
 
     class_target = "label"
 
@@ -44,25 +46,12 @@ class WorkoutDataModule(MotionDataModule):
         **engine: Any,
     ) -> None:
         super().__init__(class_names=classes, **engine)
-        self.path = path
-        self.cache_dir = cache_dir
-        self.sample = dict(sample)
+        self.set_source(path, cache_dir, sample)
         self.rep_half_width = rep_half_width
         self.positive_ratio = positive_ratio
 
-    def prepare_data(self) -> None:
-        self._data_path()
-
-    def _data_path(self) -> Path:
-        if self.path is not None:
-            return Path(self.path)
-        return ensure_workout_sample(self.cache_dir, **self.sample)
-
-    def describe_source(self) -> str:
-        return str(self.path) if self.path is not None else f"built-in sample ({self._data_path()})"
-
     def load_recordings(self) -> list[Recording]:
-        return read_workout_dir(self._data_path(), class_names=self.class_names)
+        return read_workout_dir(self.data_path(), class_names=self.class_names)
 
     def frame_targets(self, recording: Recording) -> dict[str, np.ndarray]:
         return {
