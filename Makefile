@@ -32,6 +32,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet "$(TORCH_PIN)"
 	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m motionlab.pose.bundle --output $(POSE_MODEL)  # the video extra's pose model, fetched at setup, never at run time
 	touch $@
 
 pose-model: install ## build the pose landmarker bundle for video input offline (POSE_MODEL=path)

@@ -31,7 +31,9 @@ def test_build_writes_one_session_per_labelled_video_and_reports_the_rest(videos
     assert "no pose detected in any frame" in skipped[str(videos.blank)]
     assert "broken.mp4" in skipped[str(videos.broken)] and "labels" in skipped[str(videos.unlabelled)]
     saved = json.loads((out / "build_report.json").read_text())
-    assert saved["reps"] == 9 and len(saved["sessions"]) == 3 and saved["videos_extracted"] == 4
+    assert saved["reps"] == 9 and len(saved["sessions"]) == 3
+    # 4 decodable videos, extracted here or read from the landmark cache that the analyzer tests share
+    assert saved["videos_extracted"] + saved["videos_from_cache"] == 4
 
 
 def test_label_errors_stop_the_build_before_extraction_with_the_file_and_field(videos, tmp_path, capsys):
