@@ -37,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
+from motionlab.data.files import data_files
 from motionlab.data.recording import Recording
 from motionlab.errors import ConfigError, DataFormatError
 
@@ -92,15 +93,7 @@ def pose_csv_files(path: str | Path | Sequence[str | Path]) -> list[Path]:
     or a list of files."""
     if not isinstance(path, str | Path):
         return [file for item in path for file in pose_csv_files(item)]
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such CSV file or directory (data.path)")
-    if path.is_file():
-        return [path]
-    files = sorted(path.rglob("*.csv"), key=lambda p: p.relative_to(path).as_posix())
-    if not files:
-        raise DataFormatError(path, "no .csv files found in this directory (searched recursively)", _DOCS)
-    return files
+    return data_files(path, ".csv", "CSV", "files", _DOCS, setting="data.path")
 
 
 def read_pose_csvs(

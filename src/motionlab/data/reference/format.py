@@ -35,6 +35,7 @@ from typing import IO, Any
 import numpy as np
 import yaml
 
+from motionlab.data.files import check_unique_stems, data_files
 from motionlab.errors import DataFormatError
 
 # A clip needs a state and the step after it.
@@ -90,27 +91,14 @@ def read_reference_dir(
     Checks that the clips agree on their joints and frame rate, and puts every clip's columns in
     the first clip's joint order.
     """
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such reference clip file or directory")
-    if path.is_file():
-        return [read_reference_clip(path, default_fps, default_loop)]
-    files = sorted(path.rglob("*.npy"), key=lambda p: p.relative_to(path).as_posix())
-    if not files:
-        raise DataFormatError(
-            path,
-            "no .npy reference clips found in this directory (searched recursively)",
-            f"store one <clip id>.npy array [T, J] per clip, optionally with a .json sidecar ({_DOCS})",
-        )
-    seen: dict[str, Path] = {}
-    for file in files:
-        if file.stem in seen:
-            raise DataFormatError(
-                file,
-                f"clip id '{file.stem}' is also used by {seen[file.stem]}",
-                "rename one of the files: the file stem is the clip id and must be unique",
-            )
-        seen[file.stem] = file
+    files = data_files(
+        path,
+        ".npy",
+        "reference clip",
+        "reference clips",
+        f"store one <clip id>.npy array [T, J] per clip, optionally with a .json sidecar ({_DOCS})",
+    )
+    check_unique_stems(files, "clip")
     clips = [read_reference_clip(file, default_fps, default_loop) for file in files]
     return [clips[0], *(_matching(clip, clips[0]) for clip in clips[1:])]
 

@@ -48,6 +48,7 @@ from typing import Any
 
 import numpy as np
 
+from motionlab.data.files import data_files
 from motionlab.data.recording import Recording
 from motionlab.errors import DataFormatError
 
@@ -91,17 +92,15 @@ def read_tracking_file(path: str | Path, fps: float, name_prefix: str | None = N
 def read_tracking_path(path: str | Path, fps: float) -> list[Recording]:
     """Read one file, or every ``*.json`` under a directory (recursively, sorted by path)."""
     path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such tracking JSON file or directory")
+    files = data_files(
+        path,
+        ".json",
+        "tracking JSON",
+        "tracking files",
+        f"store sessions as JSON lists of frames; see the {_DOCS}",
+    )
     if path.is_file():
         return read_tracking_file(path, fps)
-    files = sorted(path.rglob("*.json"), key=lambda p: p.relative_to(path).as_posix())
-    if not files:
-        raise DataFormatError(
-            path,
-            "no .json tracking files found in this directory (searched recursively)",
-            f"store sessions as JSON lists of frames; see the {_DOCS}",
-        )
     recordings = []
     for file in files:
         recordings += read_tracking_file(file, fps, file.relative_to(path).with_suffix("").as_posix())

@@ -62,6 +62,7 @@ from pathlib import Path
 
 import numpy as np
 
+from motionlab.data.files import check_unique_stems, data_files
 from motionlab.data.recording import Recording
 from motionlab.errors import DataFormatError
 
@@ -119,27 +120,14 @@ def read_workout_dir(
     angle_names: Sequence[str] = JOINT_ANGLES,
 ) -> list[Recording]:
     """Read every ``*.npz`` under a directory (recursively, in sorted path order), or one file."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such workout session file or directory")
-    if path.is_file():
-        return [read_workout_session(path, class_names, angle_names)]
-    files = sorted(path.rglob("*.npz"), key=lambda p: p.relative_to(path).as_posix())
-    if not files:
-        raise DataFormatError(
-            path,
-            "no .npz workout sessions found in this directory (searched recursively)",
-            "store one <session id>.npz per session with fields " + ", ".join(FIELDS) + f"; see the {_DOCS}",
-        )
-    seen: dict[str, Path] = {}
-    for file in files:
-        if file.stem in seen:
-            raise DataFormatError(
-                file,
-                f"session id '{file.stem}' is also used by {seen[file.stem]}",
-                "rename one of the files: the file stem is the session id and must be unique",
-            )
-        seen[file.stem] = file
+    files = data_files(
+        path,
+        ".npz",
+        "workout session",
+        "workout sessions",
+        "store one <session id>.npz per session with fields " + ", ".join(FIELDS) + f"; see the {_DOCS}",
+    )
+    check_unique_stems(files, "session")
     return [read_workout_session(file, class_names, angle_names) for file in files]
 
 

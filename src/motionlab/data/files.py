@@ -1,0 +1,45 @@
+"""Finding a dataset's files: one file, or every file of a type under a directory."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from motionlab.errors import DataFormatError
+
+
+def data_files(
+    path: str | Path, suffix: str, kind: str, found: str, fix: str, setting: str = ""
+) -> list[Path]:
+    """``[path]`` for a file; for a directory, every ``*<suffix>`` file under it (recursively, in
+    sorted relative-path order, so the order is the same on every machine).
+
+    Raises ``FileNotFoundError`` naming ``kind`` (e.g. "workout session") and the ``setting`` that
+    gave the path when ``path`` does not exist, and `DataFormatError` naming what was not ``found``
+    (e.g. "workout sessions"), with ``fix``, when a directory holds no such file.
+    """
+    path = Path(path)
+    if not path.exists():
+        where = f" ({setting})" if setting else ""
+        raise FileNotFoundError(f"{path}: no such {kind} file or directory{where}")
+    if path.is_file():
+        return [path]
+    files = sorted(path.rglob(f"*{suffix}"), key=lambda p: p.relative_to(path).as_posix())
+    if not files:
+        raise DataFormatError(
+            path, f"no {suffix} {found} found in this directory (searched recursively)", fix
+        )
+    return files
+
+
+def check_unique_stems(files: Sequence[Path], unit: str) -> None:
+    """The file stem is the ``unit``'s id (session, clip): two files with one stem are an error."""
+    seen: dict[str, Path] = {}
+    for file in files:
+        if file.stem in seen:
+            raise DataFormatError(
+                file,
+                f"{unit} id '{file.stem}' is also used by {seen[file.stem]}",
+                f"rename one of the files: the file stem is the {unit} id and must be unique",
+            )
+        seen[file.stem] = file
