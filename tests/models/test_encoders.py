@@ -182,6 +182,27 @@ def test_mlp_encoder_treats_frames_independently() -> None:
     torch.testing.assert_close(encoder(x), per_frame)
 
 
+@pytest.mark.parametrize("name", ENCODERS)
+def test_ordered_blocks_partition_the_parameters_with_the_input_layer_first(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every parameter is in exactly one block, and the parameters whose shape depends on the number of
+    input features are all in the first block (what fine-tuning skips when the features differ)."""
+    encoder = build(name)
+    blocks = encoder.ordered_blocks()
+    in_blocks = [id(p) for block in blocks for p in block.parameters()]
+    assert len(blocks) >= 2 and sorted(in_blocks) == sorted(id(p) for p in encoder.parameters())
+    monkeypatch.setitem(globals(), "FEATURES", FEATURES + 3)  # the builders read FEATURES when called
+    wider = build(name)
+    changed = {
+        n
+        for (n, p), q in zip(encoder.named_parameters(), wider.parameters(), strict=True)
+        if p.shape != q.shape
+    }
+    names = {id(p): n for n, p in encoder.named_parameters()}
+    assert changed and changed <= {names[id(p)] for p in blocks[0].parameters()}
+
+
 CONFIGS = sorted(CONFIG_DIR.glob("*.yaml"))
 
 

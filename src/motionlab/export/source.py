@@ -8,16 +8,15 @@ A sweep names its best trial in ``<sweeps_dir>/<study>/best.json``:
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from motionlab.errors import ConfigError, DataFormatError
+from motionlab.errors import ConfigError
+from motionlab.training.checkpoints import SUMMARY, completed_run_checkpoint, read_json
 
-SUMMARY = "summary.json"
 RUN_CONFIG = "config.yaml"
 SWEEP_BEST = "best.json"
 
@@ -63,7 +62,7 @@ def latest_completed_run(log_dir: Path) -> Path:
     checkpoint (running, failed and interrupted runs are passed over)."""
     finished = []
     for path in log_dir.glob(f"**/{SUMMARY}"):
-        summary = _read_json(path)
+        summary = read_json(path)
         if summary.get("status") == "completed" and summary.get("best_checkpoint"):
             finished.append((summary.get("finished_at") or "", path.stat().st_mtime, path.parent))
     if not finished:
@@ -78,19 +77,7 @@ def run_source(
     run_dir: Path, checkpoint: str | Path | None = None, sweep: dict | None = None
 ) -> ExportSource:
     """The run at ``run_dir``; its best checkpoint unless ``checkpoint`` names another one."""
-    summary_path = run_dir / SUMMARY
-    if not summary_path.is_file():
-        raise FileNotFoundError(f"{summary_path}: no run summary — is {run_dir} a motionlab run directory?")
-    summary = _read_json(summary_path)
-    if summary.get("status") != "completed":
-        raise ConfigError(
-            "run",
-            f"{run_dir} has status {summary.get('status')!r}, not 'completed'",
-            "export a completed run, or resume this one first (make resume RUN=...)",
-        )
-    checkpoint = Path(checkpoint or summary.get("best_checkpoint") or "")
-    if not checkpoint.is_file():
-        raise FileNotFoundError(f"{summary_path}: best checkpoint {str(checkpoint)!r} does not exist")
+    summary, checkpoint = completed_run_checkpoint(run_dir, checkpoint)
     config_path = run_dir / RUN_CONFIG
     if not config_path.is_file():
         raise FileNotFoundError(f"{config_path}: missing; the run's resolved config names its task and data")
@@ -111,16 +98,9 @@ def sweep_source(sweeps_dir: Path, study: str) -> ExportSource:
     path = sweeps_dir / study / SWEEP_BEST
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no best trial recorded for sweep {study!r} — run the sweep first")
-    best = _read_json(path)
+    best = read_json(path)
     missing = {"study", "trial", "value", "run_dir", "best_checkpoint"} - set(best)
     if missing:
         raise ConfigError("sweep", f"{path} lacks {', '.join(sorted(missing))}", "re-run the sweep")
     sweep = {key: best.get(key) for key in ("study", "trial", "value", "params")}
     return run_source(Path(best["run_dir"]), best["best_checkpoint"], sweep=sweep)
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as error:
-        raise DataFormatError(path, f"not valid JSON ({error})", "re-run what wrote it") from error

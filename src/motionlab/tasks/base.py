@@ -168,7 +168,9 @@ class MotionTask(L.LightningModule):
                 board.experiment.add_figure(f"{stage}/{tag}", figure, global_step=self.global_step)
 
     def configure_optimizers(self) -> dict[str, Any]:
-        optimizer = build_optimizer(self.parameters(), self.hparams.optimizer)
+        # Frozen parameters (fine-tuning) stay out; unfreezing adds them as a parameter group of their own.
+        trainable = [p for p in self.parameters() if p.requires_grad]
+        optimizer = build_optimizer(trainable, self.hparams.optimizer)
         scheduler = build_scheduler(
             optimizer, self.hparams.scheduler, self.hparams.monitor, self.trainer.max_epochs or 1
         )

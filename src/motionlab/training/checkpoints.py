@@ -1,10 +1,15 @@
-"""Finding checkpoints and runs to resume."""
+"""Finding checkpoints: runs to resume, checkpoint files, a completed run's best checkpoint."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
+
+from motionlab.errors import ConfigError, DataFormatError
 
 LAST = "last.ckpt"
+SUMMARY = "summary.json"
 
 
 def latest_run_dir(log_dir: Path) -> Path:
@@ -24,5 +29,33 @@ def resolve_ckpt_path(ckpt_path: str | None) -> str | None:
     return str(ckpt_path)
 
 
+def completed_run_checkpoint(
+    run_dir: Path, checkpoint: str | Path | None = None, key: str = "run"
+) -> tuple[dict[str, Any], Path]:
+    """The ``summary.json`` of the completed run at ``run_dir`` and its best checkpoint (or
+    ``checkpoint`` when given). ``key`` names the setting that chose the run, for the error message."""
+    summary_path = run_dir / SUMMARY
+    if not summary_path.is_file():
+        raise FileNotFoundError(f"{summary_path}: no run summary — is {run_dir} a motionlab run directory?")
+    summary = read_json(summary_path)
+    if summary.get("status") != "completed":
+        raise ConfigError(
+            key,
+            f"{run_dir} has status {summary.get('status')!r}, not 'completed'",
+            "use a completed run, or resume this one first (make resume RUN=...)",
+        )
+    path = Path(checkpoint or summary.get("best_checkpoint") or "")
+    if not path.is_file():
+        raise FileNotFoundError(f"{summary_path}: best checkpoint {str(path)!r} does not exist")
+    return summary, path
+
+
 def is_inside(path: str | Path, directory: Path) -> bool:
     return directory.resolve() in Path(path).resolve().parents
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise DataFormatError(path, f"not valid JSON ({error})", "re-run what wrote it") from error

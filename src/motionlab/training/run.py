@@ -25,6 +25,7 @@ from motionlab.data.datamodule import MotionDataModule
 from motionlab.tasks.base import MotionTask
 from motionlab.training.callbacks import SummaryCallback
 from motionlab.training.checkpoints import is_inside, resolve_ckpt_path
+from motionlab.training.finetune import setup_finetuning
 from motionlab.training.hparams import final_metrics, log_final_hparams, select_hparams
 from motionlab.training.summary import RunSummary, write_json_atomic
 
@@ -92,6 +93,9 @@ def _fit_and_test(
         _recursive_=False,  # the task builds its encoder itself, from the config dict
     )
     task.normalizer.set_stats(datamodule.feature_stats.mean, datamodule.feature_stats.std)
+    finetuning, init_report = setup_finetuning(
+        task, cfg.get("init_from"), cfg.finetune, resuming=ckpt_path is not None
+    )
 
     loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values() if c]
     callbacks = _applicable_callbacks(
@@ -99,7 +103,7 @@ def _fit_and_test(
     )
     trainer = L.Trainer(
         **OmegaConf.to_container(cfg.trainer, resolve=True),
-        callbacks=[*callbacks, SummaryCallback(summary), *extra_callbacks],
+        callbacks=[*callbacks, *finetuning, SummaryCallback(summary), *extra_callbacks],
         logger=loggers or False,
     )
     summary.update(
@@ -108,6 +112,7 @@ def _fit_and_test(
             name: {"recordings": s.recordings, "windows": s.windows}
             for name, s in datamodule.report.splits.items()
         },
+        **({"init_from": init_report} if init_report else {}),
     )
     trainer.fit(task, datamodule=datamodule, ckpt_path=ckpt_path)
 

@@ -20,3 +20,9 @@ class Encoder(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:  # pragma: no cover - interface
         raise NotImplementedError
+
+    def ordered_blocks(self) -> list[nn.Module]:
+        """The encoder's layers in order, input side first: the units that fine-tuning freezes (the
+        first N) and unfreezes again (from the output side). Every parameter belongs to exactly one
+        block; ``ordered_blocks()[0]`` is the layer that reads the input features."""
+        raise NotImplementedError

@@ -35,3 +35,7 @@ class MLPEncoder(Encoder):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.layers(x)
+
+    def ordered_blocks(self) -> list[nn.Module]:
+        """One block per hidden layer (its ``Linear``; activation and dropout have no parameters)."""
+        return [layer for layer in self.layers if isinstance(layer, nn.Linear)]

@@ -87,3 +87,9 @@ class RecurrentEncoder(Encoder):
                 x = self.dropout(x)
             x, _ = rnn(x)
         return self.attention(x)
+
+    def ordered_blocks(self) -> list[nn.Module]:
+        """One block per recurrent layer (both directions of a bidirectional layer together), then
+        the attention layer (when there is one)."""
+        attention = [] if isinstance(self.attention, nn.Identity) else [self.attention]
+        return [*self.rnns, *attention]

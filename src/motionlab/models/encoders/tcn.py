@@ -75,3 +75,8 @@ class TCNEncoder(Encoder):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.attention(self.blocks(self.input_projection(x)))
+
+    def ordered_blocks(self) -> list[nn.Module]:
+        """The input projection, each temporal block, then the attention layer (when there is one)."""
+        attention = [] if isinstance(self.attention, nn.Identity) else [self.attention]
+        return [self.input_projection, *self.blocks, *attention]

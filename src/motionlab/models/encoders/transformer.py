@@ -77,3 +77,9 @@ class TransformerEncoder(Encoder):
         if self.causal:
             return self.encoder(h, mask=causal_mask(h.shape[1], h.device), is_causal=True)
         return self.encoder(h)
+
+    def ordered_blocks(self) -> list[nn.Module]:
+        """The input projection, then one block per encoder layer; the final LayerNorm belongs to the
+        last layer's block (it only rescales that layer's output)."""
+        *layers, last = self.encoder.layers
+        return [self.input_projection, *layers, nn.ModuleList([last, self.encoder.norm])]
