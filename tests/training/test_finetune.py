@@ -98,6 +98,44 @@ def test_init_from_a_run_loads_every_weight_of_its_best_checkpoint_but_not_its_s
     assert report["skipped"]["normalizer.mean"].startswith("buffer") and report["initialised_fresh"] == []
 
 
+def test_across_datasets_the_encoder_loads_and_the_input_block_and_heads_are_reported(
+    source_run, tmp_path, sample_cache
+):
+    """Workout sessions (25 angles, exercise + rep heads) → pose CSVs (10 features, 7 activities)."""
+    pose = [
+        "data=pose",
+        "model=tcn",
+        "model.channels=16",
+        "model.num_blocks=2",
+        "model.attention_heads=2",
+        "trainer=cpu",
+        "trainer.max_epochs=1",
+        "trainer.enable_progress_bar=false",
+        "trainer.enable_model_summary=false",
+        "data.sample.num_sources=1",
+        "data.sample.videos_per_source=8",
+        "data.sample.num_subjects=4",
+        "task.hidden=[16]",
+        *FAST,
+        f"init_from={source_run}",
+    ]
+    cfg = compose_config(pose, tmp_path / "outputs", sample_cache)
+    watch = BlockWatch()
+    train(cfg, [watch])
+    _, source = best_state(source_run)
+    report = json.loads((Path(cfg.paths.output_dir) / "summary.json").read_text())["init_from"]
+    assert "input features differ (25 in the source" in report["skipped"]["encoder.input_projection.weight"]
+    assert report["skipped"]["cls_head.0.weight"] == "not in this model"
+    assert {"head.0.weight", "encoder.input_projection.weight"} <= set(report["initialised_fresh"])
+    encoder = {
+        n for n in source if n.startswith("encoder.") and not n.startswith("encoder.input_projection.")
+    }
+    assert set(report["loaded"]) == encoder
+    for name in encoder:
+        assert torch.equal(watch.at_fit_start[name], source[name]), name
+    assert len(watch.epochs) == 1
+
+
 def test_other_class_names_skip_the_heads_and_other_features_the_input_block(source_run):
     checkpoint, source = best_state(source_run)
     names = source_task(source_run).spec
