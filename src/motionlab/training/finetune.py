@@ -115,7 +115,8 @@ def load_pretrained(task: MotionTask, checkpoint: Path) -> dict[str, Any]:
     with torch.no_grad():
         for name in loaded:
             parameters[name].copy_(source["state_dict"][name])
-    fresh = [name for name in parameters if name not in set(loaded)]
+    loaded_names = set(loaded)
+    fresh = [name for name in parameters if name not in loaded_names]
     log.info(
         "init_from=%s: loaded %d tensors, skipped %d, %d parameters of this model start fresh%s",
         checkpoint,
