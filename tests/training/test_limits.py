@@ -11,6 +11,7 @@ import lightning as L
 import pytest
 import torch
 
+from motionlab.runs import collect
 from motionlab.training import train
 from motionlab.training.limits import NonFiniteLossError
 from motionlab.training.resume import resume_command
@@ -74,6 +75,8 @@ def test_max_time_stops_tests_best_and_resumes_from_last(make_config):
     last = run_dir / "checkpoints" / "last.ckpt"
     state = torch.load(last, map_location="cpu", weights_only=False)
     assert state["global_step"] == summary["global_step"]
+    [listed] = collect(run_dir)[0]
+    assert (listed.status, listed.stopped_by) == ("completed", "max_time")
 
     # the elapsed time is in the checkpoint: continuing needs a larger limit (or none)
     train(make_config(f"trainer.max_epochs={epochs + 1}", "logger=none", f"ckpt_path={last}", run="timed"))

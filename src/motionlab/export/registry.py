@@ -34,8 +34,7 @@ from rich.console import Console
 from rich.table import Table
 
 from motionlab.errors import DataFormatError
-from motionlab.export.files import file_sha256
-from motionlab.training.summary import write_json_atomic
+from motionlab.export.files import file_sha256, write_text_atomic
 
 REGISTRY_FORMAT = 1
 # The export settings that change the graph; with the checkpoint's bytes they identify a model.
@@ -103,7 +102,7 @@ def registering(path: Path, name: str, fingerprint: str) -> Iterator[Registratio
             kept = [entry for entry in entries if entry is not previous]
             index = entries.index(previous) if previous else len(kept)
             kept.insert(index, registration.entry)
-            write_json_atomic(path, {"format": REGISTRY_FORMAT, "models": kept})
+            write_text_atomic(path, json.dumps({"format": REGISTRY_FORMAT, "models": kept}, indent=2))
 
 
 def file_state(entry: Mapping[str, Any]) -> str:
