@@ -47,8 +47,8 @@ analyze: install ## analyse VIDEOS (files or folders) with MODEL (an exported .o
 train: install ## train EXPERIMENT (default workout_tcn) on the built-in sample data; ARGS="key=value ..."
 	$(PY) train.py experiment=$(EXPERIMENT) $(ARGS)
 
-resume: install ## continue the newest stopped run in place (RUN=outputs/<name>/<time> for another)
-	$(PY) -m motionlab.training.resume $(RUN)
+resume: install ## continue the newest stopped run in place (RUN=outputs/<name>/<time> for another; ARGS="key=value ...")
+	$(PY) -m motionlab.training.resume $(RUN) $(ARGS)
 
 sweep: install ## Optuna study over configs/search/SEARCH.yaml (small demo by default); ARGS="key=value ..."
 	$(PY) sweep.py search=$(SEARCH) $(SWEEP_DEMO) $(ARGS)

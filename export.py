@@ -13,6 +13,9 @@ def main(cfg: DictConfig) -> None:
     result = export_model(source, cfg)
     print(f"wrote {result.model_path}" + (f" and {result.int8_path}" if result.int8_path else ""))
     print(f"model card: {result.card_paths[1]}")
+    meta = result.card["metadata"]
+    if meta["model_version"] is not None:
+        print(f"model {meta['model_name']} version {meta['model_version']} in {cfg.registry.path}")
 
 
 if __name__ == "__main__":

@@ -58,6 +58,7 @@ class RunEntry:
     best_checkpoint: str | None
     duration_s: float | None
     error: str | None
+    stopped_by: str | None  # max_epochs | max_steps | max_time | early_stopping | non_finite_loss
 
 
 @dataclass
@@ -91,6 +92,7 @@ def run_entry(summary_path: Path) -> RunEntry:
         best_checkpoint=summary.get("best_checkpoint"),
         duration_s=summary.get("duration_s"),
         error=summary.get("error"),
+        stopped_by=summary.get("stopped_by"),
     )
 
 
@@ -167,10 +169,11 @@ def print_tables(runs: list[RunEntry], sweeps: list[SweepEntry], console: Consol
         table.add_column(column, justify="right" if column in ("epochs", "best", "duration") else "left")
     for run in runs:
         style = STATUS_STYLE.get(run.status, "")
+        status = f"[{style}]{run.status}[/{style}]" if style else run.status
         table.add_row(
             _started(run.started_at),
             run.name,
-            f"[{style}]{run.status}[/{style}]" if style else run.status,
+            status + (f" ({run.stopped_by})" if run.stopped_by not in (None, "max_epochs") else ""),
             run.epochs,
             run.metric,
             _value(run.best),

@@ -103,7 +103,7 @@ def train_and_export(overrides: list[str], log_dir: Path, cache_dir: Path) -> Pa
     run_dir = Path(cfg.paths.output_dir)
     GlobalHydra.instance().clear()
     with initialize_config_dir(version_base="1.3", config_dir=str(CONFIG_DIR)):
-        export_cfg = compose("export", overrides=[f"run={run_dir}", *EXPORT])
+        export_cfg = compose("export", overrides=[f"run={run_dir}", f"paths.log_dir={log_dir}", *EXPORT])
     return export_model(resolve_source(export_cfg.run, None, log_dir, log_dir), export_cfg).model_path
 
 

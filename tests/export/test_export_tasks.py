@@ -14,7 +14,9 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
+from motionlab.export.files import file_sha256
 from motionlab.export.pipeline import load_test_split, quantize_checked
+from motionlab.export.registry import read_registry
 from motionlab.inference.onnx_model import OnnxMotionModel
 from motionlab.inference.sliding import overlap_average, sliding_windows
 from tests.export.conftest import ExportedRun
@@ -30,6 +32,20 @@ def test_make_export_writes_the_latest_completed_runs_best_checkpoint(exported_r
     names = sorted(p.name for p in exported_run.export_dir.iterdir())
     # one self-contained file (no .onnx.data), no temporary files left behind
     assert names == ["model.int8.onnx", "model.onnx", "model_card.json", "model_card.md"]
+
+
+def test_make_export_records_the_model_in_the_registry(exported_run: ExportedRun):
+    registry = exported_run.run_dir.parents[1] / "model_registry.json"
+    [entry] = read_registry(registry)
+    assert (entry["name"], entry["version"]) == (exported_run.config.name, 1)
+    assert (
+        entry["onnx"]["sha256"]
+        == file_sha256(exported_run.model_path)
+        == exported_run.card["files"]["model"]["sha256"]
+    )
+    assert entry["int8"]["sha256"] == file_sha256(exported_run.export_dir / "model.int8.onnx")
+    assert OnnxMotionModel(exported_run.model_path).metadata["model_version"] == 1
+    assert f"model {entry['name']} version 1 in {registry}" in exported_run.make_output
 
 
 def test_every_task_exports_with_dynamic_batch_and_time(exported_run: ExportedRun):

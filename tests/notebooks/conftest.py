@@ -73,6 +73,7 @@ def exported_workout_run(tmp_path_factory, sample_cache) -> ExportedWorkoutRun:
         "export",
         [
             f"run={run_dir}",
+            f"paths.log_dir={log_dir}",
             "quantize.enabled=false",
             "benchmark.enabled=false",
             "export.fresh_process=false",

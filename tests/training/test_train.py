@@ -173,4 +173,5 @@ def test_ddp_cpu_trains_with_two_processes(tmp_path, sample_cache):
     # each of the 2 processes sees half of the training windows per epoch
     windows = summary["data"]["train"]["windows"]
     assert summary["global_step"] == math.ceil(math.ceil(windows / 2) / 32)
+    assert [p["rank"] for p in summary["resources"]["processes"]] == [0, 1]  # gathered from both
     assert "world_size=2" in result.stdout + result.stderr or "MEMBER: 2/2" in result.stdout + result.stderr

@@ -24,6 +24,8 @@ STANDARD_KEYS = {
     "motionlab_version",
     "git_commit",
     "exported_at",
+    "model_name",
+    "model_version",
 }
 
 
@@ -34,6 +36,9 @@ def render_markdown(card: Mapping[str, Any]) -> str:
     source = meta["source"]
     lines = [
         f"# {meta['task']} — {card['files']['model']['name']}",
+        "",
+        f"Model `{meta['model_name']}`, "
+        + (f"version {meta['model_version']}." if meta["model_version"] is not None else "not registered."),
         "",
         f"Exported {meta['exported_at']} by motionlab {meta['motionlab_version']} "
         f"(commit {meta.get('git_commit') or 'unknown'}), ONNX opset {meta['opset']}, outputs: "

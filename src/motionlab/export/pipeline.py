@@ -7,7 +7,6 @@ PyTorch, and only then does it replace the destination. A failed verification le
 from __future__ import annotations
 
 import functools
-import hashlib
 import logging
 import os
 import platform
@@ -27,11 +26,12 @@ from motionlab.data.datamodule import MotionDataModule
 from motionlab.export.benchmark import benchmark_latency, onnx_session
 from motionlab.export.card import render_markdown
 from motionlab.export.errors import ExportError
-from motionlab.export.files import atomic_output, write_text_atomic
+from motionlab.export.files import atomic_output, file_sha256, write_text_atomic
 from motionlab.export.graph import INPUT_NAME, ExportGraph, build_export_graph, load_task
 from motionlab.export.metadata import build_metadata, set_metadata
 from motionlab.export.onnx_export import export_onnx
 from motionlab.export.quantize import agreement, min_top1_agreement, quantize_int8
+from motionlab.export.registry import model_fingerprint, registering
 from motionlab.export.source import ExportSource
 from motionlab.export.verify import (
     VerificationCase,
@@ -115,7 +115,21 @@ def tracing_example(windows: np.ndarray, dynamic_time: bool) -> np.ndarray:
 
 def export_model(source: ExportSource, cfg: DictConfig) -> ExportResult:
     """Export ``source`` as configured by ``cfg`` (``configs/export.yaml``: ``export``, ``verify``,
-    ``quantize``, ``benchmark``), verified on the run's own test split."""
+    ``quantize``, ``benchmark``, ``registry``), verified on the run's own test split, and record it in
+    the model registry (`motionlab.export.registry`) under its name and version."""
+    name = cfg.registry.name or source.name
+    if cfg.registry.path is None:
+        return export_version(source, cfg, name, None)
+    fingerprint = model_fingerprint(source.checkpoint, cfg.export)
+    with registering(Path(cfg.registry.path), name, fingerprint) as registration:
+        result = export_version(source, cfg, name, registration.version)
+        registration.record(registry_entry(result, source))
+    log.info("registered %s version %d in %s", name, registration.version, cfg.registry.path)
+    return result
+
+
+def export_version(source: ExportSource, cfg: DictConfig, name: str, version: int | None) -> ExportResult:
+    """The export itself, its files carrying model ``name`` and ``version`` (None: unregistered)."""
     settings = cfg.export
     test_split = load_test_split(source.config, cfg.verify.windows)
     output_dir = Path(settings.output_dir or source.run_dir / "export")
@@ -138,7 +152,7 @@ def export_model(source: ExportSource, cfg: DictConfig) -> ExportResult:
         fresh_process=settings.fresh_process,
     )
     model = exported.model
-    metadata = build_metadata(graph, source, settings.opset, lengths.verified)
+    metadata = {**build_metadata(graph, source, settings.opset, lengths.verified), **model_id(name, version)}
     set_metadata(model, metadata)
 
     cases = verification_cases(
@@ -170,6 +184,27 @@ def export_model(source: ExportSource, cfg: DictConfig) -> ExportResult:
     write_json_atomic(card_paths[0], card)
     write_text_atomic(card_paths[1], render_markdown(card))
     return ExportResult(model_path, int8_path if int8_path.exists() else None, card, card_paths)
+
+
+def model_id(name: str, version: int | None) -> dict[str, Any]:
+    """The metadata keys naming the model in the registry (``model_version`` None: unregistered)."""
+    return {"model_name": name, "model_version": version}
+
+
+def registry_entry(result: ExportResult, source: ExportSource) -> dict[str, Any]:
+    """What the registry records of an export (its name, version and fingerprint are added there)."""
+    metadata = result.card["metadata"]
+    files = result.card["files"]
+    return {
+        "task": metadata["task"],
+        "onnx": {"path": str(result.model_path), **files["model"]},
+        "int8": {"path": str(result.int8_path), **files["int8"]} if result.int8_path else None,
+        "model_card": str(result.card_paths[0]),
+        "source": {**source.describe(), "checkpoint_sha256": file_sha256(source.checkpoint)},
+        "monitor": source.monitor,
+        "test_metrics": source.test_metrics,
+        "exported_at": metadata["exported_at"],
+    }
 
 
 def write_verified(
@@ -246,5 +281,4 @@ def latency_report(
 
 
 def file_entry(path: Path) -> dict[str, Any]:
-    data = path.read_bytes()
-    return {"name": path.name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    return {"name": path.name, "bytes": path.stat().st_size, "sha256": file_sha256(path)}

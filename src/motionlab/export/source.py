@@ -33,6 +33,11 @@ class ExportSource:
     sweep: dict[str, Any] | None = None
 
     @property
+    def name(self) -> str:
+        """The run's name (``workout_tcn``): the model's name in the registry unless one is given."""
+        return str(self.config.get("name") or self.run_dir.parent.name)
+
+    @property
     def task_target(self) -> str:
         return str(self.config.task._target_)
 

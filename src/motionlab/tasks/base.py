@@ -118,16 +118,19 @@ class MotionTask(L.LightningModule):
         }
 
     # ----------------------------------------------------------------- Lightning hooks
-    def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
-        return self._step(batch, "train")
+    def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> dict[str, Tensor]:
+        """Every loss term (``loss`` is optimised; the others, detached, reach the callbacks' batch-end
+        hooks as ``outputs``, e.g. for the finite-loss guard)."""
+        losses = self._step(batch, "train")
+        return {name: value if name == "loss" else value.detach() for name, value in losses.items()}
 
     def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
-        return self._step(batch, "val")
+        return self._step(batch, "val")["loss"]
 
     def test_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
-        return self._step(batch, "test")
+        return self._step(batch, "test")["loss"]
 
-    def _step(self, batch: dict[str, Tensor], stage: str) -> Tensor:
+    def _step(self, batch: dict[str, Tensor], stage: str) -> dict[str, Tensor]:
         outputs = self(batch["x"])
         losses = self.compute_losses(outputs, batch)
         training = stage == "train"
@@ -140,7 +143,7 @@ class MotionTask(L.LightningModule):
             batch_size=batch["x"].shape[0],
         )
         self.update_metrics(stage, outputs, batch)
-        return losses["loss"]
+        return losses
 
     def on_train_epoch_end(self) -> None:
         self._log_epoch("train")

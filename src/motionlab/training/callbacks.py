@@ -8,16 +8,19 @@ import math
 import lightning as L
 from lightning.pytorch.callbacks import (
     EarlyStopping,
-    ModelCheckpoint,
     RichModelSummary,
     RichProgressBar,
 )
 from lightning.pytorch.callbacks import LearningRateMonitor as LightningLearningRateMonitor
+from lightning.pytorch.callbacks import ModelCheckpoint as LightningModelCheckpoint
 
+from motionlab.training.limits import FiniteLossGuard, NonFiniteLossError
+from motionlab.training.resources import reset_cuda_peaks, resource_usage
 from motionlab.training.summary import RunSummary
 
 __all__ = [
     "EarlyStopping",
+    "FiniteLossGuard",
     "LearningRateMonitor",
     "ModelCheckpoint",
     "RichModelSummary",
@@ -34,15 +37,34 @@ class LearningRateMonitor(LightningLearningRateMonitor):
         return {f"train/{name}": value for name, value in super()._extract_stats(trainer, interval).items()}
 
 
+class ModelCheckpoint(LightningModelCheckpoint):
+    """Lightning's checkpointing, except that the `FiniteLossGuard`'s error writes no checkpoint: the
+    weights after a NaN loss are NaN too, and ``last.ckpt`` must keep the last good state.
+    (``save_on_exception`` still saves on Ctrl-C, SIGTERM and other errors.)"""
+
+    def on_exception(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException
+    ) -> None:
+        if not isinstance(exception, NonFiniteLossError):
+            super().on_exception(trainer, pl_module, exception)
+
+
 class SummaryCallback(L.Callback):
     """Keeps ``summary.json`` current: epoch, epoch-level metrics history, best checkpoint so far.
 
     An epoch's row is written when the next epoch starts (and when training ends): only then are
-    both its validation metrics and its reduced training metrics final.
+    both its validation metrics and its reduced training metrics final. Peak memory (``resources``)
+    is updated at the same moments and after testing.
     """
 
     def __init__(self, summary: RunSummary) -> None:
         self.summary = summary
+
+    def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        reset_cuda_peaks(trainer)
+
+    def on_test_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.summary.update(resources=resource_usage(trainer))
 
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if trainer.current_epoch > 0:
@@ -52,6 +74,7 @@ class SummaryCallback(L.Callback):
         self._record(trainer, trainer.current_epoch - 1)
 
     def _record(self, trainer: L.Trainer, epoch: int) -> None:
+        self.summary.update(resources=resource_usage(trainer))  # on every process: it gathers
         metrics = {
             name: float(value)
             for name, value in trainer.callback_metrics.items()

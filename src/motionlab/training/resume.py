@@ -1,9 +1,10 @@
-"""Continue a stopped run in place: ``python -m motionlab.training.resume [RUN_DIR]``.
+"""Continue a stopped run in place: ``python -m motionlab.training.resume [RUN_DIR] [key=value ...]``.
 
 Re-runs ``train.py`` with the run's own command-line overrides (from ``.hydra/overrides.yaml``) plus
 ``hydra.run.dir=<run>`` and ``ckpt_path=<run>/checkpoints/last.ckpt``, so checkpoints, TensorBoard
 events and ``summary.json`` continue in the same directory. Without RUN_DIR it picks the run under
-``outputs/`` whose ``last.ckpt`` is newest. Run it from the repository root (where train.py is).
+``outputs/`` whose ``last.ckpt`` is newest; ``key=value`` arguments are added last (a run stopped by
+``trainer.max_time`` needs a larger limit to go on). Run it from the repository root (where train.py is).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import yaml
@@ -22,8 +24,9 @@ from motionlab.training.checkpoints import LAST, latest_run_dir
 RESUME_KEYS = ("ckpt_path=", "hydra.run.dir=")
 
 
-def resume_command(run_dir: Path, script: Path) -> list[str]:
-    """The ``train.py`` command line that continues ``run_dir``."""
+def resume_command(run_dir: Path, script: Path, extra_overrides: Sequence[str] = ()) -> list[str]:
+    """The ``train.py`` command line that continues ``run_dir``, with ``extra_overrides`` last (e.g.
+    ``trainer.max_time=null`` for a run stopped by its time limit)."""
     overrides_file = run_dir / ".hydra" / "overrides.yaml"
     checkpoint = run_dir / "checkpoints" / LAST
     if not checkpoint.is_file():
@@ -35,7 +38,14 @@ def resume_command(run_dir: Path, script: Path) -> list[str]:
     if summary.get("status") == "running" and process_alive(summary):
         raise RuntimeError(f"{run_dir} is still being trained by another process: stop it first")
     overrides = [o for o in yaml.safe_load(overrides_file.read_text()) or [] if not o.startswith(RESUME_KEYS)]
-    return [sys.executable, str(script), *overrides, f"hydra.run.dir={run_dir}", f"ckpt_path={checkpoint}"]
+    return [
+        sys.executable,
+        str(script),
+        *overrides,
+        f"hydra.run.dir={run_dir}",
+        f"ckpt_path={checkpoint}",
+        *extra_overrides,
+    ]
 
 
 def main(argv: list[str]) -> int:
@@ -43,8 +53,9 @@ def main(argv: list[str]) -> int:
     if not script.is_file():
         sys.exit("run this from the repository root (train.py not found in the current directory)")
     try:
-        run_dir = Path(argv[0]) if argv else latest_run_dir(Path("outputs"))
-        command = resume_command(run_dir, script)
+        runs = [arg for arg in argv if "=" not in arg]
+        run_dir = Path(runs[0]) if runs else latest_run_dir(Path("outputs"))
+        command = resume_command(run_dir, script, [arg for arg in argv if "=" in arg])
     except (FileNotFoundError, RuntimeError) as error:
         sys.exit(f"resume: {error}")
     print("resuming:", " ".join(command[1:]), flush=True)

@@ -27,6 +27,7 @@ from motionlab.training.callbacks import SummaryCallback
 from motionlab.training.checkpoints import is_inside, resolve_ckpt_path
 from motionlab.training.finetune import setup_finetuning
 from motionlab.training.hparams import final_metrics, log_final_hparams, select_hparams
+from motionlab.training.limits import stop_reason
 from motionlab.training.summary import RunSummary, write_json_atomic
 
 log = logging.getLogger(__name__)
@@ -47,12 +48,13 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[L.Callback] = ()) -> float:
         run_dir=str(run_dir),
         monitor={"metric": cfg.monitor.metric, "mode": cfg.monitor.mode},
         max_epochs=cfg.trainer.get("max_epochs"),
+        stopped_by=None,
     )
     summary.update()
     try:
         return _fit_and_test(cfg, run_dir, ckpt_path, summary, extra_callbacks)
     except BaseException as error:
-        summary.finish(stopped_status(error), error)
+        summary.finish(stopped_status(error), error, stopped_by=getattr(error, "stopped_by", None))
         raise
 
 
@@ -139,6 +141,7 @@ def _fit_and_test(
         best_score=monitored if math.isfinite(monitored) else None,
         last_checkpoint=str(last_path) if last_path is not None and last_path.exists() else None,
         global_step=trainer.global_step,
+        stopped_by=stop_reason(trainer),
         test_metrics=test_metrics,
         details=task.eval_details,
     )
