@@ -130,15 +130,28 @@ class MotionTask(L.LightningModule):
     def _step(self, batch: dict[str, Tensor], stage: str) -> Tensor:
         outputs = self(batch["x"])
         losses = self.compute_losses(outputs, batch)
-        training = stage == "train"
-        self.log_dict(
-            {f"{stage}/{name}": value for name, value in losses.items()},
-            on_step=training,
-            on_epoch=True,
-            prog_bar=not training,
-            sync_dist=not training,
-            batch_size=batch["x"].shape[0],
-        )
+        batch_size = batch["x"].shape[0]
+        if stage == "train":
+            # Two entries, so that only the epoch mean is reduced across processes (once, at epoch end);
+            # ``sync_dist`` on a step value would add a collective to every training step.
+            self.log_dict(
+                {f"train/{name}_step": value for name, value in losses.items()}, on_step=True, on_epoch=False
+            )
+            self.log_dict(
+                {f"train/{name}_epoch": value for name, value in losses.items()},
+                on_step=False,
+                on_epoch=True,
+                sync_dist=True,
+                batch_size=batch_size,
+            )
+        else:
+            self.log_dict(
+                {f"{stage}/{name}": value for name, value in losses.items()},
+                on_epoch=True,
+                prog_bar=True,
+                sync_dist=True,
+                batch_size=batch_size,
+            )
         self.update_metrics(stage, outputs, batch)
         return losses["loss"]
 
