@@ -77,7 +77,8 @@ def main() -> None:
     eager = step_times(datamodule, batch, args.steps, None)
     compiled = step_times(datamodule, batch, args.steps, {"backend": args.backend})
     print(
-        f"workout TCN, batch 64x30x25, {args.steps} training steps, torch {torch.__version__}, {args.threads} thread(s)"
+        f"workout TCN, batch 64x30x25, {args.steps} training steps, "
+        f"torch {torch.__version__}, {args.threads} thread(s)"
     )
     print(f"{'':>22} | {'first step s':>12} | {'later steps ms':>14}")
     for name, times in (("eager", eager), (f"compiled ({args.backend})", compiled)):

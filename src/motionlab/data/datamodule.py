@@ -15,8 +15,8 @@ from typing import Any
 import lightning as L
 import numpy as np
 import torch
-from torch import Tensor
 from lightning.pytorch.overrides.distributed import UnrepeatedDistributedSampler
+from torch import Tensor
 from torch.utils.data import DataLoader, WeightedRandomSampler
 
 from motionlab.data.augment import Augment, mirror_permutation
