@@ -19,11 +19,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import lightning as L
+import torch
 from hydra.utils import instantiate
 from lightning.pytorch.loggers import TensorBoardLogger
 from matplotlib.figure import Figure
 from torch import Tensor, nn
-from torchmetrics import MeanMetric
+from torchmetrics import Metric
 
 from motionlab.data.spec import DataSpec
 from motionlab.errors import ConfigError
@@ -71,7 +72,7 @@ class MotionTask(L.LightningModule):
         self.normalizer = Normalizer(self.spec.num_features)
         self.encoder = build_encoder(encoder, self.spec.num_features)
         self.eval_details: dict[str, Any] = {}
-        self._loss_means = StageMetrics(nn.ModuleDict)  # per stage: loss term → MeanMetric
+        self._loss_means = StageMetrics(nn.ModuleDict)  # per stage: loss term → WindowMean
 
     def features(self, x: Tensor) -> Tensor:
         """Raw ``[B, T, F]`` → per-frame encoder features ``[B, T, H]``."""
@@ -140,8 +141,8 @@ class MotionTask(L.LightningModule):
         means = self._loss_means[stage]
         for name, value in losses.items():
             if f"{name}_mean" not in means:  # created on first use: the loss terms are the task's
-                means[f"{name}_mean"] = MeanMetric(nan_strategy="disable").to(self.device)
-            means[f"{name}_mean"].update(value.detach(), weight=batch["x"].shape[0])
+                means[f"{name}_mean"] = WindowMean().to(self.device)
+            means[f"{name}_mean"].update(value, batch["x"].shape[0])
         if stage == "train":
             self.log_dict({f"train/{name}_step": value for name, value in losses.items()}, on_epoch=False)
         self.update_metrics(stage, outputs, batch)
@@ -209,3 +210,26 @@ class StageMetrics(nn.ModuleDict):
 
     def __getitem__(self, stage: str) -> nn.Module:
         return super().__getitem__(f"{stage}_")
+
+
+class WindowMean(Metric):
+    """Mean over windows of per-batch mean values: ``Σ value × windows / Σ windows``.
+
+    The two sums reduce exactly across processes whatever each one's window count, and a NaN value
+    stays NaN (torchmetrics' `MeanMetric` either drops NaN or, with ``nan_strategy="disable"``,
+    ignores the weights).
+    """
+
+    full_state_update = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.add_state("total", default=torch.zeros(()), dist_reduce_fx="sum")
+        self.add_state("windows", default=torch.zeros(()), dist_reduce_fx="sum")
+
+    def update(self, value: Tensor, windows: int) -> None:
+        self.total += value.detach().float() * windows
+        self.windows += windows
+
+    def compute(self) -> Tensor:
+        return self.total / self.windows
