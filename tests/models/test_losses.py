@@ -95,3 +95,20 @@ def test_weight_follows_the_logits_dtype() -> None:
 def test_bad_arguments_raise(kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         FocalLoss(**kwargs)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+@pytest.mark.parametrize("weight", [None, WEIGHT], ids=["unweighted", "weighted"])
+def test_half_precision_logits_give_the_float32_loss_even_when_extreme(
+    dtype: torch.dtype, weight: torch.Tensor | None
+) -> None:
+    # ±6e4 is near float16's largest value: exp overflows and a half-precision 1 - p rounds to 0
+    logits = torch.tensor([[6e4, -6e4, 0.0, 1.0], [-6e4, 6e4, 2.0, 0.0], [0.5, 0.25, 0.0, -0.5]])
+    target = torch.tensor([1, 1, 3])
+    loss_fn = FocalLoss(gamma=2.0, alpha=0.5, weight=weight, label_smoothing=0.1)
+    half = logits.to(dtype).requires_grad_()
+    loss = loss_fn(half, target)
+    loss.backward()
+    assert loss.dtype == torch.float32 and torch.isfinite(loss)
+    assert torch.isfinite(half.grad).all()
+    torch.testing.assert_close(loss, loss_fn(logits.to(dtype).float(), target))

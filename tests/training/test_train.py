@@ -13,6 +13,7 @@ import lightning as L
 import numpy as np
 import pytest
 import torch
+from hydra.utils import instantiate
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from motionlab.tasks import WorkoutTask
@@ -154,7 +155,14 @@ def test_bad_data_path_fails_clearly_before_training(make_config, tmp_path):
     assert read_summary(Path(cfg.paths.output_dir))["status"] == "failed"
 
 
-def test_ddp_cpu_trains_with_two_processes(tmp_path, sample_cache):
+# 445 test windows: an odd count, which a sampler padding the split for 2 processes would round up.
+ODD_TEST_SPLIT = ["data.eval_stride=13", "logger=none"]
+
+
+def test_ddp_cpu_trains_with_two_processes(tmp_path, sample_cache, make_config):
+    """A real 2-process DDP run (gloo): rank zero alone writes the run's files, the global batch is
+    recorded, and the test metrics equal a single process testing the same checkpoint on the same
+    data (every test window evaluated exactly once, none repeated to even out the processes)."""
     run_dir = tmp_path / "ddp"
     command = [
         sys.executable,
@@ -163,15 +171,47 @@ def test_ddp_cpu_trains_with_two_processes(tmp_path, sample_cache):
         *[o for o in TINY if not o.startswith("trainer=")],
         f"hydra.run.dir={run_dir}",
         f"paths.cache_dir={sample_cache}",
-        "logger=none",
+        *ODD_TEST_SPLIT,
     ]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-3000:]
+    process = subprocess.Popen(
+        command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    output = process.communicate(timeout=300)[0]
+    assert process.returncode == 0, output[-3000:]
+    assert "world_size=2" in output or "MEMBER: 2/2" in output
     summary = read_summary(run_dir)
     assert summary["status"] == "completed"
+    assert summary["pid"] == process.pid  # written last by rank zero (the launching process), not rank 1
+    assert summary["batch_size"] == {
+        "per_device": 32,
+        "devices": 2,
+        "num_nodes": 1,
+        "accumulate_grad_batches": 1,
+        "global": 64,
+    }
+    assert "global batch size 64 = 32 per device × 2 device(s)" in (run_dir / "train.log").read_text()
     # each of the 2 processes sees half of the training windows per epoch
     windows = summary["data"]["train"]["windows"]
     assert summary["global_step"] == math.ceil(math.ceil(windows / 2) / 32)
     assert [p["rank"] for p in summary["resources"]["processes"]] == [0, 1]  # gathered from both
-    assert "world_size=2" in result.stdout + result.stderr or "MEMBER: 2/2" in result.stdout + result.stderr
+    # one run directory, each file once and whole
+    assert [path.name for path in tmp_path.iterdir()] == ["ddp"]
+    assert output.count("data: ") == 1  # the data report is printed by rank zero only
+    assert not list(run_dir.rglob("*.tmp"))
+    for name in ("data_report.json", "label_encoder.json", "summary.json"):
+        json.loads((run_dir / name).read_text())
+    assert (run_dir / "test_confusion_matrix.png").is_file() and (run_dir / ".hydra").is_dir()
+    assert "evaluated exactly once" not in output  # no DistributedSampler repeating test windows
+    test_windows = summary["data"]["test"]["windows"]
+    assert test_windows % 2 == 1  # so a padding sampler would have repeated a window
+    assert np.sum(summary["details"]["test_confusion_matrix"]) == test_windows
+
+    cfg = make_config(*ODD_TEST_SPLIT)
+    datamodule = instantiate(cfg.data, _convert_="all")
+    single = L.Trainer(accelerator="cpu", devices=1, logger=False, enable_progress_bar=False)
+    task = WorkoutTask.load_from_checkpoint(summary["best_checkpoint"])
+    expected = single.test(task, datamodule=datamodule, verbose=False)[0]
+    assert set(summary["test_metrics"]) == set(expected)
+    for name, value in expected.items():
+        assert math.isclose(summary["test_metrics"][name], value, rel_tol=1e-5, abs_tol=1e-6), name

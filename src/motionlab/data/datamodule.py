@@ -15,6 +15,7 @@ from typing import Any
 import lightning as L
 import numpy as np
 import torch
+from lightning.pytorch.overrides.distributed import UnrepeatedDistributedSampler
 from torch import Tensor
 from torch.utils.data import DataLoader, WeightedRandomSampler
 
@@ -41,7 +42,7 @@ class MotionDataModule(L.LightningDataModule):
         eval_stride: step between validation/test windows (defaults to ``stride``).
         batch_size: windows per batch.
         num_workers: DataLoader worker processes (0 is usually fastest: a batch is one gather).
-        pin_memory: pin host memory for faster GPU copies; ``None`` pins when CUDA is available.
+        pin_memory: pin host memory for faster GPU copies; ``None`` pins when training on a CUDA device.
         max_gap: longest run of dropped (NaN) frames that is interpolated.
         long_gaps: what happens to longer runs (and NaN at the ends of a recording): ``error`` stops
             with a message naming the frames; ``split`` cuts the recording there into pieces, drops
@@ -79,7 +80,7 @@ class MotionDataModule(L.LightningDataModule):
         self.eval_stride = eval_stride or stride
         self.batch_size = batch_size
         self.num_workers = num_workers
-        self.pin_memory = torch.cuda.is_available() if pin_memory is None else pin_memory
+        self.pin_memory = pin_memory
         self.max_gap = max_gap
         if long_gaps not in LONG_GAP_POLICIES:
             raise ConfigError(
@@ -367,10 +368,13 @@ class MotionDataModule(L.LightningDataModule):
     # ----------------------------------------------------------------- loaders
     def _loader(self, split: str, train: bool) -> DataLoader:
         dataset = WindowDataset(self.windows[split])
-        weights = self.train_sample_weights(self.windows[split]) if train else None
-        sampler = (
-            WeightedRandomSampler(weights, len(dataset), replacement=True) if weights is not None else None
-        )
+        if train:
+            weights = self.train_sample_weights(self.windows[split])
+            sampler = (
+                None if weights is None else WeightedRandomSampler(weights, len(dataset), replacement=True)
+            )
+        else:
+            sampler = self._evaluation_sampler(dataset)
         return DataLoader(
             dataset,
             batch_size=self.batch_size,
@@ -378,9 +382,28 @@ class MotionDataModule(L.LightningDataModule):
             sampler=sampler,
             collate_fn=keep_batch,
             num_workers=self.num_workers,
-            pin_memory=self.pin_memory,
+            pin_memory=self._pins_memory(),
             persistent_workers=self.num_workers > 0,
         )
+
+    def _evaluation_sampler(self, dataset: WindowDataset) -> UnrepeatedDistributedSampler | None:
+        """Under several processes, validation and test windows are dealt out without repeats.
+
+        Lightning's default `DistributedSampler` pads the split with repeated windows so that every
+        process gets as many batches, which biases the metrics; this sampler gives each window to
+        exactly one process (counts differ by at most one), so synchronised metrics equal a single
+        process's. Evaluation runs no per-batch collective, so uneven counts are safe.
+        """
+        distributed = self.trainer.distributed_sampler_kwargs if self.trainer is not None else None
+        if not distributed or distributed["num_replicas"] == 1:
+            return None
+        return UnrepeatedDistributedSampler(dataset, shuffle=False, **distributed)
+
+    def _pins_memory(self) -> bool:
+        """``pin_memory=None`` pins host memory only when the trainer runs on a CUDA device."""
+        if self.pin_memory is not None:
+            return self.pin_memory
+        return self.trainer is not None and self.trainer.strategy.root_device.type == "cuda"
 
     def train_dataloader(self) -> DataLoader:
         return self._loader("train", train=True)

@@ -24,6 +24,9 @@ class FocalLoss(nn.Module):
     ``reduction="mean"`` follows ``F.cross_entropy``'s weighted-mean convention: the sum of the
     per-sample losses is divided by the sum of the true classes' weights ``Σ_i weight[y_i]`` (by ``N``
     without weights), not by ``N`` and not by the focal factors.
+
+    The loss is computed in at least float32: under mixed precision, half-precision logits would round
+    ``log_softmax`` and ``1 - p`` (and float16 overflows for large logits).
     """
 
     def __init__(
@@ -50,7 +53,7 @@ class FocalLoss(nn.Module):
         self.register_buffer("weight", class_weight, persistent=False)
 
     def forward(self, logits: Tensor, target: Tensor) -> Tensor:
-        log_probs = F.log_softmax(logits, dim=-1)
+        log_probs = F.log_softmax(logits.to(torch.promote_types(logits.dtype, torch.float32)), dim=-1)
         weight = None if self.weight is None else self.weight.to(log_probs.dtype)
         ce = F.nll_loss(log_probs, target, weight=weight, reduction="none")
         if self.label_smoothing:

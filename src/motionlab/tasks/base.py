@@ -14,14 +14,17 @@ every ``log_every_n_steps``), epoch metrics are torchmetrics computed once per e
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import lightning as L
+import torch
 from hydra.utils import instantiate
 from lightning.pytorch.loggers import TensorBoardLogger
 from matplotlib.figure import Figure
 from torch import Tensor, nn
+from torchmetrics import Metric
 
 from motionlab.data.spec import DataSpec
 from motionlab.errors import ConfigError
@@ -30,6 +33,10 @@ from motionlab.models.normalizer import Normalizer
 from motionlab.tasks.optim import build_optimizer, build_scheduler
 
 STAGES = ("train", "val", "test")
+
+# Epoch values are logged after torchmetrics has reduced them across processes; Lightning cannot know
+# that and would recommend sync_dist=True for each of them on every epoch of a distributed run.
+warnings.filterwarnings("ignore", message=r".*when logging on epoch level in distributed setting")
 
 
 def build_encoder(config: Mapping[str, Any], input_dim: int) -> Encoder:
@@ -65,6 +72,7 @@ class MotionTask(L.LightningModule):
         self.normalizer = Normalizer(self.spec.num_features)
         self.encoder = build_encoder(encoder, self.spec.num_features)
         self.eval_details: dict[str, Any] = {}
+        self._loss_means = StageMetrics(nn.ModuleDict)  # per stage: loss term → WindowMean
 
     def features(self, x: Tensor) -> Tensor:
         """Raw ``[B, T, F]`` → per-frame encoder features ``[B, T, H]``."""
@@ -133,15 +141,13 @@ class MotionTask(L.LightningModule):
     def _step(self, batch: dict[str, Tensor], stage: str) -> dict[str, Tensor]:
         outputs = self(batch["x"])
         losses = self.compute_losses(outputs, batch)
-        training = stage == "train"
-        self.log_dict(
-            {f"{stage}/{name}": value for name, value in losses.items()},
-            on_step=training,
-            on_epoch=True,
-            prog_bar=not training,
-            sync_dist=not training,
-            batch_size=batch["x"].shape[0],
-        )
+        means = self._loss_means[stage]
+        for name, value in losses.items():
+            if f"{name}_mean" not in means:  # created on first use: the loss terms are the task's
+                means[f"{name}_mean"] = WindowMean().to(self.device)
+            means[f"{name}_mean"].update(value, batch["x"].shape[0])
+        if stage == "train":
+            self.log_dict({f"train/{name}_step": value for name, value in losses.items()}, on_epoch=False)
         self.update_metrics(stage, outputs, batch)
         return losses
 
@@ -161,6 +167,24 @@ class MotionTask(L.LightningModule):
             self._log_figures(stage)
         # torchmetrics already synchronised across processes in compute().
         self.log_dict({f"{stage}/{name}": value for name, value in metrics.items()}, sync_dist=False)
+        self.log_dict(self._epoch_losses(stage), prog_bar=stage != "train", sync_dist=False)
+
+    def _epoch_losses(self, stage: str) -> dict[str, Tensor]:
+        """The stage's mean loss terms over the epoch's windows, from every process (``train/loss_epoch``,
+        ``val/loss``), and their accumulators reset.
+
+        Kept as torchmetrics (sums of loss × windows and of windows, summed across processes) rather
+        than ``self.log(..., sync_dist=True)``: Lightning averages the window counts across processes
+        in integers, so with uneven counts per process (evaluation deals windows out without repeats)
+        its mean would be off; and the training steps' values never wait for a collective.
+        """
+        suffix = "_epoch" if stage == "train" else ""
+        losses = {}
+        for key, mean in self._loss_means[stage].items():
+            if mean.update_called:
+                losses[f"{stage}/{key.removesuffix('_mean')}{suffix}"] = mean.compute()
+            mean.reset()
+        return losses
 
     def _log_figures(self, stage: str) -> None:
         boards = [logger for logger in self.trainer.loggers if isinstance(logger, TensorBoardLogger)]
@@ -191,3 +215,26 @@ class StageMetrics(nn.ModuleDict):
 
     def __getitem__(self, stage: str) -> nn.Module:
         return super().__getitem__(f"{stage}_")
+
+
+class WindowMean(Metric):
+    """Mean over windows of per-batch mean values: ``Σ value × windows / Σ windows``.
+
+    The two sums reduce exactly across processes whatever each one's window count, and a NaN value
+    stays NaN (torchmetrics' `MeanMetric` either drops NaN or, with ``nan_strategy="disable"``,
+    ignores the weights).
+    """
+
+    full_state_update = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.add_state("total", default=torch.zeros(()), dist_reduce_fx="sum")
+        self.add_state("windows", default=torch.zeros(()), dist_reduce_fx="sum")
+
+    def update(self, value: Tensor, windows: int) -> None:
+        self.total += value.detach().float() * windows
+        self.windows += windows
+
+    def compute(self) -> Tensor:
+        return self.total / self.windows

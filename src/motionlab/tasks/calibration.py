@@ -7,6 +7,8 @@ calibration error, the reliability diagram's bins, and the Brier score and skill
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import Tensor
 from torchmetrics import Metric
@@ -22,12 +24,15 @@ class CalibrationMetric(Metric):
       its spread is right;
     * ``corr``: Pearson correlation of confidence and outcome, how well it ranks cases whatever its
       scale (0 for any constant).
+
+    ``kwargs`` go to torchmetrics' `Metric` (``sync_on_compute=False`` for values that every process
+    already holds in full).
     """
 
     full_state_update = False
 
-    def __init__(self, num_bins: int = 10) -> None:
-        super().__init__()
+    def __init__(self, num_bins: int = 10, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.num_bins = num_bins
         for name in ("confidence_sum", "outcome_sum", "count"):
             self.add_state(name, torch.zeros(num_bins, dtype=torch.float64), dist_reduce_fx="sum")

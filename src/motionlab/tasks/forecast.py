@@ -104,11 +104,13 @@ class ForecastTask(MotionTask):
         return {"next_frame": self.normalizer.inverse(self(x)["next_frame_norm"])}
 
     def compute_losses(self, outputs: dict[str, Tensor], batch: dict[str, Tensor]) -> dict[str, Tensor]:
-        return {"loss": F.mse_loss(outputs["next_frame_norm"], self.normalizer(batch["target"]))}
+        return {"loss": F.mse_loss(outputs["next_frame_norm"].float(), self.normalizer(batch["target"]))}
 
     def update_metrics(self, stage: str, outputs: dict[str, Tensor], batch: dict[str, Tensor]) -> None:
         self.errors[stage].update(
-            outputs["next_frame_norm"], self.normalizer(batch["target"]), self.normalizer(batch["x"][:, -1])
+            outputs["next_frame_norm"].float(),
+            self.normalizer(batch["target"]),
+            self.normalizer(batch["x"][:, -1]),
         )
 
     def epoch_metrics(self, stage: str) -> dict[str, Tensor]:

@@ -213,7 +213,10 @@ class GaitTask(MotionTask):
             self.confidence_bias.fill_(bias)
         metrics["confidence_scale"] = self.confidence_scale.clone()
         metrics["confidence_bias"] = self.confidence_bias.clone()
-        calibration_metric = CalibrationMetric(self.hparams.calibration_bins).to(logit.device)
+        # The pairs are already gathered from every process: summing them across processes again
+        # would multiply the reliability bins' counts by the number of processes.
+        calibration_metric = CalibrationMetric(self.hparams.calibration_bins, sync_on_compute=False)
+        calibration_metric = calibration_metric.to(logit.device)
         calibration_metric.update(self.calibrated_confidence(logit), outcome)
         calibration = calibration_metric.compute()
         metrics.update(

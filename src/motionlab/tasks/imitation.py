@@ -92,10 +92,11 @@ class ImitationTask(MotionTask):
         return target
 
     def compute_losses(self, outputs: dict[str, Tensor], batch: dict[str, Tensor]) -> dict[str, Tensor]:
-        return {"loss": F.mse_loss(outputs["target_normalised"], self.target_normalizer(batch["target"]))}
+        target = self.target_normalizer(batch["target"])
+        return {"loss": F.mse_loss(outputs["target_normalised"].float(), target)}
 
     def update_metrics(self, stage: str, outputs: dict[str, Tensor], batch: dict[str, Tensor]) -> None:
-        predicted = self.next_joints(outputs["target_normalised"], batch["x"])
+        predicted = self.next_joints(outputs["target_normalised"].float(), batch["x"])
         self.mae[stage].update(predicted, batch["next_joints"])
 
     def epoch_metrics(self, stage: str) -> dict[str, Tensor]:

@@ -100,7 +100,7 @@ class WorkoutTask(MotionTask):
 
     def compute_losses(self, outputs: dict[str, Tensor], batch: dict[str, Tensor]) -> dict[str, Tensor]:
         cls_loss = self.focal(outputs["exercise_logits"], batch["label"])
-        seg_loss = F.binary_cross_entropy_with_logits(outputs["rep_logits"], batch["rep_target"])
+        seg_loss = F.binary_cross_entropy_with_logits(outputs["rep_logits"].float(), batch["rep_target"])
         return {
             "loss": cls_loss + self.hparams.seg_weight * seg_loss,
             "cls_loss": cls_loss,
@@ -110,7 +110,8 @@ class WorkoutTask(MotionTask):
     def update_metrics(self, stage: str, outputs: dict[str, Tensor], batch: dict[str, Tensor]) -> None:
         self.cls_metrics[stage].update(outputs["exercise_logits"], batch["label"])
         self.seg_metrics[stage].update(
-            outputs["rep_logits"].sigmoid().flatten(), (batch["rep_target"] >= SEGMENT_ON).long().flatten()
+            outputs["rep_logits"].float().sigmoid().flatten(),
+            (batch["rep_target"] >= SEGMENT_ON).long().flatten(),
         )
 
     def epoch_metrics(self, stage: str) -> dict[str, Tensor]:

@@ -98,6 +98,10 @@ def _fit_and_test(
     finetuning, init_report = setup_finetuning(
         task, cfg.get("init_from"), cfg.finetune, resuming=ckpt_path is not None
     )
+    if cfg.compile.enabled:
+        # In place (not torch.compile(module)): parameter names stay ``encoder.*``, without
+        # ``_orig_mod.``, so checkpoints load into an uncompiled task and export as usual.
+        task.encoder.compile(**OmegaConf.to_container(cfg.compile.options, resolve=True))
 
     loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values() if c]
     callbacks = _applicable_callbacks(
@@ -108,8 +112,15 @@ def _fit_and_test(
         callbacks=[*callbacks, *finetuning, SummaryCallback(summary), *extra_callbacks],
         logger=loggers or False,
     )
+    batch = batch_sizes(datamodule.batch_size, trainer)
+    if trainer.is_global_zero:
+        log.info(
+            "global batch size %d = %d per device × %d device(s) × %d node(s) × %d accumulated batch(es)",
+            *(batch[k] for k in ("global", "per_device", "devices", "num_nodes", "accumulate_grad_batches")),
+        )
     summary.update(
         checkpoint_loaded=ckpt_path,
+        batch_size=batch,
         data={
             name: {"recordings": s.recordings, "windows": s.windows}
             for name, s in datamodule.report.splits.items()
@@ -146,6 +157,17 @@ def _fit_and_test(
         details=task.eval_details,
     )
     return monitored
+
+
+def batch_sizes(per_device: int, trainer: L.Trainer) -> dict[str, int]:
+    """Windows per optimiser step: ``global = per_device × devices × num_nodes × accumulate_grad_batches``."""
+    return {
+        "per_device": per_device,
+        "devices": trainer.num_devices,
+        "num_nodes": trainer.num_nodes,
+        "accumulate_grad_batches": trainer.accumulate_grad_batches,
+        "global": per_device * trainer.world_size * trainer.accumulate_grad_batches,
+    }
 
 
 def _applicable_callbacks(callbacks: list[L.Callback], trainer_cfg: DictConfig, has_logger: bool) -> list:
