@@ -2,8 +2,9 @@
 
 Re-runs ``train.py`` with the run's own command-line overrides (from ``.hydra/overrides.yaml``) plus
 ``hydra.run.dir=<run>`` and ``ckpt_path=<run>/checkpoints/last.ckpt``, so checkpoints, TensorBoard
-events and ``summary.json`` continue in the same directory. Without RUN_DIR it picks the run under
-``outputs/`` whose ``last.ckpt`` is newest. Run it from the repository root (where train.py is).
+events and ``summary.json`` continue in the same directory (a cross-validation: its unfinished folds).
+Without RUN_DIR it picks the run under ``outputs/`` whose ``last.ckpt`` is newest. Run it from the
+repository root (where train.py is).
 """
 
 from __future__ import annotations
@@ -16,26 +17,33 @@ from pathlib import Path
 import yaml
 
 from motionlab.runs import process_alive
-from motionlab.training.checkpoints import LAST, latest_run_dir
+from motionlab.training.checkpoints import CV_SUMMARY, LAST, enclosing_cross_validation, latest_run_dir
 
 # Overrides that resuming sets itself.
 RESUME_KEYS = ("ckpt_path=", "hydra.run.dir=")
 
 
 def resume_command(run_dir: Path, script: Path) -> list[str]:
-    """The ``train.py`` command line that continues ``run_dir``."""
+    """The ``train.py`` command line that continues ``run_dir``.
+
+    A cross-validation (or one of its folds) is continued as a whole, without ``ckpt_path``: it skips
+    its completed folds and continues each other fold from that fold's ``last.ckpt``.
+    """
+    run_dir = enclosing_cross_validation(run_dir)
+    cross_validation = (run_dir / CV_SUMMARY).is_file()
     overrides_file = run_dir / ".hydra" / "overrides.yaml"
     checkpoint = run_dir / "checkpoints" / LAST
-    if not checkpoint.is_file():
+    if not cross_validation and not checkpoint.is_file():
         raise FileNotFoundError(f"{checkpoint}: this run has no last checkpoint to resume from")
     if not overrides_file.is_file():
         raise FileNotFoundError(f"{overrides_file}: not a train.py run directory (no recorded overrides)")
-    summary_file = run_dir / "summary.json"
+    summary_file = run_dir / (CV_SUMMARY if cross_validation else "summary.json")
     summary = json.loads(summary_file.read_text()) if summary_file.is_file() else {}
     if summary.get("status") == "running" and process_alive(summary):
         raise RuntimeError(f"{run_dir} is still being trained by another process: stop it first")
     overrides = [o for o in yaml.safe_load(overrides_file.read_text()) or [] if not o.startswith(RESUME_KEYS)]
-    return [sys.executable, str(script), *overrides, f"hydra.run.dir={run_dir}", f"ckpt_path={checkpoint}"]
+    command = [sys.executable, str(script), *overrides, f"hydra.run.dir={run_dir}"]
+    return command if cross_validation else [*command, f"ckpt_path={checkpoint}"]
 
 
 def main(argv: list[str]) -> int:
