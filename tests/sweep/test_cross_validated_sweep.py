@@ -9,6 +9,7 @@ import numpy as np
 import optuna
 import pytest
 
+from motionlab.errors import ConfigError
 from motionlab.sweep.space import SearchSpace
 from motionlab.sweep.study import run_sweep
 from tests.helpers import CONFIG_DIR
@@ -37,3 +38,11 @@ def test_sweep_objective_is_the_cross_validated_mean_and_prunes_on_fold_0(tmp_pa
     assert trial.intermediate_values == pytest.approx(
         {r["epoch"]: r["val/loss"] for r in folds[0]["history"]}
     )
+
+
+def test_a_bad_fold_count_fails_once_before_any_trial(tmp_path, trial_overrides):
+    settings = settings_for(tmp_path / "sweeps" / "test", "sweep.n_trials=2")
+    space = SearchSpace.parse({"task.optimizer.lr": "choice(1e-3)"})
+    with pytest.raises(ConfigError, match=r"cv\.folds: 1 folds"):
+        run_sweep(settings, space, [*trial_overrides, "cv.folds=1"], CONFIG_DIR)
+    assert not (tmp_path / "sweeps" / "test").exists()

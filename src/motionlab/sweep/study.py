@@ -32,7 +32,7 @@ from motionlab.sweep.best import write_best
 from motionlab.sweep.compose import compose_config, run_config
 from motionlab.sweep.pruning import PruningCallback, make_pruner
 from motionlab.sweep.space import SearchSpace, override_keys
-from motionlab.training.cross_validation import train_or_cross_validate
+from motionlab.training.cross_validation import cv_folds, train_or_cross_validate
 
 log = logging.getLogger(__name__)
 
@@ -251,6 +251,7 @@ def _checked_base_config(config_dir: Path, base: list[str], space: SearchSpace) 
     command line fails once, clearly, instead of failing every trial."""
     probe = optuna.trial.FixedTrial({key: _first_value(d) for key, d in space.distributions.items()})
     cfg = compose_config(config_dir, "train", [*base, *space.suggest(probe)])
+    cv_folds(cfg)
     mode = cfg.monitor.mode
     if mode not in DIRECTIONS:
         raise ConfigError("monitor.mode", f"{mode!r} is not min or max", "set monitor.mode=min or max")

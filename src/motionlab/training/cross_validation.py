@@ -128,8 +128,8 @@ def cross_validate(
         summary.update(stopped_status(error), error)
         raise
     print_table(result)
-    monitored = [fold["monitored"] for fold in result["folds"]]
-    return math.nan if None in monitored else sum(monitored) / len(monitored)
+    mean = result["metrics"][cfg.monitor.metric]["mean"]
+    return math.nan if mean is None else mean
 
 
 def _train_fold(cfg: DictConfig, callbacks: Sequence[L.Callback]) -> float:
