@@ -117,7 +117,7 @@ def fold_split(
     """Train/val/test of fold ``fold`` of `fold_groups`: the fold is the test set; validation is a
     group-wise, stratified share ``val / (train + val)`` of ``fractions`` of the other folds' groups
     (so each fold trains on as much as it can and validation keeps the usual proportion)."""
-    if not 0 <= fold < folds:
+    if fold is None or not 0 <= fold < folds:
         raise DataSplitError(f"fold {fold} does not exist: folds are numbered 0 to {folds - 1}")
     names = list(names)
     weights = np.asarray(weights, dtype=np.float64)
