@@ -3,12 +3,12 @@
 import hydra
 from omegaconf import DictConfig
 
-from motionlab.training import train
+from motionlab.training.cross_validation import train_or_cross_validate
 
 
 @hydra.main(version_base="1.3", config_path="configs", config_name="train")
 def main(cfg: DictConfig) -> float:
-    return train(cfg)
+    return train_or_cross_validate(cfg)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from motionlab.data.augment import Augment, mirror_permutation
 from motionlab.data.recording import Recording, fill_gaps, split_at_gaps
 from motionlab.data.report import DataReport, SplitSummary
 from motionlab.data.spec import DataSpec
-from motionlab.data.splits import SPLITS, split_groups
+from motionlab.data.splits import SPLITS, fold_split, split_groups
 from motionlab.data.stats import FeatureStats, fit_feature_stats
 from motionlab.data.windows import WindowDataset, WindowSet, build_window_set, keep_batch
 from motionlab.errors import ConfigError, DataFormatError, DataSplitError
@@ -50,7 +50,9 @@ class MotionDataModule(L.LightningDataModule):
         split: ``by`` (the grouping unit: ``group`` = the reader's natural unit, ``recording``, or a
             metadata key such as ``subject``), ``fractions``, ``seed``, and for fixed splits either
             ``val`` / ``test`` lists of group ids or ``column``, a metadata key whose value
-            (``train``/``val``/``test``) names each recording's split.
+            (``train``/``val``/``test``) names each recording's split. Cross-validation (set by the
+            ``cv`` config section) adds ``folds`` and ``fold``: the test split is fold ``fold`` of
+            ``folds`` stratified group folds, validation a group split of the others (`fold_split`).
         augment: `Augment` fields plus ``mirror_pairs`` (``auto`` or name pairs), ``mirror_negate``
             (names or patterns) and ``mirror_center`` (see `mirror_permutation`, `Augment.set_mirror`).
     """
@@ -311,16 +313,25 @@ class MotionDataModule(L.LightningDataModule):
             classes = windows.window_targets[self.class_target].numpy()
             class_counts = np.zeros((len(names), len(self.class_names)))
             np.add.at(class_counts, (window_group, classes), 1)
-        return split_groups(
-            names,
-            weights,
-            class_counts,
-            self.class_names,
-            fractions=self.split_cfg.get("fractions", (0.7, 0.15, 0.15)),
-            seed=self.split_cfg.get("seed", 0),
-            fixed=self._fixed_splits(recordings, group_of),
-            unit=self.split_cfg.get("by", "group"),
-        )
+        fixed = self._fixed_splits(recordings, group_of)
+        common = {
+            "fractions": self.split_cfg.get("fractions", (0.7, 0.15, 0.15)),
+            "seed": self.split_cfg.get("seed", 0),
+            "unit": self.split_cfg.get("by", "group"),
+        }
+        folds = self.split_cfg.get("folds")
+        if not folds:
+            return split_groups(names, weights, class_counts, self.class_names, fixed=fixed, **common)
+        if fixed:
+            raise ConfigError(
+                "cv.folds",
+                "cross-validation puts every group in one fold's test set, but data.split prescribes "
+                f"fixed val/test groups ({len(fixed)} listed in data.split.val/test or data.split.column)",
+                "clear them (data.split.val=[] data.split.test=[] data.split.column=null) or train "
+                "without cross-validation (cv.folds=0)",
+            )
+        fold = self.split_cfg.get("fold")
+        return fold_split(names, weights, class_counts, self.class_names, folds, fold, **common)
 
     def _fixed_splits(self, recordings: list[Recording], group_of: list[str]) -> dict[str, str]:
         """Group → split prescribed by the ``val``/``test`` lists or by the ``column`` metadata key."""

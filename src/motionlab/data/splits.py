@@ -1,8 +1,9 @@
-"""Train/val/test splits by group (subject, session, video, clip) — never by window.
+"""Train/val/test splits and cross-validation folds by group (subject, session, video, clip) — never
+by window.
 
 Windows cut from one recording are strongly correlated, so a window-level random split leaks the
-test set into training. Every recording of a group goes to exactly one split. Among many random
-group orders the split keeps the one that (1) puts every class in every split where the data
+test set into training. Every recording of a group goes to exactly one split (or fold). Among many
+random group orders the split keeps the one that (1) puts every class in every split where the data
 allows and (2) comes closest to the requested fractions of windows.
 """
 
@@ -58,46 +59,136 @@ def split_groups(
     weights = np.asarray(weights, dtype=np.float64)
     if fixed:
         return _fixed_split(names, class_counts, class_names, fixed, unit)
-    fractions = np.asarray(fractions, dtype=np.float64)
-    if len(fractions) != 3 or (fractions <= 0).any():
-        raise DataSplitError(
-            f"split fractions must be three positive numbers (train, val, test), got {list(fractions)}"
-        )
+    fractions = _checked_fractions(fractions)
     if len(names) < 3:
         raise DataSplitError(
             f"only {len(names)} {unit}(s) ({', '.join(map(repr, names))}): "
             f"a split by {unit} needs at least 3 (train, val, test); add recordings, split by a finer "
             f"unit, or list fixed val/test {unit}s"
         )
-    fractions = fractions / fractions.sum()
+    best = _best_assignment(weights, class_counts, fractions, seed, trials)
+    groups = {split: [names[g] for g in np.flatnonzero(best == i)] for i, split in enumerate(SPLITS)}
+    return GroupSplit(groups, _coverage_warnings(best, class_counts, class_names, unit))
+
+
+def fold_groups(
+    names: Sequence[str],
+    weights: Sequence[float] | np.ndarray,
+    class_counts: np.ndarray | None = None,
+    folds: int = 5,
+    seed: int = 0,
+    trials: int = 512,
+    unit: str = "group",
+) -> list[list[str]]:
+    """Deal the groups into ``folds`` disjoint folds for k-fold cross-validation.
+
+    Every group lands in exactly one fold. Among many random group orders the one is kept that
+    (1) puts every class in every fold where the data allows, then (2) comes closest to equal fold
+    weights and, per class, to an equal share of its windows in every fold (stratification).
+    """
+    names = list(names)
+    if folds < 2:
+        raise DataSplitError(f"cross-validation needs at least 2 folds, got {folds}")
+    if len(names) < folds + 1:
+        raise DataSplitError(
+            f"only {len(names)} {unit}(s): {folds}-fold cross-validation needs at least {folds + 1} "
+            f"(each fold's test {unit}s, plus train and val {unit}s from the other folds); lower cv.folds, "
+            f"add recordings or split by a finer unit (data.split.by)"
+        )
+    weights = np.asarray(weights, dtype=np.float64)
+    best = _best_assignment(
+        weights, class_counts, np.full(folds, 1.0 / folds), seed, trials, balance_classes=True
+    )
+    return [[names[g] for g in np.flatnonzero(best == f)] for f in range(folds)]
+
+
+def fold_split(
+    names: Sequence[str],
+    weights: Sequence[float] | np.ndarray,
+    class_counts: np.ndarray | None = None,
+    class_names: Sequence[str] = (),
+    folds: int = 5,
+    fold: int = 0,
+    fractions: Sequence[float] = (0.7, 0.15, 0.15),
+    seed: int = 0,
+    trials: int = 512,
+    unit: str = "group",
+) -> GroupSplit:
+    """Train/val/test of fold ``fold`` of `fold_groups`: the fold is the test set; validation is a
+    group-wise, stratified share ``val / (train + val)`` of ``fractions`` of the other folds' groups
+    (so each fold trains on as much as it can and validation keeps the usual proportion)."""
+    if fold is None or not 0 <= fold < folds:
+        raise DataSplitError(f"fold {fold} does not exist: folds are numbered 0 to {folds - 1}")
+    names = list(names)
+    weights = np.asarray(weights, dtype=np.float64)
+    test = set(fold_groups(names, weights, class_counts, folds, seed, trials, unit)[fold])
+    rest = np.array([g for g, name in enumerate(names) if name not in test])
+    if len(rest) < 2:
+        raise DataSplitError(
+            f"fold {fold} leaves {len(rest)} {unit}(s) outside its test set, too few for train and val: "
+            "lower cv.folds or add recordings"
+        )
+    train_val = _checked_fractions(fractions)[:2]
+    rest_counts = None if class_counts is None else class_counts[rest]
+    carved = _best_assignment(
+        weights[rest], rest_counts, train_val / train_val.sum(), seed, trials, balance_classes=True
+    )
+    assignment = np.full(len(names), SPLITS.index("test"))
+    assignment[rest] = carved
+    groups = {split: [names[g] for g in np.flatnonzero(assignment == i)] for i, split in enumerate(SPLITS)}
+    return GroupSplit(groups, _coverage_warnings(assignment, class_counts, class_names, unit))
+
+
+def _checked_fractions(fractions: Sequence[float]) -> np.ndarray:
+    """The train/val/test fractions, normalised to sum to 1."""
+    fractions = np.asarray(fractions, dtype=np.float64)
+    if len(fractions) != 3 or (fractions <= 0).any():
+        raise DataSplitError(
+            f"split fractions must be three positive numbers (train, val, test), got {list(fractions)}"
+        )
+    return fractions / fractions.sum()
+
+
+def _best_assignment(
+    weights: np.ndarray,
+    class_counts: np.ndarray | None,
+    fractions: np.ndarray,
+    seed: int,
+    trials: int,
+    balance_classes: bool = False,
+) -> np.ndarray:
+    """Part index (into ``fractions``) of every group: the best of ``trials`` random group orders,
+    each cut by weight and by count (see `_score`)."""
     rng = np.random.default_rng(seed)
-    orders = np.stack([rng.permutation(len(names)) for _ in range(trials)])
+    orders = np.stack([rng.permutation(len(weights)) for _ in range(trials)])
     candidates = np.concatenate(
         [_cut_by_weight(orders, weights, fractions), _cut_by_count(orders, fractions)]
     )
-    scores = _score(candidates, weights, class_counts, fractions)
-    best = candidates[int(np.argmin(scores))]
-    groups = {split: [names[g] for g in np.flatnonzero(best == i)] for i, split in enumerate(SPLITS)}
-    return GroupSplit(groups, _coverage_warnings(best, class_counts, class_names, unit))
+    scores = _score(candidates, weights, class_counts, fractions, balance_classes)
+    return candidates[int(np.argmin(scores))]
 
 
 def _cut_by_weight(orders: np.ndarray, weights: np.ndarray, fractions: np.ndarray) -> np.ndarray:
     """Split each order where the cumulative weight crosses the fraction boundaries."""
     w = weights[orders]
     midpoints = np.cumsum(w, axis=1) - w / 2
-    bounds = np.cumsum(fractions)[:2] * weights.sum()
+    bounds = np.cumsum(fractions)[:-1] * weights.sum()
     ordered_split = np.searchsorted(bounds, midpoints.ravel(), side="right").reshape(orders.shape)
     return _unpermute(orders, ordered_split)
 
 
 def _cut_by_count(orders: np.ndarray, fractions: np.ndarray) -> np.ndarray:
-    """Split each order by number of groups; always leaves every split non-empty when G >= 3."""
-    n = orders.shape[1]
-    n_val = max(1, round(n * fractions[1]))
-    n_test = max(1, min(round(n * fractions[2]), n - n_val - 1))
-    ordered_split = np.zeros(n, dtype=np.int64)
-    ordered_split[n - n_val - n_test : n - n_test] = 1
-    ordered_split[n - n_test :] = 2
+    """Split each order by number of groups; leaves every part non-empty when G >= number of parts.
+
+    Parts after the first get ``round(G * fraction)`` groups (at least one, and no more than leaves one
+    for each part still to come); the first part gets the rest.
+    """
+    n, parts = orders.shape[1], len(fractions)
+    sizes = np.zeros(parts, dtype=np.int64)
+    for p in range(1, parts):
+        sizes[p] = max(1, min(round(n * fractions[p]), n - sizes[:p].sum() - (parts - p)))
+    sizes[0] = n - sizes.sum()
+    ordered_split = np.repeat(np.arange(parts), sizes)
     return _unpermute(orders, np.broadcast_to(ordered_split, orders.shape))
 
 
@@ -109,18 +200,30 @@ def _unpermute(orders: np.ndarray, ordered_split: np.ndarray) -> np.ndarray:
 
 
 def _score(
-    candidates: np.ndarray, weights: np.ndarray, class_counts: np.ndarray | None, fractions: np.ndarray
-):
-    """Lower is better: empty splits are invalid, then missing (split, class) pairs, then size error."""
-    onehot = candidates[..., None] == np.arange(3)  # [trials, G, 3]
+    candidates: np.ndarray,
+    weights: np.ndarray,
+    class_counts: np.ndarray | None,
+    fractions: np.ndarray,
+    balance_classes: bool = False,
+) -> np.ndarray:
+    """Lower is better: empty parts are invalid, then missing (part, class) pairs, then size error.
+
+    With ``balance_classes`` the size error also counts how far each class's share of windows in each
+    part is from the part's fraction (stratified folds: every fold's class mix close to the whole's).
+    """
+    onehot = candidates[..., None] == np.arange(len(fractions))  # [trials, G, parts]
     empty = (~onehot.any(axis=1)).any(axis=1)
     shares = np.einsum("tgs,g->ts", onehot, weights) / weights.sum()
     size_error = np.abs(shares - fractions).sum(axis=1)
     missing = np.zeros(len(candidates))
     if class_counts is not None:
         per_split = np.einsum("tgs,gc->tsc", onehot, class_counts)
-        present = class_counts.sum(axis=0) > 0
+        totals = class_counts.sum(axis=0)
+        present = totals > 0
         missing = ((per_split == 0) & present).sum(axis=(1, 2))
+        if balance_classes and present.any():
+            class_shares = per_split[..., present] / totals[present]  # [trials, parts, classes]
+            size_error = size_error + np.abs(class_shares - fractions[:, None]).sum(axis=1).mean(axis=1)
     return empty * 1e9 + missing * 1e3 + size_error
 
 

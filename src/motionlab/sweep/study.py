@@ -32,7 +32,7 @@ from motionlab.sweep.best import write_best
 from motionlab.sweep.compose import compose_config, run_config
 from motionlab.sweep.pruning import PruningCallback, make_pruner
 from motionlab.sweep.space import SearchSpace, override_keys
-from motionlab.training import train
+from motionlab.training.cross_validation import cv_folds, train_or_cross_validate
 
 log = logging.getLogger(__name__)
 
@@ -142,6 +142,10 @@ class TrialRunner:
     Every trial composes ``train.yaml`` with ``overrides`` (the search file's fixed values, then the
     command line's) and the trial's sampled values. The trial's user attributes record its run
     directory, overrides, worker and best checkpoint.
+
+    With ``cv.folds`` a trial is a cross-validation (folds in ``trial_<number>/fold_<i>/``, results in
+    its ``cv_summary.json``, no single best checkpoint): its value is the folds' mean monitored value,
+    and it is pruned on fold 0's validation curve only (see `cross_validate`).
     """
 
     def __init__(
@@ -162,7 +166,11 @@ class TrialRunner:
         cfg = run_config(self.config_dir, overrides, run_dir)
         _save_overrides(run_dir, overrides)
         try:
-            value = train(cfg, extra_callbacks=[PruningCallback(trial, cfg.monitor.metric)])
+            value = train_or_cross_validate(
+                cfg,
+                [PruningCallback(trial, cfg.monitor.metric)],
+                lambda fold, fold_dir: run_config(self.config_dir, [*overrides, f"cv.fold={fold}"], fold_dir),
+            )
         except SystemExit as stop:  # Lightning's answer to Ctrl-C / SIGTERM: fail the trial, stop the worker
             raise KeyboardInterrupt(f"trial {trial.number} interrupted") from stop
         finally:
@@ -243,6 +251,7 @@ def _checked_base_config(config_dir: Path, base: list[str], space: SearchSpace) 
     command line fails once, clearly, instead of failing every trial."""
     probe = optuna.trial.FixedTrial({key: _first_value(d) for key, d in space.distributions.items()})
     cfg = compose_config(config_dir, "train", [*base, *space.suggest(probe)])
+    cv_folds(cfg)
     mode = cfg.monitor.mode
     if mode not in DIRECTIONS:
         raise ConfigError("monitor.mode", f"{mode!r} is not min or max", "set monitor.mode=min or max")

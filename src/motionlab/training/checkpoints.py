@@ -10,6 +10,8 @@ from motionlab.errors import ConfigError, DataFormatError
 
 LAST = "last.ckpt"
 SUMMARY = "summary.json"
+# A cross-validation's summary, in the directory that holds its fold runs (fold_<i>/).
+CV_SUMMARY = "cv_summary.json"
 
 
 def latest_run_dir(log_dir: Path) -> Path:
@@ -18,6 +20,11 @@ def latest_run_dir(log_dir: Path) -> Path:
     if not candidates:
         raise FileNotFoundError(f"no run with checkpoints/{LAST} under {log_dir}: nothing to resume")
     return max(candidates, key=lambda p: p.stat().st_mtime).parent.parent
+
+
+def enclosing_cross_validation(run_dir: Path) -> Path:
+    """The cross-validation directory when ``run_dir`` is one of its folds; otherwise ``run_dir``."""
+    return run_dir.parent if (run_dir.parent / CV_SUMMARY).is_file() else run_dir
 
 
 def resolve_ckpt_path(ckpt_path: str | None) -> str | None:

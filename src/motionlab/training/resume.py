@@ -2,9 +2,10 @@
 
 Re-runs ``train.py`` with the run's own command-line overrides (from ``.hydra/overrides.yaml``) plus
 ``hydra.run.dir=<run>`` and ``ckpt_path=<run>/checkpoints/last.ckpt``, so checkpoints, TensorBoard
-events and ``summary.json`` continue in the same directory. Without RUN_DIR it picks the run under
-``outputs/`` whose ``last.ckpt`` is newest; ``key=value`` arguments are added last (a run stopped by
-``trainer.max_time`` needs a larger limit to go on). Run it from the repository root (where train.py is).
+events and ``summary.json`` continue in the same directory (a cross-validation: its unfinished folds).
+Without RUN_DIR it picks the run under ``outputs/`` whose ``last.ckpt`` is newest; ``key=value`` arguments
+are added last (a run stopped by ``trainer.max_time`` needs a larger limit to go on). Run it from the
+repository root (where train.py is).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 import yaml
 
 from motionlab.runs import process_alive
-from motionlab.training.checkpoints import LAST, latest_run_dir
+from motionlab.training.checkpoints import CV_SUMMARY, LAST, enclosing_cross_validation, latest_run_dir
 
 # Overrides that resuming sets itself.
 RESUME_KEYS = ("ckpt_path=", "hydra.run.dir=")
@@ -26,26 +27,27 @@ RESUME_KEYS = ("ckpt_path=", "hydra.run.dir=")
 
 def resume_command(run_dir: Path, script: Path, extra_overrides: Sequence[str] = ()) -> list[str]:
     """The ``train.py`` command line that continues ``run_dir``, with ``extra_overrides`` last (e.g.
-    ``trainer.max_time=null`` for a run stopped by its time limit)."""
+    ``trainer.max_time=null`` for a run stopped by its time limit).
+
+    A cross-validation (or one of its folds) is continued as a whole, without ``ckpt_path``: it skips
+    its completed folds and continues each other fold from that fold's ``last.ckpt``.
+    """
+    run_dir = enclosing_cross_validation(run_dir)
+    cross_validation = (run_dir / CV_SUMMARY).is_file()
     overrides_file = run_dir / ".hydra" / "overrides.yaml"
     checkpoint = run_dir / "checkpoints" / LAST
-    if not checkpoint.is_file():
+    if not cross_validation and not checkpoint.is_file():
         raise FileNotFoundError(f"{checkpoint}: this run has no last checkpoint to resume from")
     if not overrides_file.is_file():
         raise FileNotFoundError(f"{overrides_file}: not a train.py run directory (no recorded overrides)")
-    summary_file = run_dir / "summary.json"
+    summary_file = run_dir / (CV_SUMMARY if cross_validation else "summary.json")
     summary = json.loads(summary_file.read_text()) if summary_file.is_file() else {}
     if summary.get("status") == "running" and process_alive(summary):
         raise RuntimeError(f"{run_dir} is still being trained by another process: stop it first")
     overrides = [o for o in yaml.safe_load(overrides_file.read_text()) or [] if not o.startswith(RESUME_KEYS)]
-    return [
-        sys.executable,
-        str(script),
-        *overrides,
-        f"hydra.run.dir={run_dir}",
-        f"ckpt_path={checkpoint}",
-        *extra_overrides,
-    ]
+    command = [sys.executable, str(script), *overrides, f"hydra.run.dir={run_dir}"]
+    resume_from = [] if cross_validation else [f"ckpt_path={checkpoint}"]
+    return [*command, *resume_from, *extra_overrides]
 
 
 def main(argv: list[str]) -> int:

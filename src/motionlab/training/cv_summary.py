@@ -1,0 +1,182 @@
+"""``cv_summary.json``: a cross-validation's folds and their mean ± std, built from the fold runs' own files.
+
+Each fold is an ordinary run with its ``summary.json`` (status, best monitored value, test metrics,
+checkpoints) and ``data_report.json`` (which groups went to train/val/test). The CV summary is
+derived from those files alone, so it is always consistent with them and can be rebuilt at any time
+(a resumed cross-validation rebuilds it from the folds completed before the interruption).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import socket
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from motionlab.data.splits import SPLITS
+from motionlab.errors import DataSplitError
+from motionlab.training.checkpoints import CV_SUMMARY
+from motionlab.training.summary import write_json_atomic
+
+COMPLETED = "completed"
+
+
+def fold_dir(run_dir: Path, fold: int) -> Path:
+    """Where fold ``fold`` of the cross-validation in ``run_dir`` trains."""
+    return run_dir / f"fold_{fold}"
+
+
+def fold_status(run_dir: Path, fold: int) -> str:
+    """The fold run's ``summary.json`` status; ``pending`` before it started."""
+    summary = _read_json(fold_dir(run_dir, fold) / "summary.json")
+    return summary.get("status", "pending")
+
+
+def fold_result(run_dir: Path, fold: int) -> dict[str, Any]:
+    """One fold's entry in ``cv_summary.json``, read from its run's files."""
+    directory = fold_dir(run_dir, fold)
+    summary = _read_json(directory / "summary.json")
+    splits = _read_json(directory / "data_report.json").get("splits", {})
+    return {
+        "fold": fold,
+        "status": summary.get("status", "pending"),
+        "run_dir": str(directory),
+        "best_checkpoint": summary.get("best_checkpoint"),
+        "monitored": summary.get("best_score"),
+        "test_metrics": summary.get("test_metrics") or {},
+        "duration_s": summary.get("duration_s"),
+        "groups": {split: splits[split]["groups"] for split in SPLITS if split in splits},
+    }
+
+
+def aggregate(folds: list[dict[str, Any]], monitor_metric: str) -> dict[str, dict[str, Any]]:
+    """Mean and sample standard deviation (ddof=1) over the completed folds of the monitored value
+    (each fold's best, as its best checkpoint was chosen by) and of every test metric."""
+    completed = [fold for fold in folds if fold["status"] == COMPLETED]
+    values: dict[str, list[float]] = {monitor_metric: [_number(f["monitored"]) for f in completed]}
+    for fold in completed:
+        for name, value in fold["test_metrics"].items():
+            values.setdefault(name, []).append(_number(value))
+    return {name: _mean_std(v) for name, v in values.items()}
+
+
+def check_test_folds_partition(folds: list[dict[str, Any]]) -> None:
+    """Every group is in exactly one fold's test set, and every fold saw the same groups.
+
+    Raises when they do not: the data changed between folds (e.g. recordings were added before an
+    interrupted cross-validation was resumed), so the folds no longer partition one dataset.
+    """
+    universes = [sorted(g for split in fold["groups"].values() for g in split) for fold in folds]
+    for fold, universe in zip(folds[1:], universes[1:], strict=True):
+        if universe != universes[0]:
+            raise DataSplitError(
+                f"fold {fold['fold']} ({fold['run_dir']}) split other groups than fold 0: the data changed "
+                "between folds; run the cross-validation again in a new directory"
+            )
+    tests = [g for fold in folds for g in fold["groups"].get("test", [])]
+    if sorted(tests) != universes[0]:
+        raise DataSplitError(
+            "the folds' test sets do not partition the groups (a group is in no or several test sets): "
+            "run the cross-validation again in a new directory"
+        )
+
+
+class CrossValidationSummary:
+    """``<run_dir>/cv_summary.json``: status, timing and the folds' results, rewritten atomically.
+
+    A summary already in place (an interrupted cross-validation that is resumed) keeps its start
+    time and accumulated duration, and the resume is logged under ``resumes``.
+    """
+
+    def __init__(self, run_dir: Path, folds: int, monitor: dict[str, str], name: str) -> None:
+        self.run_dir = run_dir
+        self.path = run_dir / CV_SUMMARY
+        self.folds = folds
+        self.monitor = monitor
+        self._started = time.monotonic()
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        previous = _read_json(self.path)
+        self.data: dict[str, Any] = {
+            "name": name,
+            "run_dir": str(run_dir),
+            "status": "running",
+            "started_at": previous.get("started_at", now),
+            "finished_at": None,
+            "duration_s": 0.0,
+            "error": None,
+            "resumes": [*previous.get("resumes", []), now] if previous else [],
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "num_folds": folds,
+            "monitor": monitor,
+        }
+        self._previous_duration = float(previous.get("duration_s") or 0.0)
+
+    def update(self, status: str = "running", error: BaseException | None = None) -> dict[str, Any]:
+        """Rebuild the summary from the fold runs' files, write it, and return it."""
+        folds = [fold_result(self.run_dir, fold) for fold in range(self.folds)]
+        finished = status != "running"
+        self.data.update(
+            status=status,
+            error=None if error is None else ": ".join(filter(None, (type(error).__name__, str(error)))),
+            finished_at=datetime.now(UTC).isoformat(timespec="seconds") if finished else None,
+            duration_s=round(self._previous_duration + time.monotonic() - self._started, 2),
+            completed_folds=sum(fold["status"] == COMPLETED for fold in folds),
+            metrics=aggregate(folds, self.monitor["metric"]),
+            test_groups={str(fold["fold"]): fold["groups"].get("test", []) for fold in folds},
+            folds=folds,
+        )
+        write_json_atomic(self.path, self.data)
+        return self.data
+
+
+def print_table(summary: dict[str, Any], console: Console | None = None) -> None:
+    """Metrics as rows, folds as columns, then mean ± std."""
+    folds = summary["folds"]
+    done = f"{summary['completed_folds']}/{summary['num_folds']} folds {summary['status']}"
+    table = Table(title=f"cross-validation: {done}", title_justify="left")
+    table.add_column("metric")
+    for fold in folds:
+        table.add_column(f"fold {fold['fold']}", justify="right")
+    table.add_column("mean ± std", justify="right")
+    monitor_metric = summary["monitor"]["metric"]
+    for name, stats in summary["metrics"].items():
+        per_fold = [
+            fold["monitored"] if name == monitor_metric else fold["test_metrics"].get(name) for fold in folds
+        ]
+        label = f"best {name}" if name == monitor_metric else name
+        table.add_row(label, *map(_format, per_fold), f"{_format(stats['mean'])} ± {_format(stats['std'])}")
+    table.add_row("test groups", *(str(len(fold["groups"].get("test", []))) for fold in folds), "")
+    (console or Console()).print(table)
+
+
+def _mean_std(values: list[float]) -> dict[str, Any]:
+    array = np.asarray(values, dtype=np.float64)
+    if len(array) == 0:
+        return {"mean": None, "std": None, "folds": 0}
+    std = float(array.std(ddof=1)) if len(array) > 1 else math.nan
+    return {"mean": _finite(float(array.mean())), "std": _finite(std), "folds": len(array)}
+
+
+def _number(value: Any) -> float:
+    return math.nan if value is None else float(value)
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def _format(value: float | None) -> str:
+    return "–" if value is None else f"{value:.4g}"
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text()) if path.is_file() else {}
