@@ -68,7 +68,7 @@ def test_exports_are_registered_with_version_hash_and_source_and_identical_reexp
         "checkpoint_sha256": file_sha256(checkpoint),
     }
     assert entry["fingerprint"] == model_fingerprint(
-        checkpoint, {"outputs": "app", "opset": 18, "dynamic_time": True}
+        file_sha256(checkpoint), {"outputs": "app", "opset": 18, "dynamic_time": True}
     )
     assert entry["task"] == "WorkoutTask" and entry["test_metrics"] == summary["test_metrics"]
     assert entry["monitor"]["value"] == summary["best_score"] and entry["exports"] == 1
@@ -84,7 +84,7 @@ def test_exports_are_registered_with_version_hash_and_source_and_identical_reexp
     assert updated["onnx"]["sha256"] == file_sha256(onnx_path) != entry["onnx"]["sha256"]  # new timestamp
 
     # another model of the same name (here: other graph settings) gets the next version
-    raw = model_fingerprint(checkpoint, {"outputs": "raw", "opset": 18, "dynamic_time": True})
+    raw = model_fingerprint(file_sha256(checkpoint), {"outputs": "raw", "opset": 18, "dynamic_time": True})
     with registering(registry, "workout_tcn", raw) as registration:
         assert registration.version == 2
         registration.record({**updated, "onnx": {**updated["onnx"], "sha256": "0" * 64}})

@@ -40,7 +40,8 @@ def test_study_records_failed_and_diverged_trials_goes_on_and_stores_the_best(tm
     )
     overrides = [o for o in trial_overrides if not o.startswith("model.attention_heads=")]
     queued = optuna.create_study(study_name="test", storage=make_storage(settings))
-    # 3 heads do not divide 16 channels (an exception); lr=1e30 diverges (a non-finite loss).
+    # 3 heads do not divide 16 channels (an exception); lr=1e30 diverges (a non-finite loss, which the
+    # finite-loss guard stops).
     for heads, lr in [(3, 1e-3), (2, 1e30), (2, 1e-3), (2, 3e-3)]:
         queued.enqueue_trial({"model.attention_heads": heads, "task.optimizer.lr": lr})
 
@@ -54,7 +55,9 @@ def test_study_records_failed_and_diverged_trials_goes_on_and_stores_the_best(tm
     assert (
         summaries[0]["status"] == "failed" and "divisor of the attention dimension" in summaries[0]["error"]
     )
-    assert summaries[1]["status"] == "completed" and summaries[1]["best_score"] is None  # ran, never finite
+    # the diverged trial was stopped by the finite-loss guard
+    assert summaries[1]["status"] == "failed" and summaries[1]["stopped_by"] == "non_finite_loss"
+    assert "training loss went non-finite" in summaries[1]["error"]
     for trial, summary in zip(trials[2:], summaries[2:], strict=True):
         assert math.isclose(trial.value, summary["best_score"], rel_tol=1e-6)
         assert Path(trial.user_attrs["best_checkpoint"]).is_file()

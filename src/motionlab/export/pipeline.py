@@ -120,10 +120,11 @@ def export_model(source: ExportSource, cfg: DictConfig) -> ExportResult:
     name = cfg.registry.name or source.name
     if cfg.registry.path is None:
         return export_version(source, cfg, name, None)
-    fingerprint = model_fingerprint(source.checkpoint, cfg.export)
+    checkpoint_sha256 = file_sha256(source.checkpoint)
+    fingerprint = model_fingerprint(checkpoint_sha256, cfg.export)
     with registering(Path(cfg.registry.path), name, fingerprint) as registration:
         result = export_version(source, cfg, name, registration.version)
-        registration.record(registry_entry(result, source))
+        registration.record(registry_entry(result, source, checkpoint_sha256))
     log.info("registered %s version %d in %s", name, registration.version, cfg.registry.path)
     return result
 
@@ -191,7 +192,7 @@ def model_id(name: str, version: int | None) -> dict[str, Any]:
     return {"model_name": name, "model_version": version}
 
 
-def registry_entry(result: ExportResult, source: ExportSource) -> dict[str, Any]:
+def registry_entry(result: ExportResult, source: ExportSource, checkpoint_sha256: str) -> dict[str, Any]:
     """What the registry records of an export (its name, version and fingerprint are added there)."""
     metadata = result.card["metadata"]
     files = result.card["files"]
@@ -200,7 +201,7 @@ def registry_entry(result: ExportResult, source: ExportSource) -> dict[str, Any]
         "onnx": {"path": str(result.model_path), **files["model"]},
         "int8": {"path": str(result.int8_path), **files["int8"]} if result.int8_path else None,
         "model_card": str(result.card_paths[0]),
-        "source": {**source.describe(), "checkpoint_sha256": file_sha256(source.checkpoint)},
+        "source": {**source.describe(), "checkpoint_sha256": checkpoint_sha256},
         "monitor": source.monitor,
         "test_metrics": source.test_metrics,
         "exported_at": metadata["exported_at"],

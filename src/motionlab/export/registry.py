@@ -41,10 +41,10 @@ REGISTRY_FORMAT = 1
 GRAPH_SETTINGS = ("outputs", "opset", "dynamic_time")
 
 
-def model_fingerprint(checkpoint: Path, export_settings: Mapping[str, Any]) -> str:
-    """sha256 over the checkpoint's bytes and the graph settings of the export."""
+def model_fingerprint(checkpoint_sha256: str, export_settings: Mapping[str, Any]) -> str:
+    """sha256 over the checkpoint's sha256 and the graph settings of the export."""
     settings = {key: export_settings[key] for key in GRAPH_SETTINGS}
-    identity = json.dumps({"checkpoint_sha256": file_sha256(checkpoint), **settings}, sort_keys=True)
+    identity = json.dumps({"checkpoint_sha256": checkpoint_sha256, **settings}, sort_keys=True)
     return hashlib.sha256(identity.encode()).hexdigest()
 
 
