@@ -73,6 +73,11 @@ def test_memory_mapped_windows_equal_in_memory_ones(make_config, tmp_path, overr
             assert batch[key].dtype == expected[key].dtype and torch.equal(batch[key], expected[key]), key
         for a, b in zip(ours.recordings, theirs.recordings, strict=True):
             assert isinstance(a.frames, np.memmap) and np.array_equal(a.frames, b.frames)
+            assert a.targets.keys() == b.targets.keys()
+            for key in b.targets:
+                assert isinstance(a.targets[key], np.memmap) and np.array_equal(
+                    a.targets[key], b.targets[key]
+                )
     assert torch.equal(mapped.feature_stats.mean, in_memory.feature_stats.mean)
     assert torch.equal(mapped.feature_stats.std, in_memory.feature_stats.std)
     assert mapped.report.to_dict() == in_memory.report.to_dict()

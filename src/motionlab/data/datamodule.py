@@ -13,6 +13,7 @@ normalisation statistics are accumulated block by block, and batches are gathere
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -37,6 +38,8 @@ from motionlab.errors import ConfigError, DataFormatError, DataSplitError
 log = logging.getLogger(__name__)
 
 LONG_GAP_POLICIES = ("error", "split")
+# Windows per block when per-window targets are derived (see `MotionDataModule._window_targets`).
+WINDOW_BLOCK = 1 << 16
 
 
 class MotionDataModule(L.LightningDataModule):
@@ -191,16 +194,17 @@ class MotionDataModule(L.LightningDataModule):
         report = self._new_report()
         self.report = report
         if self.memory_map:
-            recordings, targets, digests = self._read_for_stores(report)
+            recordings, digests, window_counts, class_counts = self._read_for_stores(report)
+            targets: list[dict[str, np.ndarray]] = []
         else:
             recordings = list(self._valid_recordings(report))
             targets = [self.frame_targets(r) for r in recordings]
-            digests = []
+            window_counts, class_counts = self._window_counts(recordings, targets)
         group_of = [self._group_of(r) for r in recordings]
-        assignment = self._split(recordings, targets, group_of)
+        assignment = self._split(recordings, group_of, window_counts, class_counts)
         split_of = {group: split for split in SPLITS for group in assignment.groups[split]}
         members = {split: [i for i, g in enumerate(group_of) if split_of.get(g) == split] for split in SPLITS}
-        stores = self._open_stores(recordings, targets, digests, members) if self.memory_map else {}
+        stores = self._open_stores(recordings, digests, members) if self.memory_map else {}
         for split_name in SPLITS:
             chosen = members[split_name]
             stride = self.stride if split_name == "train" else self.eval_stride
@@ -208,7 +212,7 @@ class MotionDataModule(L.LightningDataModule):
                 [recordings[i] for i in chosen],
                 self.window,
                 stride,
-                [targets[i] for i in chosen],
+                [targets[i] for i in chosen] if targets else [],
                 self.pure_target,
                 stores.get(split_name),
             )
@@ -217,7 +221,7 @@ class MotionDataModule(L.LightningDataModule):
                     f"the {split_name} split has no {self.window}-frame windows "
                     f"({len(chosen)} recording(s)): add recordings or lower data.window"
                 )
-            windows.window_targets = self.window_targets(windows)
+            windows.window_targets = self._window_targets(windows)
             self.windows[split_name] = windows
             report.splits[split_name] = SplitSummary(
                 groups=assignment.groups[split_name],
@@ -288,61 +292,56 @@ class MotionDataModule(L.LightningDataModule):
 
     def _read_for_stores(
         self, report: DataReport
-    ) -> tuple[list[Recording], list[dict[str, np.ndarray]], list[str]]:
-        """The valid recordings without their frames (each is hashed, then its frames are dropped:
-        `_open_stores` maps them back from disk), their per-frame targets and content digests."""
-        recordings, targets, digests = [], [], []
+    ) -> tuple[list[Recording], list[str], np.ndarray, np.ndarray | None]:
+        """The valid recordings without their per-frame arrays, their content digests and window
+        counts (see `_window_counts`). Each recording is hashed and counted, then its frames and
+        targets are dropped: `_open_stores` maps them back from disk."""
+        recordings, digests, counts, class_counts = [], [], [], []
         for recording in self._valid_recordings(report):
             frame_targets = self.frame_targets(recording)
             digests.append(recording_digest(recording, frame_targets))
-            # A placeholder of the right shape that holds no memory, until the store's view replaces it.
-            recording.frames = np.broadcast_to(np.float32(np.nan), recording.frames.shape)
+            windows, classes = self._window_counts([recording], [frame_targets])
+            counts.append(windows)
+            class_counts.append(classes)
+            recording.frames = _placeholder(recording.frames)
+            recording.targets = {key: _placeholder(values) for key, values in recording.targets.items()}
             recordings.append(recording)
-            targets.append(frame_targets)
-        return recordings, targets, digests
+        classes = np.concatenate(class_counts) if self.class_target is not None else None
+        return recordings, digests, np.concatenate(counts), classes
 
     def _open_stores(
-        self,
-        recordings: list[Recording],
-        targets: list[dict[str, np.ndarray]],
-        digests: list[str],
-        members: Mapping[str, list[int]],
+        self, recordings: list[Recording], digests: list[str], members: Mapping[str, list[int]]
     ) -> dict[str, SplitStore]:
-        """Each split's store (written first when missing); the recordings' frames become views of it."""
+        """Each split's store (written first when missing); the recordings' frames and targets
+        become views of it."""
         directories = {
             split: store_directory(self.memory_map_dir, [digests[i] for i in chosen])
             for split, chosen in members.items()
         }
         missing = {split: path for split, path in directories.items() if not path.is_dir() and members[split]}
         if missing:
-            self._write_stores(missing, targets, digests, members)
+            self._write_stores(missing, digests, members)
         stores = {}
         for split, chosen in members.items():
             if not chosen:
                 continue
-            stores[split] = SplitStore.open(directories[split], list(targets[chosen[0]]))
-            frames = stores[split].frames.numpy()
+            store = stores[split] = SplitStore.open(directories[split])
+            frames = store.frames.numpy()
+            targets = {key: values.numpy() for key, values in store.recording_targets.items()}
             offset = 0
             for i in chosen:
-                length = len(recordings[i])
-                recordings[i].frames = frames[offset : offset + length]
-                offset += length
+                end = offset + len(recordings[i])
+                recordings[i].frames = frames[offset:end]
+                recordings[i].targets = {key: values[offset:end] for key, values in targets.items()}
+                offset = end
         return stores
 
     def _write_stores(
-        self,
-        directories: Mapping[str, Path],
-        targets: list[dict[str, np.ndarray]],
-        digests: list[str],
-        members: Mapping[str, list[int]],
+        self, directories: Mapping[str, Path], digests: list[str], members: Mapping[str, list[int]]
     ) -> None:
         """Read the recordings again, one at a time, and stream each into its split's store."""
-        num_features = len(self._feature_names)
-        writers = {
-            split: SplitStoreWriter(path, num_features, targets[members[split][0]])
-            for split, path in directories.items()
-        }
         split_of = {i: split for split in directories for i in members[split]}
+        writers: dict[str, SplitStoreWriter] = {}
         try:
             for index, recording in enumerate(self._valid_recordings(self._new_report())):
                 frame_targets = self.frame_targets(recording)
@@ -352,8 +351,12 @@ class MotionDataModule(L.LightningDataModule):
                         "changed while the memory-mapped split stores were being written",
                         "run again once the data no longer changes",
                     )
-                if index in split_of:
-                    writers[split_of[index]].append(recording.frames, frame_targets)
+                split = split_of.get(index)
+                if split is None:
+                    continue
+                if split not in writers:
+                    writers[split] = SplitStoreWriter(directories[split], recording, frame_targets)
+                writers[split].append(recording, frame_targets)
         except BaseException:
             for writer in writers.values():
                 writer.discard()
@@ -402,25 +405,43 @@ class MotionDataModule(L.LightningDataModule):
             )
         return str(recording.meta[by])
 
-    def _split(self, recordings: list[Recording], targets: list[dict[str, np.ndarray]], group_of: list[str]):
-        """Split groups, stratified by the windows' classes when the data has classes."""
-        names = sorted(set(group_of))
-        index = {name: i for i, name in enumerate(names)}
+    def _window_counts(
+        self, recordings: list[Recording], targets: list[dict[str, np.ndarray]]
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Training windows per recording ``[R]`` and, when the data has classes, per recording and
+        class ``[R, C]`` (what the split balances)."""
         windows = build_window_set(
             recordings, self.window, self.stride, targets, self.pure_target, with_frames=False
         )
-        windows.window_targets = self.window_targets(windows)
-        window_group = np.array([index[g] for g in group_of], dtype=np.int64)[windows.recording_index.numpy()]
-        weights = np.bincount(window_group, minlength=len(names)).astype(np.float64)
-        class_counts = None
-        if self.class_target is not None:
-            classes = windows.window_targets[self.class_target].numpy()
-            class_counts = np.zeros((len(names), len(self.class_names)))
-            np.add.at(class_counts, (window_group, classes), 1)
+        index = windows.recording_index.numpy()
+        counts = np.bincount(index, minlength=len(recordings)).astype(np.float64)
+        if self.class_target is None:
+            return counts, None
+        classes = self._window_targets(windows)[self.class_target].numpy()
+        class_counts = np.zeros((len(recordings), len(self.class_names)))
+        np.add.at(class_counts, (index, classes), 1)
+        return counts, class_counts
+
+    def _split(
+        self,
+        recordings: list[Recording],
+        group_of: list[str],
+        window_counts: np.ndarray,
+        class_counts: np.ndarray | None,
+    ):
+        """Split groups, stratified by the windows' classes when the data has classes."""
+        names = sorted(set(group_of))
+        index = {name: i for i, name in enumerate(names)}
+        recording_group = np.array([index[g] for g in group_of], dtype=np.int64)
+        weights = np.bincount(recording_group, weights=window_counts, minlength=len(names))
+        group_class_counts = None
+        if class_counts is not None:
+            group_class_counts = np.zeros((len(names), len(self.class_names)))
+            np.add.at(group_class_counts, recording_group, class_counts)
         return split_groups(
             names,
             weights,
-            class_counts,
+            group_class_counts,
             self.class_names,
             fractions=self.split_cfg.get("fractions", (0.7, 0.15, 0.15)),
             seed=self.split_cfg.get("seed", 0),
@@ -458,6 +479,20 @@ class MotionDataModule(L.LightningDataModule):
                     "fix the column or split by a finer unit (data.split.by)"
                 )
         return fixed
+
+    def _window_targets(self, windows: WindowSet) -> dict[str, Tensor]:
+        """`window_targets`, a block of windows at a time: the hooks window per-frame targets
+        (``[M, W, ...]``), which for a whole large split would be many times its frames' size."""
+        blocks = zip(
+            windows.starts.split(WINDOW_BLOCK), windows.recording_index.split(WINDOW_BLOCK), strict=True
+        )
+        parts = [
+            self.window_targets(dataclasses.replace(windows, starts=starts, recording_index=index))
+            for starts, index in blocks
+        ]
+        if len(parts) <= 1:
+            return parts[0] if parts else self.window_targets(windows)
+        return {key: torch.cat([part[key] for part in parts]) for key in parts[0]}
 
     def _class_counts(self, windows: WindowSet) -> dict[str, int]:
         if self.class_target is None:
@@ -504,3 +539,9 @@ class MotionDataModule(L.LightningDataModule):
             frame_keys = list(self.windows["train"].frame_targets)
             batch = self.augment(batch, frame_keys)
         return batch
+
+
+def _placeholder(values: np.ndarray) -> np.ndarray:
+    """An array of ``values``' shape and dtype that holds no memory (one broadcast zero): it stands
+    in for a recording's per-frame array until the split store's view replaces it."""
+    return np.broadcast_to(np.zeros((), dtype=values.dtype), values.shape)

@@ -100,7 +100,8 @@ def build_window_set(
     Args:
         recordings: the split's recordings (frames already gap-filled).
         window, stride: window length and step, in frames.
-        frame_targets: per recording, the per-frame targets to window alongside the frames.
+        frame_targets: per recording, the per-frame targets to window alongside the frames (not
+            needed with ``store``).
         pure_target: name of a per-frame target that no window may straddle a change of (label-pure
             windows); ``None`` lets windows span any change inside a recording.
         store: the same frames and per-frame targets already laid end to end on disk: the window set
@@ -112,7 +113,11 @@ def build_window_set(
     boundaries = np.zeros(int(lengths.sum()), dtype=bool)
     boundaries[np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)] = True
     if pure_target is not None:
-        labels = np.concatenate([t[pure_target] for t in frame_targets])
+        labels = (
+            store.frame_targets[pure_target].numpy()
+            if store is not None
+            else np.concatenate([t[pure_target] for t in frame_targets])
+        )
         boundaries[1:] |= labels[1:] != labels[:-1]
     starts = window_starts(segment_lengths(boundaries), window, stride)
     recording_index = np.searchsorted(np.cumsum(lengths), starts, side="right")

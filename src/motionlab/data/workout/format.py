@@ -150,11 +150,13 @@ def write_workout_session(
     fps: float,
     angle_names: Sequence[str] = JOINT_ANGLES,
     class_names: Sequence[str] = WORKOUT_CLASSES,
+    compress: bool = True,
 ) -> Path:
     """Validate a session and write it atomically (temp file in the same directory + rename).
 
     ``angle_names`` names the columns of ``angles`` as given; they are stored in that order. The
-    checks are the reader's, so a file this function writes is always readable.
+    checks are the reader's, so a file this function writes is always readable. ``compress=False``
+    stores the arrays uncompressed (larger files, written and read faster).
     """
     path = Path(path)
     if path.suffix != ".npz":
@@ -177,7 +179,7 @@ def write_workout_session(
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez_compressed(f, **fields)
+            (np.savez_compressed if compress else np.savez)(f, **fields)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
