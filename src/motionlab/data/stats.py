@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from motionlab.data.mapped import MappedArray
+
 # Features whose training std is below this are treated as constant: dividing by ~0 would blow up.
 MIN_STD = 1e-6
 # Rows per block when statistics are accumulated over a split block by block.
@@ -53,6 +55,6 @@ def fit_feature_stats(chunks: Iterable[Tensor], feature_names: list[str]) -> Fea
     return FeatureStats(mean.float(), std.float(), names)
 
 
-def row_chunks(frames: Tensor, rows: int = CHUNK_ROWS) -> Iterable[Tensor]:
+def row_chunks(frames: Tensor | MappedArray, rows: int = CHUNK_ROWS) -> Iterable[Tensor]:
     """``frames[i : i + rows]`` for consecutive ``i``: blocks of a tensor or a memory-mapped array."""
     return (frames[start : start + rows] for start in range(0, len(frames), rows))
