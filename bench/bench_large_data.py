@@ -157,9 +157,13 @@ def run_child(data: Path, memory_map: bool, stores: Path, steps: int, batch_size
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def rows(sizes: tuple[float, ...] = (1e6, 1e7), steps: int = 300, batch_size: int = 256) -> list[Row]:
+def rows(
+    quick: bool = False, sizes: tuple[float, ...] = (1e6, 1e7), steps: int = 300, batch_size: int = 256
+) -> list[Row]:
     """Per size: in-memory and memory-mapped peak anonymous memory and windows/s; the memory-mapped
-    run twice (the first writes the stores, the second reuses them)."""
+    run twice (the first writes the stores, the second reuses them). ``quick``: 100 k and 200 k frames."""
+    if quick:
+        sizes, steps = (1e5, 2e5), 5
     results = []
     with tempfile.TemporaryDirectory(prefix="motionlab-large-") as tmp:
         for size in sizes:
@@ -227,7 +231,8 @@ def main() -> None:
     if args.child:
         print(json.dumps(measure(args.child, args.memory_map, args.stores, args.steps, args.batch_size)))
         return
-    print(format_table(rows(tuple(args.frames), args.steps, args.batch_size), "large datasets"))
+    table = rows(sizes=tuple(args.frames), steps=args.steps, batch_size=args.batch_size)
+    print(format_table(table, "large datasets"))
 
 
 if __name__ == "__main__":
