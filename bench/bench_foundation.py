@@ -1,6 +1,6 @@
 """Benchmark the data engine and the Lightning loop on the built-in workout sample.
 
-    python bench/bench_foundation.py            (or: make bench)
+    python -m bench.bench_foundation            (part of: make bench)
 
 1. Windowing + batching: motionlab's offset windows (one gather per batch) against a dataset
    written like seed 000's — Python lists of windows built up front, one window per __getitem__,
@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from bench.table import Row, format_table
 from motionlab.data.windows import WindowDataset, keep_batch
 from motionlab.data.workout.datamodule import WorkoutDataModule
 from motionlab.tasks import WorkoutTask
@@ -78,7 +79,7 @@ def traced_peak(fn) -> tuple[object, float]:
     return result, peak / 2**20
 
 
-def bench_windowing(datamodule: WorkoutDataModule, repeats: int) -> None:
+def bench_windowing(datamodule: WorkoutDataModule, repeats: int) -> list[Row]:
     windows = datamodule.windows["train"]
     recordings = windows.recordings
     ours_loader = DataLoader(WindowDataset(windows), batch_size=64, shuffle=True, collate_fn=keep_batch)
@@ -90,20 +91,25 @@ def bench_windowing(datamodule: WorkoutDataModule, repeats: int) -> None:
     theirs_s = min(timed(lambda: iterate(baseline_loader))[1] for _ in range(repeats))
     n = len(windows)
     ours_mb = windows.frames.numel() * 4 / 2**20
-    print(f"\n1. windowing + batching, {n} training windows of 30x25, batch 64 (best of {repeats})")
-    print(f"   motionlab offsets + gather : {n / ours_s:>10,.0f} windows/s   data held: {ours_mb:7.1f} MB")
-    print(
-        f"   per-window Python dataset  : {n / theirs_s:>10,.0f} windows/s   "
-        f"data held: {baseline_mb:7.1f} MB   (+ {build_s:.1f} s to build)"
-    )
-    print(f"   ratio: {theirs_s / ours_s:.1f}x faster per epoch, {baseline_mb / ours_mb:.0f}x less memory")
+    note = f"{n} windows of 30x25, batch 64, best of {repeats} epochs"
+    return [
+        Row("windowing: offsets + one gather per batch", n / ours_s, "windows/s", note),
+        Row("windowing: per-window Python dataset", n / theirs_s, "windows/s", f"+ {build_s:.1f} s to build"),
+        Row("windowing: speed-up over per-window dataset", theirs_s / ours_s, "x", "per epoch"),
+        Row(
+            "windowing: memory saving over per-window dataset",
+            baseline_mb / ours_mb,
+            "x",
+            f"{ours_mb:.1f} MB vs {baseline_mb:.1f} MB held",
+        ),
+    ]
 
 
-def bench_training(datamodule: WorkoutDataModule, batches: int) -> None:
+def bench_training(datamodule: WorkoutDataModule, batches: int, encoder: dict) -> list[Row]:
     def fresh_task() -> WorkoutTask:
         torch.manual_seed(0)
         task = WorkoutTask(
-            ENCODER,
+            encoder,
             datamodule.spec.to_dict(),
             {"name": "adamw", "lr": 5e-4},
             None,
@@ -146,13 +152,28 @@ def bench_training(datamodule: WorkoutDataModule, batches: int) -> None:
     raw_loop()  # warm-up (allocator, oneDNN kernels)
     raw_s = timed(raw_loop)[1]
     lightning_s = timed(lightning_epoch)[1]
-    print(
-        f"\n2. training, workout TCN (seed 004 size), {batches} batches of 64 on CPU "
-        f"({torch.get_num_threads()} threads)"
-    )
-    print(f"   raw PyTorch loop : {raw_s:6.2f} s  ({raw_s / batches * 1000:.0f} ms/batch)")
-    print(f"   Lightning Trainer: {lightning_s:6.2f} s  (metrics, logging hooks and trainer setup included)")
-    print(f"   ratio: Lightning / raw = {lightning_s / raw_s:.2f}")
+    note = f"workout TCN, {batches} batches of 64, {torch.get_num_threads()} threads; target <= 1.10"
+    return [
+        Row(
+            "training: raw PyTorch loop", raw_s / batches * 1000, "ms/batch", "same model, data, batch order"
+        ),
+        Row("training: Lightning / raw PyTorch loop", lightning_s / raw_s, "x", note),
+    ]
+
+
+def rows(quick: bool = False, batches: int = 60, repeats: int = 3) -> list[Row]:
+    """Windowing vs the per-window dataset, and Lightning vs a raw loop (``quick``: a tiny sample)."""
+    data, encoder = dict(DATA), ENCODER
+    if quick:
+        data["sample"] = {"num_subjects": 3, "sessions_per_subject": 1, "seed": 0}
+        encoder = {**ENCODER, "channels": 16, "num_blocks": 2}
+        batches, repeats = 3, 1
+    L.seed_everything(0, verbose=False)
+    Path(data["cache_dir"]).mkdir(parents=True, exist_ok=True)
+    datamodule = WorkoutDataModule(**data)
+    datamodule.prepare_data()
+    datamodule.setup("fit")
+    return bench_windowing(datamodule, repeats) + bench_training(datamodule, batches, encoder)
 
 
 def main() -> None:
@@ -160,15 +181,9 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=60, help="training batches timed in part 2")
     parser.add_argument("--repeats", type=int, default=3, help="epochs timed in part 1 (best kept)")
     args = parser.parse_args()
-    L.seed_everything(0, verbose=False)
-    datamodule = WorkoutDataModule(**DATA)
-    datamodule.prepare_data()
-    datamodule.setup("fit")
-    print(f"data: {datamodule.describe_source()}  (torch {torch.__version__}, numpy {np.__version__})")
-    bench_windowing(datamodule, args.repeats)
-    bench_training(datamodule, args.batches)
+    print(f"torch {torch.__version__}, numpy {np.__version__}")
+    print(format_table(rows(batches=args.batches, repeats=args.repeats), "foundation"))
 
 
 if __name__ == "__main__":
-    Path("data/sample").mkdir(parents=True, exist_ok=True)
     main()

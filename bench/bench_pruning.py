@@ -1,7 +1,7 @@
 """Benchmark pruning: the same small Optuna search with and without a pruner.
 
-    python bench/bench_pruning.py
-    python bench/bench_pruning.py --trials 16 --epochs 8 --seeds 0 1 2 --pruner successive_halving
+    python -m bench.bench_pruning         (part of: make bench ARGS=--slow)
+    python -m bench.bench_pruning --trials 16 --epochs 8 --seeds 0 1 2 --pruner successive_halving
 
 For each sampler seed, two fresh studies run the workout search (configs/search/workout_tcn.yaml) on
 a small slice of the built-in sample: one with ``sweep.pruner.name=none``, one with the pruner. Same
@@ -23,6 +23,7 @@ from pathlib import Path
 import optuna
 from optuna.trial import TrialState
 
+from bench.table import Row
 from motionlab.sweep.cli import load_sweep
 from motionlab.sweep.study import run_sweep
 
@@ -79,6 +80,29 @@ def run_study(out: Path, pruner: str, seed: int, trials: int, epochs: int) -> di
     }
 
 
+def rows(quick: bool = False, trials: int = 12, epochs: int = 6, pruner: str = "median") -> list[Row]:
+    """Epochs and time of the pruned study relative to the unpruned one (seed 0)."""
+    if quick:
+        trials, epochs = 2, 1
+    quiet_logs()
+    with tempfile.TemporaryDirectory() as tmp:
+        full, pruned = (run_study(Path(tmp), p, 0, trials, epochs) for p in ("none", pruner))
+    note = f"{trials} trials x <= {epochs} epochs; best {pruned['best']:.4f} vs {full['best']:.4f} unpruned"
+    return [
+        Row(
+            f"pruning ({pruner}): epochs trained vs no pruning", pruned["epochs"] / full["epochs"], "x", note
+        ),
+        Row(f"pruning ({pruner}): wall time vs no pruning", pruned["seconds"] / full["seconds"], "x", note),
+    ]
+
+
+def quiet_logs() -> None:
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
+    logging.getLogger("lightning.fabric").setLevel(logging.WARNING)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -89,10 +113,7 @@ def main() -> None:
     parser.add_argument("--pruner", default="median", help="median | successive_halving | hyperband")
     parser.add_argument("--out", type=Path, default=None, help="keep the studies here (default: a temp dir)")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING)
-    logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
-    logging.getLogger("lightning.fabric").setLevel(logging.WARNING)
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    quiet_logs()
 
     with tempfile.TemporaryDirectory() as tmp:
         out = args.out or Path(tmp)

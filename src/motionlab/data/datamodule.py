@@ -4,12 +4,19 @@ A subclass says how to read its recordings and which targets to build; this clas
 identically for every format: gap filling, too-short recordings skipped and reported, a group-wise
 (stratified) train/val/test split, normalisation statistics from the training split only,
 vectorised windowing, samplers, on-device augmentation and the data report.
+
+With ``memory_map`` the split's frames and per-frame targets live in memory-mapped split stores on
+disk instead of in memory (see `split_store`): recordings are read one at a time (hashed, split,
+and — when no store with that content exists yet — read again and streamed into the stores), the
+normalisation statistics are accumulated block by block, and batches are gathered from the maps.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import lightning as L
@@ -23,14 +30,17 @@ from motionlab.data.augment import Augment, mirror_permutation
 from motionlab.data.recording import Recording, fill_gaps, split_at_gaps
 from motionlab.data.report import DataReport, SplitSummary
 from motionlab.data.spec import DataSpec
+from motionlab.data.split_store import SplitStore, SplitStoreWriter, recording_digest, store_directory
 from motionlab.data.splits import SPLITS, fold_split, split_groups
-from motionlab.data.stats import FeatureStats, fit_feature_stats
+from motionlab.data.stats import FeatureStats, fit_feature_stats, row_chunks
 from motionlab.data.windows import WindowDataset, WindowSet, build_window_set, keep_batch
 from motionlab.errors import ConfigError, DataFormatError, DataSplitError
 
 log = logging.getLogger(__name__)
 
 LONG_GAP_POLICIES = ("error", "split")
+# Windows per block when per-window targets are derived (see `MotionDataModule._window_targets`).
+WINDOW_BLOCK = 1 << 16
 
 
 class MotionDataModule(L.LightningDataModule):
@@ -55,6 +65,9 @@ class MotionDataModule(L.LightningDataModule):
             ``folds`` stratified group folds, validation a group split of the others (`fold_split`).
         augment: `Augment` fields plus ``mirror_pairs`` (``auto`` or name pairs), ``mirror_negate``
             (names or patterns) and ``mirror_center`` (see `mirror_permutation`, `Augment.set_mirror`).
+        memory_map: keep the splits in memory-mapped stores under ``memory_map_dir`` instead of in
+            memory, for data larger than memory (same windows and batches).
+        memory_map_dir: where the split stores are written (named by a hash of their content).
     """
 
     #: name of the window target holding the class index (drives stratification and class counts).
@@ -75,6 +88,8 @@ class MotionDataModule(L.LightningDataModule):
         split: Mapping[str, Any] | None = None,
         augment: Mapping[str, Any] | None = None,
         class_names: Sequence[str] = (),
+        memory_map: bool = False,
+        memory_map_dir: str | None = None,
     ) -> None:
         super().__init__()
         self.window = window
@@ -97,6 +112,12 @@ class MotionDataModule(L.LightningDataModule):
         self.mirror_center = augment.pop("mirror_center", 0.0)
         self.augment = Augment(**augment)
         self.class_names = list(class_names)
+        if memory_map and memory_map_dir is None:
+            raise ConfigError(
+                "data.memory_map_dir", "is not set", "name a directory for the memory-mapped split stores"
+            )
+        self.memory_map = memory_map
+        self.memory_map_dir = memory_map_dir
         self.windows: dict[str, WindowSet] = {}
         self.feature_stats: FeatureStats | None = None
         self.report: DataReport | None = None
@@ -104,9 +125,10 @@ class MotionDataModule(L.LightningDataModule):
         self._fps = 0.0
 
     # ----------------------------------------------------------------- hooks for subclasses
-    def load_recordings(self) -> list[Recording]:
+    def load_recordings(self) -> Iterable[Recording]:
         """Read and validate every recording (raise `DataFormatError` on bad input, or call
-        `skip_unreadable` for an input that is skipped while the others are used)."""
+        `skip_unreadable` for an input that is skipped while the others are used). A generator
+        that reads one recording at a time keeps memory bounded with ``memory_map``."""
         raise NotImplementedError
 
     def skip_unreadable(self, name: str, source: str, reason: str) -> None:
@@ -136,13 +158,14 @@ class MotionDataModule(L.LightningDataModule):
     def extend_report(self, report: DataReport) -> None:
         """Add dataset-specific entries (e.g. positive-window ratio) to the report."""
 
-    def normalization_frames(self) -> Tensor:
-        """``[N, F]`` frames the normalisation statistics are fitted on: the training split's.
+    def normalization_chunks(self) -> Iterable[Tensor]:
+        """``[n, F]`` blocks of the frames the normalisation statistics are fitted on: the training
+        split's, block by block (so a memory-mapped split is never loaded whole).
 
         Override when the model transforms its input before normalising it (e.g. into a body frame),
         so that the statistics describe what the normaliser actually sees.
         """
-        return self.windows["train"].frames
+        return row_chunks(self.windows["train"].frames)
 
     # ----------------------------------------------------------------- engine
     @property
@@ -171,28 +194,37 @@ class MotionDataModule(L.LightningDataModule):
     def setup(self, stage: str | None = None) -> None:
         if self.windows:
             return
-        recordings, report = self._read_valid_recordings()
+        report = self._new_report()
         self.report = report
-        targets = [self.frame_targets(r) for r in recordings]
+        if self.memory_map:
+            recordings, digests, window_counts, class_counts = self._read_for_stores(report)
+            targets: list[dict[str, np.ndarray]] = []
+        else:
+            recordings = list(self._valid_recordings(report))
+            targets = [self.frame_targets(r) for r in recordings]
+            window_counts, class_counts = self._window_counts(recordings, targets)
         group_of = [self._group_of(r) for r in recordings]
-        assignment = self._split(recordings, targets, group_of)
+        assignment = self._split(recordings, group_of, window_counts, class_counts)
+        split_of = {group: split for split in SPLITS for group in assignment.groups[split]}
+        members = {split: [i for i, g in enumerate(group_of) if split_of.get(g) == split] for split in SPLITS}
+        stores = self._open_stores(recordings, digests, members) if self.memory_map else {}
         for split_name in SPLITS:
-            members = set(assignment.groups[split_name])
-            chosen = [i for i, g in enumerate(group_of) if g in members]
+            chosen = members[split_name]
             stride = self.stride if split_name == "train" else self.eval_stride
             windows = build_window_set(
                 [recordings[i] for i in chosen],
                 self.window,
                 stride,
-                [targets[i] for i in chosen],
+                [targets[i] for i in chosen] if targets else [],
                 self.pure_target,
+                stores.get(split_name),
             )
             if len(windows) == 0:
                 raise DataSplitError(
                     f"the {split_name} split has no {self.window}-frame windows "
                     f"({len(chosen)} recording(s)): add recordings or lower data.window"
                 )
-            windows.window_targets = self.window_targets(windows)
+            windows.window_targets = self._window_targets(windows)
             self.windows[split_name] = windows
             report.splits[split_name] = SplitSummary(
                 groups=assignment.groups[split_name],
@@ -203,39 +235,30 @@ class MotionDataModule(L.LightningDataModule):
             )
         for warning in assignment.warnings:
             report.warn(warning)
-        self.feature_stats = fit_feature_stats(self.normalization_frames(), self._feature_names)
+        self.feature_stats = fit_feature_stats(self.normalization_chunks(), self._feature_names)
         report.constant_features = self.feature_stats.constant_features
         self._configure_augment()
         report.check_learnability()
         self.extend_report(report)
 
-    def _read_valid_recordings(self) -> tuple[list[Recording], DataReport]:
+    def _new_report(self) -> DataReport:
+        return DataReport(self.describe_source(), self.split_cfg.get("by", "group"), [], self.class_names)
+
+    def _valid_recordings(self, report: DataReport) -> Iterator[Recording]:
+        """Read the recordings one at a time and yield their gap-filled pieces that are long enough
+        for a window; what was read, interpolated and skipped is counted in ``report``."""
         self.unreadable = []
-        loaded = self.load_recordings()
-        if not loaded:
-            reasons = "; ".join(item["reason"] for item in self.unreadable[:3])
-            raise DataFormatError(
-                self.describe_source(),
-                "no recordings found" + (f" that could be read ({reasons})" if reasons else ""),
-                "check data.path",
-            )
-        self._feature_names = list(loaded[0].feature_names)
-        self._fps = float(loaded[0].fps)
-        report = DataReport(
-            self.describe_source(),
-            self.split_cfg.get("by", "group"),
-            self._feature_names,
-            self.class_names,
-            recordings_read=len(loaded),
-        )
-        for item in self.unreadable:
-            report.skip(item["recording"], item["source"], item["reason"])
-        if self.unreadable:
-            report.warn(f"skipped {len(self.unreadable)} input(s) that could not be read (see 'skipped')")
-        recordings = []
-        too_short = 0
-        for recording in loaded:
-            self._check_consistent(recording, loaded[0])
+        first: Recording | None = None
+        skipped_before = len(report.skipped)
+        valid = too_short = 0
+        for recording in self.load_recordings():
+            if first is None:
+                first = recording
+                self._feature_names = list(recording.feature_names)
+                self._fps = float(recording.fps)
+                report.feature_names = self._feature_names
+            report.recordings_read += 1
+            self._check_consistent(recording, first)
             for piece in self._without_long_gaps(recording, report):
                 gaps = fill_gaps(piece, self.max_gap)
                 report.interpolated_frames += gaps.interpolated_frames
@@ -249,16 +272,101 @@ class MotionDataModule(L.LightningDataModule):
                         f"{len(piece)} frames is shorter than the {self.window}-frame window",
                     )
                     continue
-                recordings.append(piece)
-        if too_short:
-            report.warn(f"skipped {too_short} recording(s) shorter than the {self.window}-frame window")
-        if not recordings:
+                valid += 1
+                yield piece
+        if first is None:
+            reasons = "; ".join(item["reason"] for item in self.unreadable[:3])
             raise DataFormatError(
                 self.describe_source(),
-                f"all {len(loaded)} recordings are shorter than the {self.window}-frame window",
+                "no recordings found" + (f" that could be read ({reasons})" if reasons else ""),
+                "check data.path",
+            )
+        report.skipped[skipped_before:skipped_before] = [dict(item) for item in self.unreadable]
+        if self.unreadable:
+            report.warn(f"skipped {len(self.unreadable)} input(s) that could not be read (see 'skipped')")
+        if too_short:
+            report.warn(f"skipped {too_short} recording(s) shorter than the {self.window}-frame window")
+        if not valid:
+            raise DataFormatError(
+                self.describe_source(),
+                f"all {report.recordings_read} recordings are shorter than the {self.window}-frame window",
                 "lower data.window or provide longer recordings",
             )
-        return recordings, report
+
+    def _read_for_stores(
+        self, report: DataReport
+    ) -> tuple[list[Recording], list[str], np.ndarray, np.ndarray | None]:
+        """The valid recordings without their per-frame arrays, their content digests and window
+        counts (see `_window_counts`). Each recording is hashed and counted, then its frames and
+        targets are dropped: `_open_stores` maps them back from disk."""
+        recordings, digests, counts, class_counts = [], [], [], []
+        for recording in self._valid_recordings(report):
+            frame_targets = self.frame_targets(recording)
+            digests.append(recording_digest(recording, frame_targets))
+            windows, classes = self._window_counts([recording], [frame_targets])
+            counts.append(windows)
+            class_counts.append(classes)
+            recording.frames = _placeholder(recording.frames)
+            recording.targets = {key: _placeholder(values) for key, values in recording.targets.items()}
+            recordings.append(recording)
+        classes = np.concatenate(class_counts) if self.class_target is not None else None
+        return recordings, digests, np.concatenate(counts), classes
+
+    def _open_stores(
+        self, recordings: list[Recording], digests: list[str], members: Mapping[str, list[int]]
+    ) -> dict[str, SplitStore]:
+        """Each split's store (written first when missing); the recordings' frames and targets
+        become views of it."""
+        directories = {
+            split: store_directory(self.memory_map_dir, [digests[i] for i in chosen])
+            for split, chosen in members.items()
+        }
+        missing = {split: path for split, path in directories.items() if not path.is_dir() and members[split]}
+        if missing:
+            self._write_stores(missing, digests, members)
+        stores = {}
+        for split, chosen in members.items():
+            if not chosen:
+                continue
+            store = stores[split] = SplitStore.open(directories[split])
+            frames = store.frames.numpy()
+            targets = {key: values.numpy() for key, values in store.recording_targets.items()}
+            offset = 0
+            for i in chosen:
+                end = offset + len(recordings[i])
+                recordings[i].frames = frames[offset:end]
+                recordings[i].targets = {key: values[offset:end] for key, values in targets.items()}
+                offset = end
+        return stores
+
+    def _write_stores(
+        self, directories: Mapping[str, Path], digests: list[str], members: Mapping[str, list[int]]
+    ) -> None:
+        """Read the recordings again, one at a time, and stream each into its split's store."""
+        split_of = {i: split for split in directories for i in members[split]}
+        writers: dict[str, SplitStoreWriter] = {}
+        try:
+            for index, recording in enumerate(self._valid_recordings(self._new_report())):
+                frame_targets = self.frame_targets(recording)
+                if index >= len(digests) or recording_digest(recording, frame_targets) != digests[index]:
+                    raise DataFormatError(
+                        recording.source,
+                        "changed while the memory-mapped split stores were being written",
+                        "run again once the data no longer changes",
+                    )
+                split = split_of.get(index)
+                if split is None:
+                    continue
+                if split not in writers:
+                    writers[split] = SplitStoreWriter(directories[split], recording, frame_targets)
+                writers[split].append(recording, frame_targets)
+        except BaseException:
+            for writer in writers.values():
+                writer.discard()
+            raise
+        for split, writer in writers.items():
+            writer.commit()
+            log.info("wrote the memory-mapped %s split to %s", split, directories[split])
 
     def _without_long_gaps(self, recording: Recording, report: DataReport) -> list[Recording]:
         """The recording, or with ``long_gaps=split`` its pieces between runs of > max_gap NaN frames."""
@@ -300,19 +408,39 @@ class MotionDataModule(L.LightningDataModule):
             )
         return str(recording.meta[by])
 
-    def _split(self, recordings: list[Recording], targets: list[dict[str, np.ndarray]], group_of: list[str]):
+    def _window_counts(
+        self, recordings: list[Recording], targets: list[dict[str, np.ndarray]]
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Training windows per recording ``[R]`` and, when the data has classes, per recording and
+        class ``[R, C]`` (what the split balances)."""
+        windows = build_window_set(
+            recordings, self.window, self.stride, targets, self.pure_target, with_frames=False
+        )
+        index = windows.recording_index.numpy()
+        counts = np.bincount(index, minlength=len(recordings)).astype(np.float64)
+        if self.class_target is None:
+            return counts, None
+        classes = self._window_targets(windows)[self.class_target].numpy()
+        class_counts = np.zeros((len(recordings), len(self.class_names)))
+        np.add.at(class_counts, (index, classes), 1)
+        return counts, class_counts
+
+    def _split(
+        self,
+        recordings: list[Recording],
+        group_of: list[str],
+        window_counts: np.ndarray,
+        class_counts: np.ndarray | None,
+    ):
         """Split groups, stratified by the windows' classes when the data has classes."""
         names = sorted(set(group_of))
         index = {name: i for i, name in enumerate(names)}
-        windows = build_window_set(recordings, self.window, self.stride, targets, self.pure_target)
-        windows.window_targets = self.window_targets(windows)
-        window_group = np.array([index[g] for g in group_of], dtype=np.int64)[windows.recording_index.numpy()]
-        weights = np.bincount(window_group, minlength=len(names)).astype(np.float64)
-        class_counts = None
-        if self.class_target is not None:
-            classes = windows.window_targets[self.class_target].numpy()
-            class_counts = np.zeros((len(names), len(self.class_names)))
-            np.add.at(class_counts, (window_group, classes), 1)
+        recording_group = np.array([index[g] for g in group_of], dtype=np.int64)
+        weights = np.bincount(recording_group, weights=window_counts, minlength=len(names))
+        group_class_counts = None
+        if class_counts is not None:
+            group_class_counts = np.zeros((len(names), len(self.class_names)))
+            np.add.at(group_class_counts, recording_group, class_counts)
         fixed = self._fixed_splits(recordings, group_of)
         common = {
             "fractions": self.split_cfg.get("fractions", (0.7, 0.15, 0.15)),
@@ -321,7 +449,7 @@ class MotionDataModule(L.LightningDataModule):
         }
         folds = self.split_cfg.get("folds")
         if not folds:
-            return split_groups(names, weights, class_counts, self.class_names, fixed=fixed, **common)
+            return split_groups(names, weights, group_class_counts, self.class_names, fixed=fixed, **common)
         if fixed:
             raise ConfigError(
                 "cv.folds",
@@ -331,7 +459,7 @@ class MotionDataModule(L.LightningDataModule):
                 "without cross-validation (cv.folds=0)",
             )
         fold = self.split_cfg.get("fold")
-        return fold_split(names, weights, class_counts, self.class_names, folds, fold, **common)
+        return fold_split(names, weights, group_class_counts, self.class_names, folds, fold, **common)
 
     def _fixed_splits(self, recordings: list[Recording], group_of: list[str]) -> dict[str, str]:
         """Group → split prescribed by the ``val``/``test`` lists or by the ``column`` metadata key."""
@@ -363,6 +491,20 @@ class MotionDataModule(L.LightningDataModule):
                     "fix the column or split by a finer unit (data.split.by)"
                 )
         return fixed
+
+    def _window_targets(self, windows: WindowSet) -> dict[str, Tensor]:
+        """`window_targets`, a block of windows at a time: the hooks window per-frame targets
+        (``[M, W, ...]``), which for a whole large split would be many times its frames' size."""
+        blocks = zip(
+            windows.starts.split(WINDOW_BLOCK), windows.recording_index.split(WINDOW_BLOCK), strict=True
+        )
+        parts = [
+            self.window_targets(dataclasses.replace(windows, starts=starts, recording_index=index))
+            for starts, index in blocks
+        ]
+        if len(parts) <= 1:
+            return parts[0] if parts else self.window_targets(windows)
+        return {key: torch.cat([part[key] for part in parts]) for key in parts[0]}
 
     def _class_counts(self, windows: WindowSet) -> dict[str, int]:
         if self.class_target is None:
@@ -431,3 +573,9 @@ class MotionDataModule(L.LightningDataModule):
             frame_keys = list(self.windows["train"].frame_targets)
             batch = self.augment(batch, frame_keys)
         return batch
+
+
+def _placeholder(values: np.ndarray) -> np.ndarray:
+    """An array of ``values``' shape and dtype that holds no memory (one broadcast zero): it stands
+    in for a recording's per-frame array until the split store's view replaces it."""
+    return np.broadcast_to(np.zeros((), dtype=values.dtype), values.shape)

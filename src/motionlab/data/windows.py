@@ -4,10 +4,14 @@ No window is ever materialised ahead of time. A split is stored once as contiguo
 (plus per-frame targets); a window is just its start offset. A batch of windows is one advanced-
 indexing gather, ``frames[starts[:, None] + arange(W)]``, so building a batch costs one tensor op
 whatever the batch size, and memory stays at one copy of the data.
+
+With a `SplitStore` the same arrays live on disk as memory-mapped ``.npy`` files (`MappedArray`,
+indexed like a tensor), for data that does not fit in memory; windows and batches are identical.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -15,7 +19,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from motionlab.data.mapped import MappedArray
 from motionlab.data.recording import Recording
+from motionlab.data.split_store import SplitStore
 
 
 def window_starts(lengths: Sequence[int] | np.ndarray, window: int, stride: int) -> np.ndarray:
@@ -46,8 +52,9 @@ class WindowSet:
     """All windows of one split, stored as offsets into contiguous tensors.
 
     Attributes:
-        frames: ``[N, F]`` float32, every recording of the split end to end.
-        frame_targets: per-frame targets aligned with ``frames`` (``[N, ...]`` each).
+        frames: ``[N, F]`` float32, every recording of the split end to end (a tensor, or a
+            memory-mapped `MappedArray` indexed the same way).
+        frame_targets: per-frame targets aligned with ``frames`` (``[N, ...]`` each, likewise).
         starts: ``[M]`` start offset of each window into ``frames``.
         window_targets: per-window targets (``[M, ...]`` each), e.g. the window's class.
         recording_index: ``[M]`` which recording (position in ``recordings``) each window is from.
@@ -55,12 +62,12 @@ class WindowSet:
         window: window length in frames.
     """
 
-    frames: Tensor
+    frames: Tensor | MappedArray
     starts: Tensor
     window: int
     recording_index: Tensor
     recordings: list[Recording]
-    frame_targets: dict[str, Tensor] = field(default_factory=dict)
+    frame_targets: dict[str, Tensor | MappedArray] = field(default_factory=dict)
     window_targets: dict[str, Tensor] = field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -85,36 +92,55 @@ def build_window_set(
     stride: int,
     frame_targets: list[dict[str, np.ndarray]],
     pure_target: str | None = None,
+    store: SplitStore | None = None,
+    with_frames: bool = True,
 ) -> WindowSet:
-    """Concatenate ``recordings`` and index every full window.
+    """Concatenate ``recordings`` (or map them from ``store``) and index every full window.
 
     Args:
         recordings: the split's recordings (frames already gap-filled).
         window, stride: window length and step, in frames.
-        frame_targets: per recording, the per-frame targets to window alongside the frames.
+        frame_targets: per recording, the per-frame targets to window alongside the frames (not
+            needed with ``store``).
         pure_target: name of a per-frame target that no window may straddle a change of (label-pure
             windows); ``None`` lets windows span any change inside a recording.
+        store: the same frames and per-frame targets already laid end to end on disk: the window set
+            maps them instead of concatenating them in memory.
+        with_frames: ``False`` leaves ``frames`` empty, for callers that need only the windows and
+            their targets (the split), so that no copy of the frames is made.
     """
     lengths = np.array([len(r) for r in recordings], dtype=np.int64)
     boundaries = np.zeros(int(lengths.sum()), dtype=bool)
     boundaries[np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)] = True
-    targets = {
-        key: np.concatenate([t[key] for t in frame_targets])
-        for key in (frame_targets[0] if recordings else {})
-    }
     if pure_target is not None:
-        labels = targets[pure_target]
+        labels = (
+            store.frame_targets[pure_target].numpy()
+            if store is not None
+            else np.concatenate([t[pure_target] for t in frame_targets])
+        )
         boundaries[1:] |= labels[1:] != labels[:-1]
     starts = window_starts(segment_lengths(boundaries), window, stride)
     recording_index = np.searchsorted(np.cumsum(lengths), starts, side="right")
-    frames = np.concatenate([r.frames for r in recordings]) if recordings else np.zeros((0, 0), np.float32)
+    if store is not None:
+        if len(store.frames) != len(boundaries):
+            raise ValueError(f"{store.frames.path} holds {len(store.frames)} frames, not {len(boundaries)}")
+        frames, targets = store.frames, store.frame_targets
+    else:
+        num_features = len(recordings[0].feature_names) if recordings else 0
+        arrays = [r.frames for r in recordings] if recordings and with_frames else []
+        frames = np.concatenate(arrays) if arrays else np.zeros((0, num_features), np.float32)
+        frames = torch.from_numpy(np.ascontiguousarray(frames, dtype=np.float32))
+        targets = {
+            key: torch.from_numpy(np.ascontiguousarray(np.concatenate([t[key] for t in frame_targets])))
+            for key in (frame_targets[0] if recordings else {})
+        }
     return WindowSet(
-        frames=torch.from_numpy(np.ascontiguousarray(frames, dtype=np.float32)),
+        frames=frames,
         starts=torch.from_numpy(starts),
         window=window,
         recording_index=torch.from_numpy(recording_index),
         recordings=recordings,
-        frame_targets={key: torch.from_numpy(np.ascontiguousarray(v)) for key, v in targets.items()},
+        frame_targets=targets,
     )
 
 
@@ -127,7 +153,8 @@ class WindowDataset(torch.utils.data.Dataset):
     """
 
     def __init__(self, windows: WindowSet) -> None:
-        self.windows = windows
+        # Only what a batch needs: a worker process that receives the dataset gets no recordings.
+        self.windows = dataclasses.replace(windows, recordings=[])
 
     def __len__(self) -> int:
         return len(self.windows)

@@ -3,7 +3,7 @@ features with per-frame gait phase, and per-window form score and issue targets.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -138,16 +138,15 @@ class GaitDataModule(PathOrSample, MotionDataModule):
             "form_labelled": share >= MIN_LABELLED_SHARE,
         }
 
-    def normalization_frames(self) -> Tensor:
+    def normalization_chunks(self) -> Iterable[Tensor]:
         if not self.body_frame:
-            return super().normalization_frames()
+            return super().normalization_chunks()
         windows = self.windows["train"]
         transform = BodyFrame()
-        chunks = [
+        return (
             transform(windows.gather(index)["x"]).flatten(0, 1)
             for index in torch.arange(len(windows)).split(STATS_CHUNK)
-        ]
-        return torch.cat(chunks)
+        )
 
     def spec_extras(self) -> dict[str, Any]:
         return {
@@ -169,7 +168,7 @@ class GaitDataModule(PathOrSample, MotionDataModule):
         }
 
     def _label_summary(self, windows: WindowSet) -> dict[str, Any]:
-        phase = windows.frame_targets["phase"]
+        phase = windows.frame_targets["phase"][:]
         counts = torch.bincount(phase[phase >= 0], minlength=len(self.class_names)).tolist()
         labelled = windows.window_targets["form_labelled"]
         scores = windows.window_targets["form_score"][labelled]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -13,7 +13,7 @@ from motionlab.data.recording import Recording
 from motionlab.data.report import DataReport
 from motionlab.data.sample_cache import PathOrSample
 from motionlab.data.windows import WindowSet
-from motionlab.data.workout.format import read_workout_dir
+from motionlab.data.workout.format import iter_workout_dir
 from motionlab.data.workout.synthetic import ensure_workout_sample
 from motionlab.data.workout.targets import majority_label, positive_ratio_weights, rep_targets
 
@@ -50,8 +50,8 @@ class WorkoutDataModule(PathOrSample, MotionDataModule):
         self.rep_half_width = rep_half_width
         self.positive_ratio = positive_ratio
 
-    def load_recordings(self) -> list[Recording]:
-        return read_workout_dir(self.data_path(), class_names=self.class_names)
+    def load_recordings(self) -> Iterator[Recording]:
+        return iter_workout_dir(self.data_path(), class_names=self.class_names)
 
     def frame_targets(self, recording: Recording) -> dict[str, np.ndarray]:
         return {

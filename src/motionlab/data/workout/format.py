@@ -57,7 +57,7 @@ import os
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -120,6 +120,16 @@ def read_workout_dir(
     angle_names: Sequence[str] = JOINT_ANGLES,
 ) -> list[Recording]:
     """Read every ``*.npz`` under a directory (recursively, in sorted path order), or one file."""
+    return list(iter_workout_dir(path, class_names, angle_names))
+
+
+def iter_workout_dir(
+    path: str | Path,
+    class_names: Sequence[str] = WORKOUT_CLASSES,
+    angle_names: Sequence[str] = JOINT_ANGLES,
+) -> Iterator[Recording]:
+    """`read_workout_dir` one session at a time (the files are found and checked up front), so that
+    a dataset larger than memory can be streamed."""
     files = data_files(
         path,
         ".npz",
@@ -128,7 +138,7 @@ def read_workout_dir(
         "store one <session id>.npz per session with fields " + ", ".join(FIELDS) + f"; see the {_DOCS}",
     )
     check_unique_stems(files, "session")
-    return [read_workout_session(file, class_names, angle_names) for file in files]
+    return (read_workout_session(file, class_names, angle_names) for file in files)
 
 
 def write_workout_session(
@@ -140,11 +150,13 @@ def write_workout_session(
     fps: float,
     angle_names: Sequence[str] = JOINT_ANGLES,
     class_names: Sequence[str] = WORKOUT_CLASSES,
+    compress: bool = True,
 ) -> Path:
     """Validate a session and write it atomically (temp file in the same directory + rename).
 
     ``angle_names`` names the columns of ``angles`` as given; they are stored in that order. The
-    checks are the reader's, so a file this function writes is always readable.
+    checks are the reader's, so a file this function writes is always readable. ``compress=False``
+    stores the arrays uncompressed (larger files, written and read faster).
     """
     path = Path(path)
     if path.suffix != ".npz":
@@ -167,7 +179,7 @@ def write_workout_session(
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez_compressed(f, **fields)
+            (np.savez_compressed if compress else np.savez)(f, **fields)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -1,0 +1,161 @@
+"""Every experiment recipe (configs/experiment/*.yaml) on CPU: training throughput, peak memory and
+exported-model latency (ONNX Runtime vs PyTorch eager).
+
+    python -m bench.bench_experiments                          # every experiment
+    python -m bench.bench_experiments --experiments workout_tcn --steps 20
+
+Each experiment runs in a child process of its own (so its peak memory is its own): a real
+``train(cfg)`` on the recipe's data and model (``trainer=cpu``, one epoch limited to
+``warmup + steps`` training batches and 2 validation batches, no test), timing the training batches
+after the warm-up ones (data loading, augmentation, forward, backward, optimiser step: windows/s);
+then the run is exported with the real export pipeline (``configs/export.yaml``: verified on the
+test split, no int8) and its latency table (`motionlab.export.benchmark`) gives ONNX Runtime fp32
+and PyTorch eager medians at batch 1 and 64 on one thread. The built-in samples are generated on
+first use into data/sample (the gait sample extracts poses from videos: slower the first time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.table import Row, format_table, peak_memory_mb
+
+REPO = Path(__file__).resolve().parents[1]
+CONFIG_DIR = REPO / "configs"
+EXPERIMENTS = sorted(path.stem for path in (CONFIG_DIR / "experiment").glob("*.yaml"))
+BATCH_SIZES = (1, 64)
+
+
+def measure(experiment: str, out: Path, warmup: int, steps: int, iterations: int) -> dict:
+    """Run in the child process: train, then export and time the exported model."""
+    import lightning as L
+
+    from motionlab.export.pipeline import export_model
+    from motionlab.export.source import run_source
+    from motionlab.sweep.compose import compose_config, run_config
+    from motionlab.training import train
+
+    class StepTimer(L.Callback):
+        def __init__(self) -> None:
+            self.marks: list[tuple[float, int]] = []
+
+        def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx) -> None:
+            self.marks.append((time.perf_counter(), len(batch["x"])))
+
+    run_dir = out / experiment
+    cfg = run_config(
+        CONFIG_DIR,
+        [
+            f"experiment={experiment}",
+            "trainer=cpu",
+            "trainer.max_epochs=1",
+            f"++trainer.limit_train_batches={warmup + steps}",
+            "++trainer.limit_val_batches=2",
+            "trainer.enable_progress_bar=false",
+            "trainer.enable_model_summary=false",
+            "test=false",
+            "logger=none",
+            f"paths.log_dir={out}",
+        ],
+        run_dir,
+    )
+    timer = StepTimer()
+    train(cfg, extra_callbacks=[timer])
+    memory = peak_memory_mb()
+    timed = timer.marks[warmup - 1 :]
+    windows_per_s = sum(n for _, n in timed[1:]) / (timed[-1][0] - timed[0][0])
+
+    export_cfg = compose_config(
+        CONFIG_DIR,
+        "export",
+        [
+            f"export.output_dir={run_dir / 'export'}",
+            "quantize.enabled=false",
+            "verify.windows=64",
+            f"benchmark.batch_sizes=[{','.join(map(str, BATCH_SIZES))}]",
+            "benchmark.threads=[1]",
+            f"benchmark.iterations={iterations}",
+        ],
+    )
+    card = export_model(run_source(run_dir), export_cfg).card
+    latency = {f"{r['runtime']} {r['batch']}": r["median_ms"] for r in card["latency"]["rows"]}
+    return {
+        "windows_per_s": windows_per_s,
+        "batch_size": int(cfg.data.batch_size),
+        "timed_batches": len(timed) - 1,
+        "peak_rss_mb": memory["VmHWM"],
+        "latency_ms": latency,
+    }
+
+
+def run_child(experiment: str, out: Path, warmup: int, steps: int, iterations: int) -> dict:
+    command = [sys.executable, "-m", "bench.bench_experiments", "--child", experiment, "--out", str(out)]
+    command += ["--warmup", str(warmup), "--steps", str(steps), "--iterations", str(iterations)]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{experiment}: benchmark child failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def rows(
+    quick: bool = False,
+    experiments: tuple[str, ...] = tuple(EXPERIMENTS),
+    warmup: int = 3,
+    steps: int = 10,
+    iterations: int = 30,
+) -> list[Row]:
+    """Throughput, peak memory and latency rows per experiment (``quick``: workout_tcn, 2 steps)."""
+    if quick:
+        experiments, warmup, steps, iterations = ("workout_tcn",), 1, 2, 3
+    table = []
+    with tempfile.TemporaryDirectory(prefix="motionlab-bench-") as tmp:
+        for experiment in experiments:
+            result = run_child(experiment, Path(tmp), warmup, steps, iterations)
+            note = f"batch {result['batch_size']}, {result['timed_batches']} batches after {warmup} warm-up"
+            table += [
+                Row(f"{experiment}: training throughput (CPU)", result["windows_per_s"], "windows/s", note),
+                Row(f"{experiment}: training peak RSS", result["peak_rss_mb"], "MB", "VmHWM, whole process"),
+            ]
+            for batch in BATCH_SIZES:
+                onnx = result["latency_ms"][f"onnxruntime fp32 {batch}"]
+                eager = result["latency_ms"][f"pytorch eager {batch}"]
+                table.append(
+                    Row(
+                        f"{experiment}: ONNX Runtime speed-up over PyTorch, batch {batch}",
+                        eager / onnx,
+                        "x",
+                        f"median {onnx:.2f} ms vs {eager:.2f} ms, 1 thread",
+                    )
+                )
+    return table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--experiments", nargs="+", default=EXPERIMENTS, choices=EXPERIMENTS)
+    parser.add_argument("--warmup", type=int, default=3, help="training batches before timing starts")
+    parser.add_argument("--steps", type=int, default=10, help="training batches timed")
+    parser.add_argument("--iterations", type=int, default=30, help="timed inference calls per latency row")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        result = measure(args.child, args.out, args.warmup, args.steps, args.iterations)
+        print(json.dumps(result))
+        return
+    table = rows(
+        experiments=tuple(args.experiments), warmup=args.warmup, steps=args.steps, iterations=args.iterations
+    )
+    print(format_table(table, "experiments"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""The benchmark suite's runner and table (bench/): real benchmark code at toy size, no timing asserts."""
+
+from __future__ import annotations
+
+import json
+import math
+import textwrap
+
+from bench.__main__ import SUITE, run_suite
+from bench.table import Row, format_table
+
+
+def test_table_aligns_columns_and_marks_missing_values():
+    rows = [Row("a", 1234.5, "windows/s", "note"), Row("longer name", 0.5, "x"), Row("c", math.nan, "MB")]
+    lines = format_table(rows, "title").splitlines()
+    assert lines[0] == "## title"
+    table = lines[2:]
+    assert len(table) == 2 + len(rows) and len({len(line) for line in table}) == 1
+    assert "1,234" in table[2] and "0.50" in table[3] and "n/a" in table[4]
+
+
+def test_runner_collects_rows_and_printed_tables_into_one_report(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the foundation benchmark generates its sample under ./data
+    plugin = tmp_path / "bench_printing.py"
+    plugin.write_text(
+        textwrap.dedent(
+            """
+            def main():
+                print("| compile | 1.3 | x |")
+            """
+        )
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    out = tmp_path / "results.json"
+    rows, report = run_suite(["bench.bench_foundation", "bench_printing"], quick=True, out=out)
+    names = [row.name for row in rows]
+    assert "training: Lightning / raw PyTorch loop" in names
+    assert "windowing: speed-up over per-window dataset" in names
+    assert all(math.isfinite(row.value) and row.value > 0 for row in rows)
+    saved = json.loads(out.read_text())
+    assert [r["name"] for r in saved["rows"]] == names and set(saved["seconds"]) == {
+        "bench.bench_foundation",
+        "bench_printing",
+    }
+    assert all(name in report for name in names) and "| compile | 1.3 | x |" in report
+    assert {b.module for b in SUITE if not b.slow} >= {"bench.bench_foundation", "bench.bench_large_data"}
