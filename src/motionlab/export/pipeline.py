@@ -28,11 +28,11 @@ from motionlab.export.benchmark import benchmark_latency, onnx_session
 from motionlab.export.card import render_markdown
 from motionlab.export.errors import ExportError
 from motionlab.export.files import atomic_output, write_text_atomic
-from motionlab.export.graph import INPUT_NAME, ExportGraph, build_export_graph, load_task
+from motionlab.export.graph import INPUT_NAME, ExportGraph, build_export_graph
 from motionlab.export.metadata import build_metadata, set_metadata
 from motionlab.export.onnx_export import export_onnx
 from motionlab.export.quantize import agreement, min_top1_agreement, quantize_int8
-from motionlab.export.source import ExportSource
+from motionlab.export.source import ModelSource
 from motionlab.export.verify import (
     VerificationCase,
     VerificationReport,
@@ -113,7 +113,7 @@ def tracing_example(windows: np.ndarray, dynamic_time: bool) -> np.ndarray:
     return windows
 
 
-def export_model(source: ExportSource, cfg: DictConfig) -> ExportResult:
+def export_model(source: ModelSource, cfg: DictConfig) -> ExportResult:
     """Export ``source`` as configured by ``cfg`` (``configs/export.yaml``: ``export``, ``verify``,
     ``quantize``, ``benchmark``), verified on the run's own test split."""
     settings = cfg.export
@@ -121,7 +121,8 @@ def export_model(source: ExportSource, cfg: DictConfig) -> ExportResult:
     output_dir = Path(settings.output_dir or source.run_dir / "export")
     model_path = output_dir / f"{settings.name}.onnx"
 
-    graph = ExportGraph(load_task(source.checkpoint, source.task_target), settings.outputs)
+    build_task = source.task_builder()
+    graph = ExportGraph(build_task(), settings.outputs)
     if test_split.windows.shape[1:] != (graph.window, graph.num_features):
         raise ExportError(
             f"the test split's model inputs are {list(test_split.windows.shape[1:])} but the task "
@@ -129,9 +130,9 @@ def export_model(source: ExportSource, cfg: DictConfig) -> ExportResult:
             "must be the number of frames its forward() takes"
         )
     lengths = plan_lengths(graph, cfg.verify.length_factors, settings.dynamic_time)
-    log.info("exporting %s (%s outputs) from %s", type(graph.task).__name__, graph.mode, source.checkpoint)
+    log.info("exporting %s (%s outputs) from %s", type(graph.task).__name__, graph.mode, source.describe())
     exported = export_onnx(
-        functools.partial(build_export_graph, str(source.checkpoint), source.task_target, settings.outputs),
+        functools.partial(build_export_graph, build_task, settings.outputs),
         tracing_example(test_split.windows[: settings.example_batch], lengths.dynamic_time),
         opset=settings.opset,
         dynamic_time=lengths.dynamic_time,

@@ -8,18 +8,38 @@ A sweep names its best trial in ``<sweeps_dir>/<study>/best.json``:
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from omegaconf import DictConfig, OmegaConf
 
 from motionlab.errors import ConfigError, DataFormatError
+from motionlab.export.graph import load_task
+from motionlab.tasks.base import MotionTask
 
 SUMMARY = "summary.json"
 RUN_CONFIG = "config.yaml"
 SWEEP_BEST = "best.json"
+
+
+class ModelSource(Protocol):
+    """What export and evaluation need of a model: one run's checkpoint (`ExportSource`) or several
+    runs averaged (`motionlab.ensemble.EnsembleSource`)."""
+
+    #: where the model's exports and evaluations are written by default.
+    run_dir: Path
+    #: the resolved run config (its data and task); an ensemble's is its first member's.
+    config: DictConfig
+    monitor: dict[str, Any]
+    test_metrics: dict[str, float]
+
+    def describe(self) -> dict[str, Any]: ...
+
+    def task_builder(self) -> Callable[[], MotionTask]: ...
 
 
 @dataclass
@@ -43,6 +63,10 @@ class ExportSource:
             described["sweep"] = self.sweep
         return described
 
+    def task_builder(self) -> Callable[[], MotionTask]:
+        """A picklable function that loads the checkpoint's task (for a fresh export process too)."""
+        return functools.partial(load_task, str(self.checkpoint), self.task_target)
+
 
 def resolve_source(
     run: str | None, sweep: str | None, log_dir: str | Path, sweeps_dir: str | Path
@@ -63,7 +87,7 @@ def latest_completed_run(log_dir: Path) -> Path:
     checkpoint (running, failed and interrupted runs are passed over)."""
     finished = []
     for path in log_dir.glob(f"**/{SUMMARY}"):
-        summary = _read_json(path)
+        summary = read_json(path)
         if summary.get("status") == "completed" and summary.get("best_checkpoint"):
             finished.append((summary.get("finished_at") or "", path.stat().st_mtime, path.parent))
     if not finished:
@@ -81,7 +105,7 @@ def run_source(
     summary_path = run_dir / SUMMARY
     if not summary_path.is_file():
         raise FileNotFoundError(f"{summary_path}: no run summary — is {run_dir} a motionlab run directory?")
-    summary = _read_json(summary_path)
+    summary = read_json(summary_path)
     if summary.get("status") != "completed":
         raise ConfigError(
             "run",
@@ -111,7 +135,7 @@ def sweep_source(sweeps_dir: Path, study: str) -> ExportSource:
     path = sweeps_dir / study / SWEEP_BEST
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no best trial recorded for sweep {study!r} — run the sweep first")
-    best = _read_json(path)
+    best = read_json(path)
     missing = {"study", "trial", "value", "run_dir", "best_checkpoint"} - set(best)
     if missing:
         raise ConfigError("sweep", f"{path} lacks {', '.join(sorted(missing))}", "re-run the sweep")
@@ -119,7 +143,7 @@ def sweep_source(sweeps_dir: Path, study: str) -> ExportSource:
     return run_source(Path(best["run_dir"]), best["best_checkpoint"], sweep=sweep)
 
 
-def _read_json(path: Path) -> dict[str, Any]:
+def read_json(path: Path) -> dict[str, Any]:
     try:
         return json.loads(path.read_text())
     except json.JSONDecodeError as error:
