@@ -49,8 +49,10 @@ class EnsembleMixin:
         return self.raw_outputs(self.predict_outputs(x), x)
 
     def export_metadata(self) -> dict[str, Any]:
+        """The members' task (apps choose their post-processing by it) and the members."""
         return {
             **super().export_metadata(),
+            "task": type(self.members[0]).__name__,
             "causal": all(bool(member.encoder.causal) for member in self.members),
             "ensemble": {
                 "size": len(self.members),

@@ -130,7 +130,7 @@ def export_model(source: ModelSource, cfg: DictConfig) -> ExportResult:
             "must be the number of frames its forward() takes"
         )
     lengths = plan_lengths(graph, cfg.verify.length_factors, settings.dynamic_time)
-    log.info("exporting %s (%s outputs) from %s", type(graph.task).__name__, graph.mode, source.describe())
+    log.info("exporting %s (%s outputs) of %s", type(graph.task).__name__, graph.mode, source.run_dir)
     exported = export_onnx(
         functools.partial(build_export_graph, build_task, settings.outputs),
         tracing_example(test_split.windows[: settings.example_batch], lengths.dynamic_time),
