@@ -49,6 +49,7 @@ def evaluate(cfg: DictConfig) -> EvaluationResult:
     overrides = OmegaConf.to_container(cfg.data, resolve=True) if cfg.data else {}
     datamodule = load_evaluation_data(evaluation_data_config(source.config.data, overrides, task), task)
     windows = split_windows(datamodule, cfg.split)
+    splits = window_splits(datamodule, cfg.split)
     # `trainer.test` and the tasks' whole-recording metrics read the test split: make it the chosen one.
     datamodule.windows["test"] = windows
     trainer = L.Trainer(
@@ -69,7 +70,7 @@ def evaluate(cfg: DictConfig) -> EvaluationResult:
         outputs, targets = predict_windows(task, datamodule, windows, cfg.predictions.batch_size)
         table = prediction_table(
             windows,
-            window_splits(datamodule, cfg.split),
+            splits,
             outputs,
             targets,
             task.output_labels(),
@@ -115,9 +116,9 @@ def model_source(cfg: DictConfig) -> ModelSource:
 
 
 def window_splits(datamodule: MotionDataModule, split: str) -> np.ndarray:
-    """The split of every evaluated window (``all`` lists train, val and test in that order)."""
+    """The split of every window of `split_windows` (``all``: train, val and test in that order)."""
     if split != ALL:
-        return np.full(len(datamodule.windows["test"]), split)
+        return np.full(len(datamodule.windows[split]), split)
     return np.repeat(list(SPLITS), [len(datamodule.windows[name]) for name in SPLITS])
 
 
