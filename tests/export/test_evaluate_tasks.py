@@ -55,7 +55,7 @@ def evaluated(exported_run: ExportedRun, tmp_path_factory) -> tuple:
 
 
 def test_evaluation_reproduces_the_runs_test_metrics(exported_run, evaluated):
-    single, _ = evaluated(exported_run, evaluated)
+    single, _ = evaluated
     summary = json.loads((exported_run.run_dir / "summary.json").read_text())
     expected = {name.removeprefix("test/"): value for name, value in summary["test_metrics"].items()}
     assert expected and set(single.metrics) == set(expected)
@@ -67,7 +67,7 @@ def test_evaluation_reproduces_the_runs_test_metrics(exported_run, evaluated):
 
 
 def test_predictions_have_one_row_per_window_with_its_recording_times_and_outputs(exported_run, evaluated):
-    single, _ = evaluated(exported_run, evaluated)
+    single, _ = evaluated
     table = pyarrow.parquet.read_table(single.predictions_path).to_pydict()
     task = exported_run.graph().task
     datamodule = load_evaluation_data(exported_run.config.data, task)
@@ -123,7 +123,7 @@ def test_raw_outputs_invert_the_app_outputs(exported_run: ExportedRun):
 
 
 def test_an_ensemble_of_a_run_with_itself_is_the_run(exported_run, evaluated):
-    single, twice = evaluated(exported_run, evaluated)
+    single, twice = evaluated
     assert set(twice.metrics) == set(single.metrics)
     for name, value in single.metrics.items():
         assert twice.metrics[name] == pytest.approx(value, rel=1e-4, abs=1e-5), name
