@@ -21,7 +21,7 @@ STUDY ?= $(SEARCH)_demo
 WORKOUT_OUT ?= data/workout_sessions
 
 .DEFAULT_GOAL := help
-.PHONY: help install pose-model workout-data analyze train resume sweep dashboard export js-example test bench lint format tensorboard notebooks-clean clean
+.PHONY: help install pose-model workout-data analyze train resume sweep dashboard evaluate export js-example test bench lint format tensorboard notebooks-clean clean
 
 help: ## list the targets
 	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-13s\033[0m %s\n", $$1, $$2}'
@@ -55,6 +55,9 @@ sweep: install ## Optuna study over configs/search/SEARCH.yaml (small demo by de
 
 dashboard: install ## optuna-dashboard on outputs/sweeps/STUDY/study.db (default: the make sweep demo)
 	$(BIN)/optuna-dashboard sqlite:///outputs/sweeps/$(STUDY)/study.db
+
+evaluate: install ## test metrics + per-window predictions of the latest run; ARGS="run=... split=... | ensemble.runs=[...]"
+	$(PY) evaluate.py $(ARGS)
 
 export: install ## export the latest completed run's best checkpoint to verified ONNX; ARGS="run=... | sweep=..."
 	$(PY) export.py $(ARGS)

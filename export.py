@@ -1,15 +1,16 @@
-"""Export a trained checkpoint to a verified ONNX model: ``python export.py [run=…|sweep=…]``
-(see configs/export.yaml)."""
+"""Export a trained checkpoint, or an ensemble of runs, to a verified ONNX model:
+``python export.py [run=…|sweep=…|ensemble.runs=[…]]`` (see configs/export.yaml)."""
 
 import hydra
 from omegaconf import DictConfig
 
-from motionlab.export import export_model, resolve_source
+from motionlab.ensemble import resolve_model_source
+from motionlab.export import export_model
 
 
 @hydra.main(version_base="1.3", config_path="configs", config_name="export")
 def main(cfg: DictConfig) -> None:
-    source = resolve_source(cfg.run, cfg.sweep, cfg.paths.log_dir, cfg.sweeps_dir)
+    source = resolve_model_source(cfg)
     result = export_model(source, cfg)
     print(f"wrote {result.model_path}" + (f" and {result.int8_path}" if result.int8_path else ""))
     print(f"model card: {result.card_paths[1]}")

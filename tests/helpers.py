@@ -45,6 +45,13 @@ def compose_config(overrides: list[str], log_dir: Path, cache_dir: Path, run: st
     return cfg
 
 
+def compose_entry(name: str, overrides: list[str]) -> DictConfig:
+    """The config of an entry point other than train.py (``evaluate``, ``export``) with ``overrides``."""
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(version_base="1.3", config_dir=str(CONFIG_DIR)):
+        return compose(name, overrides=overrides)
+
+
 # The gait recipe (data=gait) at test size: a small synthetic sample and a small BiLSTM.
 GAIT_TINY = [
     "data=gait",

@@ -3,7 +3,13 @@ import pytest
 import torch
 
 from motionlab.data.recording import Recording
-from motionlab.data.windows import WindowDataset, build_window_set, keep_batch, window_starts
+from motionlab.data.windows import (
+    WindowDataset,
+    build_window_set,
+    concat_window_sets,
+    keep_batch,
+    window_starts,
+)
 
 
 def recording(name: str, frames: np.ndarray, labels: np.ndarray | None = None) -> Recording:
@@ -68,3 +74,22 @@ def test_dataset_batches_through_dataloader_in_one_gather():
     assert batch["label"].shape == (5, 4)
     assert batch["first"].tolist() == [0, 1, 2, 0, 1]
     assert WindowDataset(windows)[3]["x"].tolist() == batch["x"][3].tolist()
+
+
+def test_concatenated_window_sets_gather_the_same_windows_in_order():
+    a = recording("a", np.arange(10).reshape(5, 2), np.array([0, 0, 1, 1, 1]))
+    b = recording("b", 100 + np.arange(14).reshape(7, 2), np.full(7, 2))
+    c = recording("c", 200 + np.arange(8).reshape(4, 2), np.full(4, 3))
+    first = build_window_set([a, b], window=3, stride=2, frame_targets=[dict(a.targets), dict(b.targets)])
+    second = build_window_set([c], window=3, stride=1, frame_targets=[dict(c.targets)])
+    for windows in (first, second):
+        windows.window_targets = {"first_label": windows.frame_targets["label"][windows.starts]}
+    both = concat_window_sets([first, second])
+    assert len(both) == len(first) + len(second) and [r.name for r in both.recordings] == ["a", "b", "c"]
+    expected = [first.gather(torch.arange(len(first))), second.gather(torch.arange(len(second)))]
+    gathered = both.gather(torch.arange(len(both)))
+    for key in ("x", "label", "first_label"):
+        torch.testing.assert_close(gathered[key], torch.cat([e[key] for e in expected]))
+    assert both.recording_index.tolist() == [*first.recording_index.tolist(), 2, 2]
+    with pytest.raises(ValueError, match="different window lengths"):
+        concat_window_sets([first, build_window_set([c], 2, 1, [dict(c.targets)])])

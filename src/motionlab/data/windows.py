@@ -144,6 +144,26 @@ def build_window_set(
     )
 
 
+def concat_window_sets(sets: Sequence[WindowSet]) -> WindowSet:
+    """The windows of ``sets`` (all of one window length and the same targets) as one `WindowSet`,
+    in order: e.g. every split of a dataset, evaluated together."""
+    if len({s.window for s in sets}) != 1:
+        raise ValueError(f"window sets of different window lengths: {[s.window for s in sets]}")
+    frame_offsets = np.cumsum([0, *(len(s.frames) for s in sets[:-1])])
+    recording_offsets = np.cumsum([0, *(len(s.recordings) for s in sets[:-1])])
+    return WindowSet(
+        frames=torch.cat([s.frames for s in sets]),
+        starts=torch.cat([s.starts + int(o) for s, o in zip(sets, frame_offsets, strict=True)]),
+        window=sets[0].window,
+        recording_index=torch.cat(
+            [s.recording_index + int(o) for s, o in zip(sets, recording_offsets, strict=True)]
+        ),
+        recordings=[r for s in sets for r in s.recordings],
+        frame_targets={k: torch.cat([s.frame_targets[k] for s in sets]) for k in sets[0].frame_targets},
+        window_targets={k: torch.cat([s.window_targets[k] for s in sets]) for k in sets[0].window_targets},
+    )
+
+
 class WindowDataset(torch.utils.data.Dataset):
     """Map-style view of a `WindowSet` whose batches are fetched in one gather.
 

@@ -29,6 +29,17 @@ STANDARD_KEYS = {
 }
 
 
+def _source(source: Mapping[str, Any]) -> list[str]:
+    """The run and checkpoint, or an ensemble's members."""
+    if "ensemble" not in source:
+        return [f"- run: `{source['run_dir']}`", f"- checkpoint: `{source['checkpoint']}`"]
+    ensemble = source["ensemble"]
+    return [
+        f"- ensemble ({ensemble['kind']}) averaging {len(ensemble['members'])} members:",
+        *(f"  - run `{m['run_dir']}`, checkpoint `{m['checkpoint']}`" for m in ensemble["members"]),
+    ]
+
+
 def render_markdown(card: Mapping[str, Any]) -> str:
     """A readable summary of ``model_card.json``: inputs, outputs, source, parity, quantisation, latency."""
     meta = card["metadata"]
@@ -46,8 +57,7 @@ def render_markdown(card: Mapping[str, Any]) -> str:
         "",
         "## Source",
         "",
-        f"- run: `{source['run_dir']}`",
-        f"- checkpoint: `{source['checkpoint']}`",
+        *_source(source),
         f"- monitored metric: {monitor.get('metric')} ({monitor.get('mode')}) = {monitor.get('value')}",
     ]
     if "sweep" in source:

@@ -6,6 +6,7 @@ outputs, `predict_outputs` → app outputs, both dicts by name), so this wrapper
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -68,6 +69,7 @@ class ExportGraph(nn.Module):
         return tuple(outputs[name] for name in self.output_names)
 
 
-def build_export_graph(checkpoint: str, task_target: str, mode: OutputMode) -> ExportGraph:
-    """Module-level builder, so a fresh export process can rebuild the graph from plain arguments."""
-    return ExportGraph(load_task(checkpoint, task_target), mode).eval()
+def build_export_graph(build_task: Callable[[], MotionTask], mode: OutputMode) -> ExportGraph:
+    """Module-level builder, so a fresh export process can rebuild the graph from a picklable task
+    loader (`ExportSource.task_builder`)."""
+    return ExportGraph(build_task(), mode).eval()

@@ -16,9 +16,11 @@ import onnx
 import torch
 
 import motionlab
+from motionlab.ensemble.module import EnsembleMixin
 from motionlab.export.graph import INPUT_NAME, ExportGraph
 from motionlab.export.onnx_export import BATCH_AXIS, TIME_AXIS
-from motionlab.export.source import ExportSource
+from motionlab.export.source import ModelSource
+from motionlab.tasks.base import MotionTask
 
 
 def output_axes(graph: ExportGraph) -> dict[str, list[str | int]]:
@@ -36,7 +38,7 @@ def output_axes(graph: ExportGraph) -> dict[str, list[str | int]]:
 
 
 def build_metadata(
-    graph: ExportGraph, source: ExportSource, opset: int, verified_lengths: list[int]
+    graph: ExportGraph, source: ModelSource, opset: int, verified_lengths: list[int]
 ) -> dict[str, Any]:
     """``verified_lengths``: the window lengths the verification runs (one: a fixed time axis)."""
     task = graph.task
@@ -57,12 +59,7 @@ def build_metadata(
             for name in graph.output_names
         },
         "output_mode": graph.mode,
-        "normalization": {
-            "in_graph": True,
-            "formula": "(features - mean) / std, training-split statistics",
-            "mean": task.normalizer.mean.tolist(),
-            "std": task.normalizer.std.tolist(),
-        },
+        "normalization": normalization_metadata(task),
         "dynamic_axes": [BATCH_AXIS, TIME_AXIS] if dynamic_time else [BATCH_AXIS],
         "opset": opset,
         "monitor": source.monitor,
@@ -72,6 +69,14 @@ def build_metadata(
         "git_commit": git_commit(),
         "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+
+
+def normalization_metadata(task: MotionTask) -> dict[str, Any]:
+    """The input normalisation inside the graph; an ensemble's members each have their own."""
+    members = list(task.members) if isinstance(task, EnsembleMixin) else [task]
+    stats = [{"mean": m.normalizer.mean.tolist(), "std": m.normalizer.std.tolist()} for m in members]
+    entry = {"in_graph": True, "formula": "(features - mean) / std, training-split statistics"}
+    return {**entry, **stats[0]} if len(stats) == 1 else {**entry, "per_member": stats}
 
 
 def set_metadata(model: onnx.ModelProto, metadata: dict[str, Any]) -> None:

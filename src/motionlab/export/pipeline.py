@@ -27,12 +27,12 @@ from motionlab.export.benchmark import benchmark_latency, onnx_session
 from motionlab.export.card import render_markdown
 from motionlab.export.errors import ExportError
 from motionlab.export.files import atomic_output, file_sha256, write_text_atomic
-from motionlab.export.graph import INPUT_NAME, ExportGraph, build_export_graph, load_task
+from motionlab.export.graph import INPUT_NAME, ExportGraph, build_export_graph
 from motionlab.export.metadata import build_metadata, set_metadata
 from motionlab.export.onnx_export import export_onnx
 from motionlab.export.quantize import agreement, min_top1_agreement, quantize_int8
 from motionlab.export.registry import model_fingerprint, registering
-from motionlab.export.source import ExportSource
+from motionlab.export.source import ModelSource
 from motionlab.export.verify import (
     VerificationCase,
     VerificationReport,
@@ -113,14 +113,14 @@ def tracing_example(windows: np.ndarray, dynamic_time: bool) -> np.ndarray:
     return windows
 
 
-def export_model(source: ExportSource, cfg: DictConfig) -> ExportResult:
+def export_model(source: ModelSource, cfg: DictConfig) -> ExportResult:
     """Export ``source`` as configured by ``cfg`` (``configs/export.yaml``: ``export``, ``verify``,
     ``quantize``, ``benchmark``, ``registry``), verified on the run's own test split, and record it in
     the model registry (`motionlab.export.registry`) under its name and version."""
     name = cfg.registry.name or source.name
     if cfg.registry.path is None:
         return export_version(source, cfg, name, None)
-    checkpoint_sha256 = file_sha256(source.checkpoint)
+    checkpoint_sha256 = source.checkpoint_sha256()
     fingerprint = model_fingerprint(checkpoint_sha256, cfg.export)
     with registering(Path(cfg.registry.path), name, fingerprint) as registration:
         result = export_version(source, cfg, name, registration.version)
@@ -129,14 +129,15 @@ def export_model(source: ExportSource, cfg: DictConfig) -> ExportResult:
     return result
 
 
-def export_version(source: ExportSource, cfg: DictConfig, name: str, version: int | None) -> ExportResult:
+def export_version(source: ModelSource, cfg: DictConfig, name: str, version: int | None) -> ExportResult:
     """The export itself, its files carrying model ``name`` and ``version`` (None: unregistered)."""
     settings = cfg.export
     test_split = load_test_split(source.config, cfg.verify.windows)
     output_dir = Path(settings.output_dir or source.run_dir / "export")
     model_path = output_dir / f"{settings.name}.onnx"
 
-    graph = ExportGraph(load_task(source.checkpoint, source.task_target), settings.outputs)
+    build_task = source.task_builder()
+    graph = ExportGraph(build_task(), settings.outputs)
     if test_split.windows.shape[1:] != (graph.window, graph.num_features):
         raise ExportError(
             f"the test split's model inputs are {list(test_split.windows.shape[1:])} but the task "
@@ -144,9 +145,9 @@ def export_version(source: ExportSource, cfg: DictConfig, name: str, version: in
             "must be the number of frames its forward() takes"
         )
     lengths = plan_lengths(graph, cfg.verify.length_factors, settings.dynamic_time)
-    log.info("exporting %s (%s outputs) from %s", type(graph.task).__name__, graph.mode, source.checkpoint)
+    log.info("exporting %s (%s outputs) of %s", type(graph.task).__name__, graph.mode, source.run_dir)
     exported = export_onnx(
-        functools.partial(build_export_graph, str(source.checkpoint), source.task_target, settings.outputs),
+        functools.partial(build_export_graph, build_task, settings.outputs),
         tracing_example(test_split.windows[: settings.example_batch], lengths.dynamic_time),
         opset=settings.opset,
         dynamic_time=lengths.dynamic_time,
@@ -192,7 +193,7 @@ def model_id(name: str, version: int | None) -> dict[str, Any]:
     return {"model_name": name, "model_version": version}
 
 
-def registry_entry(result: ExportResult, source: ExportSource, checkpoint_sha256: str) -> dict[str, Any]:
+def registry_entry(result: ExportResult, source: ModelSource, checkpoint_sha256: str) -> dict[str, Any]:
     """What the registry records of an export (its name, version and fingerprint are added there)."""
     metadata = result.card["metadata"]
     files = result.card["files"]

@@ -8,17 +8,44 @@ A sweep names its best trial in ``<sweeps_dir>/<study>/best.json``:
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from omegaconf import DictConfig, OmegaConf
 
 from motionlab.errors import ConfigError
+from motionlab.export.files import file_sha256
+from motionlab.export.graph import load_task
+from motionlab.tasks.base import MotionTask
 from motionlab.training.checkpoints import SUMMARY, completed_run_checkpoint, read_json
 
 RUN_CONFIG = "config.yaml"
 SWEEP_BEST = "best.json"
+
+
+class ModelSource(Protocol):
+    """What export and evaluation need of a model: one run's checkpoint (`ExportSource`) or several
+    runs averaged (`motionlab.ensemble.EnsembleSource`)."""
+
+    #: where the model's exports and evaluations are written by default.
+    run_dir: Path
+    #: the resolved run config (its data and task); an ensemble's is its first member's.
+    config: DictConfig
+    monitor: dict[str, Any]
+    test_metrics: dict[str, float]
+    #: the model's name in the registry unless one is given.
+    name: str
+
+    def describe(self) -> dict[str, Any]: ...
+
+    def checkpoint_sha256(self) -> str:
+        """The identity of the weights: what an identical re-export is recognised by."""
+        ...
+
+    def task_builder(self) -> Callable[[], MotionTask]: ...
 
 
 @dataclass
@@ -46,6 +73,13 @@ class ExportSource:
         if self.sweep is not None:
             described["sweep"] = self.sweep
         return described
+
+    def checkpoint_sha256(self) -> str:
+        return file_sha256(self.checkpoint)
+
+    def task_builder(self) -> Callable[[], MotionTask]:
+        """A picklable function that loads the checkpoint's task (for a fresh export process too)."""
+        return functools.partial(load_task, str(self.checkpoint), self.task_target)
 
 
 def resolve_source(

@@ -108,7 +108,27 @@ class MotionTask(L.LightningModule):
     # ----------------------------------------------------------------- export contract
     def predict_outputs(self, x: Tensor) -> dict[str, Tensor]:
         """App-facing outputs for raw input ``[B, T, F]``: probabilities, values in original units."""
+        return self.app_outputs(self(x), x)
+
+    def app_outputs(self, raw: dict[str, Tensor], x: Tensor) -> dict[str, Tensor]:
+        """`forward`'s raw outputs for the input ``x`` → the app-facing ones (softmax, sigmoid,
+        de-normalisation)."""
         raise NotImplementedError
+
+    def raw_outputs(self, app: dict[str, Tensor], x: Tensor) -> dict[str, Tensor]:
+        """The inverse of `app_outputs`: raw outputs equivalent to the app-facing ``app`` for the input
+        ``x``, i.e. ``app_outputs(raw_outputs(app, x), x) == app`` (log-probabilities for
+        probabilities, logits for sigmoids, normalised values for values in original units).
+
+        It lets this task's own losses and metrics judge app outputs that were combined outside it:
+        an ensemble averages its members' probabilities and values, then runs the task's metric code.
+        """
+        raise NotImplementedError
+
+    def output_labels(self) -> dict[str, list[str]]:
+        """For outputs whose last axis has names (classes, features, joints, issues): those names, by
+        output name. Prediction files name their columns with them; other axes are numbered."""
+        return {}
 
     def output_descriptions(self) -> dict[str, str]:
         """One line per output name of `forward` and `predict_outputs`: shape and meaning."""

@@ -19,6 +19,7 @@ from motionlab.tasks.classification import (
     classification_report,
     split_classification,
 )
+from motionlab.tasks.outputs import softmax_logits
 from motionlab.viz.figures import confusion_matrix_figure
 
 
@@ -109,9 +110,15 @@ class ClassifyTask(MotionTask):
         return {"split": stage, **classification_report(np.array(confusion), self.spec.class_names)}
 
     # ----------------------------------------------------------------- export contract
-    def predict_outputs(self, x: Tensor) -> dict[str, Tensor]:
+    def app_outputs(self, raw: dict[str, Tensor], x: Tensor) -> dict[str, Tensor]:
         """What an app consumes: the probability of each class for each window."""
-        return {"class_probs": self(x)["class_logits"].softmax(dim=-1)}
+        return {"class_probs": raw["class_logits"].softmax(dim=-1)}
+
+    def raw_outputs(self, app: dict[str, Tensor], x: Tensor) -> dict[str, Tensor]:
+        return {"class_logits": softmax_logits(app["class_probs"])}
+
+    def output_labels(self) -> dict[str, list[str]]:
+        return {"class_probs": list(self.spec.class_names)}
 
     def output_descriptions(self) -> dict[str, str]:
         return {

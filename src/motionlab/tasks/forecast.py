@@ -99,9 +99,15 @@ class ForecastTask(MotionTask):
             out = out + last
         return {"next_frame_norm": out}
 
-    def predict_outputs(self, x: Tensor) -> dict[str, Tensor]:
+    def app_outputs(self, raw: dict[str, Tensor], x: Tensor) -> dict[str, Tensor]:
         """The forecast frame in original units, ``[B, F]`` in ``feature_names`` order."""
-        return {"next_frame": self.normalizer.inverse(self(x)["next_frame_norm"])}
+        return {"next_frame": self.normalizer.inverse(raw["next_frame_norm"])}
+
+    def raw_outputs(self, app: dict[str, Tensor], x: Tensor) -> dict[str, Tensor]:
+        return {"next_frame_norm": self.normalizer(app["next_frame"])}
+
+    def output_labels(self) -> dict[str, list[str]]:
+        return {"next_frame": list(self.spec.feature_names)}
 
     def compute_losses(self, outputs: dict[str, Tensor], batch: dict[str, Tensor]) -> dict[str, Tensor]:
         return {"loss": F.mse_loss(outputs["next_frame_norm"].float(), self.normalizer(batch["target"]))}

@@ -21,6 +21,7 @@ from motionlab.pose.normalize import BodyFrame
 from motionlab.tasks.base import MotionTask, StageMetrics
 from motionlab.tasks.calibration import CalibrationMetric, fit_platt
 from motionlab.tasks.classification import classification_metrics, split_classification
+from motionlab.tasks.outputs import sigmoid_logits, softmax_logits
 from motionlab.viz.figures import confusion_matrix_figure, reliability_figure
 
 LOSS_TERMS = ("phase", "form", "issues", "confidence")
@@ -130,18 +131,32 @@ class GaitTask(MotionTask):
             "confidence_logit": self.confidence_head(phase_certainty(phase_logits.detach())).squeeze(-1),
         }
 
-    def predict_outputs(self, x: Tensor) -> dict[str, Tensor]:
+    def app_outputs(self, raw: dict[str, Tensor], x: Tensor) -> dict[str, Tensor]:
         """What an app consumes: probabilities and the score in its 0-10 units."""
-        outputs = self(x)
         return {
-            "phase_probs": outputs["phase_logits"].softmax(dim=-1),
-            "form_score": MAX_SCORE * outputs["form_logit"].sigmoid(),
-            "issue_probs": outputs["issue_logits"].sigmoid(),
-            "confidence": self.calibrated_confidence(outputs["confidence_logit"]),
+            "phase_probs": raw["phase_logits"].softmax(dim=-1),
+            "form_score": MAX_SCORE * raw["form_logit"].sigmoid(),
+            "issue_probs": raw["issue_logits"].sigmoid(),
+            "confidence": self.calibrated_confidence(raw["confidence_logit"]),
+        }
+
+    def raw_outputs(self, app: dict[str, Tensor], x: Tensor) -> dict[str, Tensor]:
+        """The inverse of `app_outputs`; with a calibration scale of 0 every confidence logit gives
+        the same confidence, and 0 stands for them."""
+        calibrated = sigmoid_logits(app["confidence"]) - self.confidence_bias
+        scale = self.confidence_scale
+        return {
+            "phase_logits": softmax_logits(app["phase_probs"]),
+            "form_logit": sigmoid_logits(app["form_score"] / MAX_SCORE),
+            "issue_logits": sigmoid_logits(app["issue_probs"]),
+            "confidence_logit": torch.where(scale != 0, calibrated / scale, torch.zeros_like(calibrated)),
         }
 
     def calibrated_confidence(self, logit: Tensor) -> Tensor:
         return (self.confidence_scale * logit + self.confidence_bias).sigmoid()
+
+    def output_labels(self) -> dict[str, list[str]]:
+        return {"phase_probs": list(self.spec.class_names), "issue_probs": self.issue_names}
 
     # ----------------------------------------------------------------- losses
     def compute_losses(self, outputs: dict[str, Tensor], batch: dict[str, Tensor]) -> dict[str, Tensor]:

@@ -80,9 +80,18 @@ class ImitationTask(MotionTask):
     def forward(self, x: Tensor) -> dict[str, Tensor]:
         return {"target_normalised": self.head(self.features(x)[:, -1])}
 
-    def predict_outputs(self, x: Tensor) -> dict[str, Tensor]:
+    def app_outputs(self, raw: dict[str, Tensor], x: Tensor) -> dict[str, Tensor]:
         """The next frame's joint values in original units, from states ``x [B, history, F]``."""
-        return {"next_joints": self.next_joints(self(x)["target_normalised"], x)}
+        return {"next_joints": self.next_joints(raw["target_normalised"], x)}
+
+    def raw_outputs(self, app: dict[str, Tensor], x: Tensor) -> dict[str, Tensor]:
+        target = app["next_joints"]
+        if self.target_kind == "delta":
+            target = target - x[:, -1, : self.layout.num_joints]
+        return {"target_normalised": self.target_normalizer(target)}
+
+    def output_labels(self) -> dict[str, list[str]]:
+        return {"next_joints": list(self.layout.joint_names)}
 
     def next_joints(self, target_normalised: Tensor, x: Tensor) -> Tensor:
         """De-normalise the policy's output; a delta is added to the current state's joints."""

@@ -19,6 +19,7 @@ from motionlab.models.heads import MLPHead, SequencePool
 from motionlab.models.losses import FocalLoss
 from motionlab.tasks.base import MotionTask, StageMetrics
 from motionlab.tasks.classification import classification_metrics, split_classification
+from motionlab.tasks.outputs import sigmoid_logits, softmax_logits
 from motionlab.viz.figures import confusion_matrix_figure, rep_trace_figure
 
 # Frames whose smoothed rep-start target is at least this count as "a rep starts here" for the
@@ -90,13 +91,21 @@ class WorkoutTask(MotionTask):
         h = self.features(x)
         return {"exercise_logits": self.cls_head(self.pool(h)), "rep_logits": self.seg_head(h).squeeze(-1)}
 
-    def predict_outputs(self, x: Tensor) -> dict[str, Tensor]:
+    def app_outputs(self, raw: dict[str, Tensor], x: Tensor) -> dict[str, Tensor]:
         """What an app consumes: class probabilities per window and rep-start probability per frame."""
-        outputs = self(x)
         return {
-            "exercise_probs": outputs["exercise_logits"].softmax(dim=-1),
-            "rep_start_prob": outputs["rep_logits"].sigmoid(),
+            "exercise_probs": raw["exercise_logits"].softmax(dim=-1),
+            "rep_start_prob": raw["rep_logits"].sigmoid(),
         }
+
+    def raw_outputs(self, app: dict[str, Tensor], x: Tensor) -> dict[str, Tensor]:
+        return {
+            "exercise_logits": softmax_logits(app["exercise_probs"]),
+            "rep_logits": sigmoid_logits(app["rep_start_prob"]),
+        }
+
+    def output_labels(self) -> dict[str, list[str]]:
+        return {"exercise_probs": list(self.spec.class_names)}
 
     def compute_losses(self, outputs: dict[str, Tensor], batch: dict[str, Tensor]) -> dict[str, Tensor]:
         cls_loss = self.focal(outputs["exercise_logits"], batch["label"])

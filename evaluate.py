@@ -1,0 +1,22 @@
+"""Evaluate a checkpoint or an ensemble and write its predictions: ``python evaluate.py [run=…|sweep=…|
+ensemble.runs=[…]] [split=…] [+data.path=…]`` (see configs/evaluate.yaml)."""
+
+import json
+
+import hydra
+from omegaconf import DictConfig
+
+from motionlab.evaluation import evaluate
+
+
+@hydra.main(version_base="1.3", config_path="configs", config_name="evaluate")
+def main(cfg: DictConfig) -> None:
+    result = evaluate(cfg)
+    print(json.dumps(result.metrics, indent=2))
+    print(
+        f"wrote {result.report_path}" + (f" and {result.predictions_path}" if result.predictions_path else "")
+    )
+
+
+if __name__ == "__main__":
+    main()

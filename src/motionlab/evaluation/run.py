@@ -1,0 +1,136 @@
+"""`evaluate(cfg)`: a checkpoint or an ensemble on a split of its own data or of other data → the
+task's own test metrics in ``evaluation_<split>.json`` and its per-window predictions in a table.
+
+The metrics come from `trainer.test`, i.e. from the task's own metric code, its whole-recording
+evaluation and its evaluation report, on whichever windows are chosen: the test stage is the one
+that keeps what the validation calibrated (count thresholds, confidence calibration) unchanged.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import numpy as np
+from omegaconf import DictConfig, OmegaConf
+
+from motionlab.data.datamodule import MotionDataModule
+from motionlab.data.splits import SPLITS
+from motionlab.ensemble import resolve_model_source
+from motionlab.errors import ConfigError
+from motionlab.evaluation.data import ALL, evaluation_data_config, load_evaluation_data, split_windows
+from motionlab.evaluation.predictions import predict_windows, prediction_table, write_table
+from motionlab.export.source import ExportSource, ModelSource, run_source
+from motionlab.tasks.base import MotionTask
+from motionlab.training.summary import write_json_atomic
+
+log = logging.getLogger(__name__)
+
+TEST_PREFIX = "test/"
+
+
+@dataclass
+class EvaluationResult:
+    metrics: dict[str, float]
+    report: dict[str, Any]
+    report_path: Path
+    predictions_path: Path | None
+
+
+def evaluate(cfg: DictConfig) -> EvaluationResult:
+    """Evaluate the model ``cfg`` names (``configs/evaluate.yaml``) and write its report and predictions."""
+    source = model_source(cfg)
+    task = source.task_builder()()
+    overrides = OmegaConf.to_container(cfg.data, resolve=True) if cfg.data else {}
+    datamodule = load_evaluation_data(evaluation_data_config(source.config.data, overrides, task), task)
+    windows = split_windows(datamodule, cfg.split)
+    splits = window_splits(datamodule, cfg.split)
+    # `trainer.test` and the tasks' whole-recording metrics read the test split: make it the chosen one.
+    datamodule.windows["test"] = windows
+    trainer = L.Trainer(
+        accelerator=cfg.trainer.accelerator,
+        devices=cfg.trainer.devices,
+        precision=cfg.trainer.precision or source.config.trainer.get("precision", "32-true"),
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+    )
+    results = trainer.test(task, datamodule=datamodule, verbose=False)
+    metrics = {name.removeprefix(TEST_PREFIX): float(value) for name, value in results[0].items()}
+
+    output_dir = Path(cfg.output_dir or source.run_dir / "evaluation")
+    predictions_path = None
+    if cfg.predictions.enabled:
+        outputs, targets = predict_windows(task, datamodule, windows, cfg.predictions.batch_size)
+        table = prediction_table(
+            windows,
+            splits,
+            outputs,
+            targets,
+            task.output_labels(),
+            class_target(datamodule),
+        )
+        predictions_path = write_table(table, output_dir / f"predictions_{cfg.split}", cfg.predictions.format)
+    report = {
+        "model": source.describe(),
+        "task": type(task).__name__,
+        "split": cfg.split,
+        "data": {
+            "source": datamodule.describe_source(),
+            "overrides": overrides,
+            "recordings": len(windows.recordings),
+            "windows": len(windows),
+        },
+        "metrics": metrics,
+        "training_test_metrics": {
+            name.removeprefix(TEST_PREFIX): value for name, value in source.test_metrics.items()
+        },
+        "evaluation_report": task.evaluation_report("test"),
+        "details": _test_details(task),
+        "predictions": str(predictions_path) if predictions_path else None,
+        "evaluated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    report_path = output_dir / f"evaluation_{cfg.split}.json"
+    write_json_atomic(report_path, report)
+    return EvaluationResult(metrics, report, report_path, predictions_path)
+
+
+def model_source(cfg: DictConfig) -> ModelSource:
+    """`resolve_model_source`, with ``cfg.checkpoint`` replacing a single run's best checkpoint."""
+    source = resolve_model_source(cfg)
+    if not cfg.checkpoint:
+        return source
+    if not isinstance(source, ExportSource):
+        raise ConfigError(
+            "checkpoint", "is set for an ensemble", "ensembles use each member's best checkpoint"
+        )
+    chosen = run_source(source.run_dir, cfg.checkpoint, sweep=source.sweep)
+    # the run's recorded test metrics belong to its best checkpoint
+    return chosen if chosen.checkpoint == source.checkpoint else dataclasses.replace(chosen, test_metrics={})
+
+
+def window_splits(datamodule: MotionDataModule, split: str) -> np.ndarray:
+    """The split of every window of `split_windows` (``all``: train, val and test in that order)."""
+    if split != ALL:
+        return np.full(len(datamodule.windows[split]), split)
+    return np.repeat(list(SPLITS), [len(datamodule.windows[name]) for name in SPLITS])
+
+
+def class_target(datamodule: MotionDataModule) -> tuple[str, list[str]] | None:
+    key = datamodule.class_target
+    return None if key is None else (key, list(datamodule.spec.class_names))
+
+
+def _test_details(task: MotionTask) -> dict[str, Any]:
+    """The task's per-evaluation details of the test stage (confusion matrices, counts, rollouts)."""
+    return {
+        name.removeprefix("test_"): value
+        for name, value in task.eval_details.items()
+        if name.startswith("test_")
+    }
