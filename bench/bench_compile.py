@@ -1,6 +1,6 @@
 """torch.compile of the encoder on CPU: what the compile costs and what a training step gains.
 
-    python bench/bench_compile.py [--steps 30] [--threads 1] [--backend inductor]
+    python -m bench.bench_compile [--steps 30] [--threads 1] [--backend inductor]
 
 The workout TCN (seed 004 size: 128 filters, 8 blocks) in `WorkoutTask`, trained on fixed-shape
 batches of 64 windows of 30 × 25 (a real training batch of the built-in sample, repeated). For eager
@@ -14,41 +14,18 @@ from __future__ import annotations
 import argparse
 import math
 import time
-from pathlib import Path
 
 import torch
 
+from bench.workout_setup import fresh_workout_task, workout_datamodule
 from motionlab.data.workout.datamodule import WorkoutDataModule
-from motionlab.tasks import WorkoutTask
-
-DATA = {
-    "path": None,
-    "cache_dir": "data/sample",
-    "sample": {"num_subjects": 12, "sessions_per_subject": 2, "seed": 0},
-    "classes": ["push_up", "squat", "pull_up", "dip", "no_exercise"],
-    "rep_half_width": 4.0,
-    "positive_ratio": 0.2,
-    "window": 30,
-    "stride": 10,
-    "batch_size": 64,
-    "split": {"by": "subject"},
-}
-ENCODER = {"_target_": "motionlab.models.encoders.TCNEncoder"}  # seed 004 defaults: 128 filters, 8 blocks
 
 
 def step_times(
     datamodule: WorkoutDataModule, batch: dict, steps: int, compile_options: dict | None
 ) -> list[float]:
     """Seconds of each training step (forward, losses, backward, AdamW step)."""
-    torch.manual_seed(0)
-    task = WorkoutTask(
-        ENCODER,
-        datamodule.spec.to_dict(),
-        {"name": "adamw", "lr": 5e-4},
-        None,
-        {"metric": "val/loss", "mode": "min"},
-    )
-    task.normalizer.set_stats(datamodule.feature_stats.mean, datamodule.feature_stats.std)
+    task = fresh_workout_task(datamodule)
     if compile_options is not None:
         task.encoder.compile(**compile_options)
     task.train()
@@ -70,9 +47,7 @@ def main() -> None:
     parser.add_argument("--backend", default="inductor", help="torch.compile backend")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    datamodule = WorkoutDataModule(**DATA)
-    datamodule.prepare_data()
-    datamodule.setup("fit")
+    datamodule = workout_datamodule()
     batch = next(iter(datamodule.train_dataloader()))
     eager = step_times(datamodule, batch, args.steps, None)
     compiled = step_times(datamodule, batch, args.steps, {"backend": args.backend})
@@ -95,5 +70,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    Path("data/sample").mkdir(parents=True, exist_ok=True)
     main()

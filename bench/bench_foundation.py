@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import time
 import tracemalloc
-from pathlib import Path
 
 import lightning as L
 import numpy as np
@@ -22,23 +21,9 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from bench.table import Row, format_table
+from bench.workout_setup import TCN_ENCODER, bare_trainer, fresh_workout_task, workout_datamodule
 from motionlab.data.windows import WindowDataset, keep_batch
 from motionlab.data.workout.datamodule import WorkoutDataModule
-from motionlab.tasks import WorkoutTask
-
-DATA = {
-    "path": None,
-    "cache_dir": "data/sample",
-    "sample": {"num_subjects": 12, "sessions_per_subject": 2, "seed": 0},
-    "classes": ["push_up", "squat", "pull_up", "dip", "no_exercise"],
-    "rep_half_width": 4.0,
-    "positive_ratio": None,
-    "window": 30,
-    "stride": 10,
-    "batch_size": 64,
-    "split": {"by": "subject"},
-}
-ENCODER = {"_target_": "motionlab.models.encoders.TCNEncoder"}  # seed 004 defaults: 128 filters, 8 blocks
 
 
 class PerWindowDataset(Dataset):
@@ -106,24 +91,12 @@ def bench_windowing(datamodule: WorkoutDataModule, repeats: int) -> list[Row]:
 
 
 def bench_training(datamodule: WorkoutDataModule, batches: int, encoder: dict) -> list[Row]:
-    def fresh_task() -> WorkoutTask:
-        torch.manual_seed(0)
-        task = WorkoutTask(
-            encoder,
-            datamodule.spec.to_dict(),
-            {"name": "adamw", "lr": 5e-4},
-            None,
-            {"metric": "val/loss", "mode": "min"},
-        )
-        task.normalizer.set_stats(datamodule.feature_stats.mean, datamodule.feature_stats.std)
-        return task
-
     loader = DataLoader(
         WindowDataset(datamodule.windows["train"]), batch_size=64, shuffle=False, collate_fn=keep_batch
     )
 
     def raw_loop() -> None:
-        task = fresh_task().train()
+        task = fresh_workout_task(datamodule, encoder).train()
         optimizer = torch.optim.AdamW(task.parameters(), lr=5e-4)
         for index, batch in enumerate(loader):
             if index == batches:
@@ -135,19 +108,8 @@ def bench_training(datamodule: WorkoutDataModule, batches: int, encoder: dict) -
             optimizer.step()
 
     def lightning_epoch() -> None:
-        trainer = L.Trainer(
-            accelerator="cpu",
-            devices=1,
-            max_epochs=1,
-            limit_train_batches=batches,
-            limit_val_batches=0,
-            logger=False,
-            enable_checkpointing=False,
-            enable_progress_bar=False,
-            enable_model_summary=False,
-            gradient_clip_val=1.0,
-        )
-        trainer.fit(fresh_task(), train_dataloaders=loader)
+        trainer = bare_trainer(batches, gradient_clip_val=1.0)
+        trainer.fit(fresh_workout_task(datamodule, encoder), train_dataloaders=loader)
 
     raw_loop()  # warm-up (allocator, oneDNN kernels)
     raw_s = timed(raw_loop)[1]
@@ -163,16 +125,13 @@ def bench_training(datamodule: WorkoutDataModule, batches: int, encoder: dict) -
 
 def rows(quick: bool = False, batches: int = 60, repeats: int = 3) -> list[Row]:
     """Windowing vs the per-window dataset, and Lightning vs a raw loop (``quick``: a tiny sample)."""
-    data, encoder = dict(DATA), ENCODER
+    data, encoder = {}, TCN_ENCODER
     if quick:
         data["sample"] = {"num_subjects": 3, "sessions_per_subject": 1, "seed": 0}
-        encoder = {**ENCODER, "channels": 16, "num_blocks": 2}
+        encoder = {**TCN_ENCODER, "channels": 16, "num_blocks": 2}
         batches, repeats = 3, 1
     L.seed_everything(0, verbose=False)
-    Path(data["cache_dir"]).mkdir(parents=True, exist_ok=True)
-    datamodule = WorkoutDataModule(**data)
-    datamodule.prepare_data()
-    datamodule.setup("fit")
+    datamodule = workout_datamodule(**data)
     return bench_windowing(datamodule, repeats) + bench_training(datamodule, batches, encoder)
 
 

@@ -1,6 +1,6 @@
 """DataLoader worker processes on the built-in workout sample: do they pay when a batch is one gather?
 
-    python bench/bench_loader.py [--workers 0 2] [--epochs 3] [--batches 40] [--threads N]
+    python -m bench.bench_loader [--workers 0 2] [--epochs 3] [--batches 40] [--threads N]
 
 A motionlab batch is one tensor gather in the main process (`WindowDataset.__getitems__`), so a worker
 process saves that gather and adds the hand-over of the batch through shared memory. Two measurements
@@ -14,28 +14,12 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
 import lightning as L
 import torch
 
+from bench.workout_setup import bare_trainer, fresh_workout_task, workout_datamodule
 from motionlab.data.workout.datamodule import WorkoutDataModule
-from motionlab.tasks import WorkoutTask
-
-DATA = {
-    "path": None,
-    "cache_dir": "data/sample",
-    "sample": {"num_subjects": 12, "sessions_per_subject": 2, "seed": 0},
-    "classes": ["push_up", "squat", "pull_up", "dip", "no_exercise"],
-    "rep_half_width": 4.0,
-    "positive_ratio": 0.2,
-    "window": 30,
-    "stride": 10,
-    "batch_size": 64,
-    "pin_memory": False,
-    "split": {"by": "subject"},
-}
-ENCODER = {"_target_": "motionlab.models.encoders.TCNEncoder"}  # seed 004 defaults: 128 filters, 8 blocks
 
 
 def loader_rates(workers: int, epochs: int) -> tuple[float, float]:
@@ -52,36 +36,16 @@ def loader_rates(workers: int, epochs: int) -> tuple[float, float]:
 
 def training_seconds(workers: int, batches: int) -> float:
     datamodule = prepared(workers)
-    torch.manual_seed(0)
-    task = WorkoutTask(
-        ENCODER,
-        datamodule.spec.to_dict(),
-        {"name": "adamw", "lr": 5e-4},
-        None,
-        {"metric": "val/loss", "mode": "min"},
-    )
-    task.normalizer.set_stats(datamodule.feature_stats.mean, datamodule.feature_stats.std)
-    trainer = L.Trainer(
-        accelerator="cpu",
-        devices=1,
-        max_epochs=1,
-        limit_train_batches=batches,
-        limit_val_batches=0,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-    )
+    task = fresh_workout_task(datamodule)
+    trainer = bare_trainer(batches)
     start = time.perf_counter()
     trainer.fit(task, train_dataloaders=datamodule.train_dataloader())
     return time.perf_counter() - start
 
 
 def prepared(workers: int) -> WorkoutDataModule:
-    datamodule = WorkoutDataModule(**DATA, num_workers=workers)
-    datamodule.prepare_data()
-    datamodule.setup("fit")
-    return datamodule
+    """The workout sample as training uses it (rep-balanced sampling), loaded by ``workers``."""
+    return workout_datamodule(positive_ratio=0.2, pin_memory=False, num_workers=workers)
 
 
 def main() -> None:
@@ -108,5 +72,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    Path("data/sample").mkdir(parents=True, exist_ok=True)
     main()
