@@ -17,6 +17,7 @@ from motionlab.ensemble import build_ensemble, resolve_ensemble
 from motionlab.ensemble.module import check_compatible
 from motionlab.errors import ConfigError, DataFormatError
 from motionlab.evaluation import evaluate
+from motionlab.evaluation.run import groups_seen_in_training
 from motionlab.export import export_model
 from motionlab.export.graph import load_task
 from motionlab.export.pipeline import load_test_split
@@ -88,6 +89,18 @@ def test_an_ensembles_metrics_are_the_tasks_metrics_of_the_average(evaluations):
     report = json.loads(evaluations["ab"].report_path.read_text())
     assert report["model"]["ensemble"]["kind"] == "runs"
     assert report["training_test_metrics"] == {}
+
+
+def test_evaluation_names_the_evaluated_groups_that_its_runs_trained_on(evaluations, workout_runs):
+    """Both runs hold out the same test subjects, so their ensemble's test evaluation is clean; groups
+    from a run's training or validation split are named per run (how a CV-fold ensemble is caught)."""
+    assert json.loads(evaluations["ab"].report_path.read_text())["groups_seen_in_training"] == {}
+    splits = json.loads((workout_runs[0] / "data_report.json").read_text())["splits"]
+    train, val, test = (set(splits[name]["groups"]) for name in ("train", "val", "test"))
+    assert train and val and test and not (train | val) & test
+    seen = groups_seen_in_training(workout_runs, train | test | {"someone_else"})
+    assert seen == {str(run): sorted(train) for run in workout_runs}
+    assert groups_seen_in_training(workout_runs, test) == {}
 
 
 def test_the_ensemble_exports_as_one_verified_onnx_model(workout_runs, tmp_path):

@@ -63,6 +63,9 @@ class EnsembleSource:
         """``<first member's name>_ensemble``: the registry name unless one is given."""
         return f"{self.members[0].name}_ensemble"
 
+    def runs(self) -> list[Path]:
+        return [member.run_dir for member in self.members]
+
     def checkpoint_sha256(self) -> str:
         """sha256 over the members' checkpoint hashes, in any order (the average does not depend on it)."""
         hashes = sorted(member.checkpoint_sha256() for member in self.members)

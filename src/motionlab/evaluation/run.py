@@ -27,6 +27,7 @@ from motionlab.evaluation.data import ALL, evaluation_data_config, load_evaluati
 from motionlab.evaluation.predictions import predict_windows, prediction_table, write_table
 from motionlab.export.source import ExportSource, ModelSource, run_source
 from motionlab.tasks.base import MotionTask
+from motionlab.training.checkpoints import DATA_REPORT, read_json
 from motionlab.training.summary import write_json_atomic
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,15 @@ def evaluate(cfg: DictConfig) -> EvaluationResult:
             class_target(datamodule),
         )
         predictions_path = write_table(table, output_dir / f"predictions_{cfg.split}", cfg.predictions.format)
+    seen = groups_seen_in_training(source.runs(), evaluated_groups(datamodule, cfg.split))
+    if seen and cfg.split == "test":
+        log.warning(
+            "not a held-out evaluation: %s trained or validated on test groups of this data (%s); "
+            "evaluate on data none of its runs saw (+data.path=...). A cross-validation's folds, for "
+            "one, have each trained on every other fold's test groups.",
+            "the model" if len(source.runs()) == 1 else f"{len(seen)} of its {len(source.runs())} runs",
+            ", ".join(sorted({group for groups in seen.values() for group in groups})),
+        )
     report = {
         "model": source.describe(),
         "task": type(task).__name__,
@@ -88,6 +98,7 @@ def evaluate(cfg: DictConfig) -> EvaluationResult:
             "windows": len(windows),
         },
         "metrics": metrics,
+        "groups_seen_in_training": seen,
         "training_test_metrics": {
             name.removeprefix(TEST_PREFIX): value for name, value in source.test_metrics.items()
         },
@@ -113,6 +124,27 @@ def model_source(cfg: DictConfig) -> ModelSource:
     chosen = run_source(source.run_dir, cfg.checkpoint, sweep=source.sweep)
     # the run's recorded test metrics belong to its best checkpoint
     return chosen if chosen.checkpoint == source.checkpoint else dataclasses.replace(chosen, test_metrics={})
+
+
+def evaluated_groups(datamodule: MotionDataModule, split: str) -> set[str]:
+    """The groups (subjects, sessions, ...) of the evaluated split(s)."""
+    names = SPLITS if split == ALL else (split,)
+    return {group for name in names for group in datamodule.report.splits[name].groups}
+
+
+def groups_seen_in_training(runs: list[Path], groups: set[str]) -> dict[str, list[str]]:
+    """Per run (an ensemble has several), the evaluated ``groups`` that its training or validation
+    split held, by group name, from the run's ``data_report.json`` (runs without one are skipped)."""
+    seen = {}
+    for run_dir in runs:
+        path = run_dir / DATA_REPORT
+        if not path.is_file():
+            continue
+        splits = read_json(path).get("splits", {})
+        fitted = {g for name in ("train", "val") for g in splits.get(name, {}).get("groups", [])}
+        if overlap := sorted(fitted & groups):
+            seen[str(run_dir)] = overlap
+    return seen
 
 
 def window_splits(datamodule: MotionDataModule, split: str) -> np.ndarray:

@@ -41,6 +41,10 @@ class ModelSource(Protocol):
 
     def describe(self) -> dict[str, Any]: ...
 
+    def runs(self) -> list[Path]:
+        """The run directories whose training made the model's weights (an ensemble's members)."""
+        ...
+
     def checkpoint_sha256(self) -> str:
         """The identity of the weights: what an identical re-export is recognised by."""
         ...
@@ -73,6 +77,9 @@ class ExportSource:
         if self.sweep is not None:
             described["sweep"] = self.sweep
         return described
+
+    def runs(self) -> list[Path]:
+        return [self.run_dir]
 
     def checkpoint_sha256(self) -> str:
         return file_sha256(self.checkpoint)

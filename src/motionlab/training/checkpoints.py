@@ -10,6 +10,7 @@ from motionlab.errors import ConfigError, DataFormatError
 
 LAST = "last.ckpt"
 SUMMARY = "summary.json"
+DATA_REPORT = "data_report.json"
 # A cross-validation's summary, in the directory that holds its fold runs (fold_<i>/).
 CV_SUMMARY = "cv_summary.json"
 

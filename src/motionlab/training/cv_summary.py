@@ -23,7 +23,7 @@ from rich.table import Table
 
 from motionlab.data.splits import SPLITS
 from motionlab.errors import DataSplitError
-from motionlab.training.checkpoints import CV_SUMMARY
+from motionlab.training.checkpoints import CV_SUMMARY, DATA_REPORT, SUMMARY
 from motionlab.training.summary import write_json_atomic
 
 COMPLETED = "completed"
@@ -36,15 +36,15 @@ def fold_dir(run_dir: Path, fold: int) -> Path:
 
 def fold_status(run_dir: Path, fold: int) -> str:
     """The fold run's ``summary.json`` status; ``pending`` before it started."""
-    summary = _read_json(fold_dir(run_dir, fold) / "summary.json")
+    summary = _read_json(fold_dir(run_dir, fold) / SUMMARY)
     return summary.get("status", "pending")
 
 
 def fold_result(run_dir: Path, fold: int) -> dict[str, Any]:
     """One fold's entry in ``cv_summary.json``, read from its run's files."""
     directory = fold_dir(run_dir, fold)
-    summary = _read_json(directory / "summary.json")
-    splits = _read_json(directory / "data_report.json").get("splits", {})
+    summary = _read_json(directory / SUMMARY)
+    splits = _read_json(directory / DATA_REPORT).get("splits", {})
     return {
         "fold": fold,
         "status": summary.get("status", "pending"),

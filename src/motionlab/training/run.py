@@ -24,7 +24,7 @@ from omegaconf import DictConfig, OmegaConf
 from motionlab.data.datamodule import MotionDataModule
 from motionlab.tasks.base import MotionTask
 from motionlab.training.callbacks import SummaryCallback
-from motionlab.training.checkpoints import is_inside, resolve_ckpt_path
+from motionlab.training.checkpoints import DATA_REPORT, is_inside, resolve_ckpt_path
 from motionlab.training.finetune import setup_finetuning
 from motionlab.training.hparams import final_metrics, log_final_hparams, select_hparams
 from motionlab.training.limits import stop_reason
@@ -203,7 +203,7 @@ def _save_resolved_config(cfg: DictConfig, run_dir: Path) -> None:
 @rank_zero_only
 def _publish_report(datamodule: MotionDataModule, run_dir: Path) -> None:
     datamodule.report.print()
-    datamodule.report.save(run_dir / "data_report.json")
+    datamodule.report.save(run_dir / DATA_REPORT)
 
 
 @rank_zero_only
