@@ -72,7 +72,7 @@ examples/onnx-node/node_modules/.package-lock.json: examples/onnx-node/package-l
 test: install ## run the test suite (in parallel workers; ARGS="-k name" to select)
 	$(PY) -m pytest --numprocesses=auto --maxprocesses=4 --dist=loadgroup --max-worker-restart=0 $(ARGS)
 
-bench: install ## benchmark suite: one table of measured numbers; ARGS="--slow" adds pruning and torch.compile
+bench: install ## benchmark suite: one table of measured numbers; ARGS="--slow" adds the pruning study
 	$(PY) -m bench $(ARGS)
 
 lint: install ## ruff lint + format check

@@ -1,7 +1,7 @@
 """Run the benchmark suite and print one table of measured numbers (``make bench``).
 
     python -m bench                       # the default suite (≈ 5 min on 2 quiet cores)
-    python -m bench --slow                # also the slow benchmarks (pruning study, torch.compile)
+    python -m bench --slow                # also the slow benchmarks (the pruning study)
     python -m bench --only bench.bench_large_data bench.bench_foundation
     python -m bench --quick               # every benchmark at toy size: checks the suite runs
 
@@ -38,8 +38,8 @@ SUITE = [
     Benchmark("bench.bench_experiments"),
     Benchmark("bench.bench_large_data"),
     Benchmark("bench.bench_loader"),
+    Benchmark("bench.bench_compile"),  # last: it sets this process's torch threads to 1
     Benchmark("bench.bench_pruning", slow=True),
-    Benchmark("bench.bench_compile", slow=True),
 ]
 
 
