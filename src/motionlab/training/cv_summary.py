@@ -8,12 +8,7 @@ derived from those files alone, so it is always consistent with them and can be 
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import socket
-import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +18,8 @@ from rich.table import Table
 
 from motionlab.data.splits import SPLITS
 from motionlab.errors import DataSplitError
-from motionlab.training.checkpoints import CV_SUMMARY, DATA_REPORT, SUMMARY
-from motionlab.training.summary import write_json_atomic
+from motionlab.training.checkpoints import CV_SUMMARY, DATA_REPORT, SUMMARY, read_json
+from motionlab.training.summary import StatusFile, finite
 
 COMPLETED = "completed"
 
@@ -98,44 +93,32 @@ class CrossValidationSummary:
 
     def __init__(self, run_dir: Path, folds: int, monitor: dict[str, str], name: str) -> None:
         self.run_dir = run_dir
-        self.path = run_dir / CV_SUMMARY
         self.folds = folds
         self.monitor = monitor
-        self._started = time.monotonic()
-        now = datetime.now(UTC).isoformat(timespec="seconds")
-        previous = _read_json(self.path)
-        self.data: dict[str, Any] = {
-            "name": name,
-            "run_dir": str(run_dir),
-            "status": "running",
-            "started_at": previous.get("started_at", now),
-            "finished_at": None,
-            "duration_s": 0.0,
-            "error": None,
-            "resumes": [*previous.get("resumes", []), now] if previous else [],
-            "pid": os.getpid(),
-            "host": socket.gethostname(),
-            "num_folds": folds,
-            "monitor": monitor,
-        }
-        self._previous_duration = float(previous.get("duration_s") or 0.0)
+        self.status = StatusFile(
+            run_dir / CV_SUMMARY,
+            resumed_from=str(run_dir),
+            name=name,
+            run_dir=str(run_dir),
+            num_folds=folds,
+            monitor=monitor,
+        )
 
     def update(self, status: str = "running", error: BaseException | None = None) -> dict[str, Any]:
-        """Rebuild the summary from the fold runs' files, write it, and return it."""
+        """Rebuild the summary from the fold runs' files, write it, and return it (on every process;
+        only rank zero writes)."""
         folds = [fold_result(self.run_dir, fold) for fold in range(self.folds)]
-        finished = status != "running"
-        self.data.update(
-            status=status,
-            error=None if error is None else ": ".join(filter(None, (type(error).__name__, str(error)))),
-            finished_at=datetime.now(UTC).isoformat(timespec="seconds") if finished else None,
-            duration_s=round(self._previous_duration + time.monotonic() - self._started, 2),
-            completed_folds=sum(fold["status"] == COMPLETED for fold in folds),
-            metrics=aggregate(folds, self.monitor["metric"]),
-            test_groups={str(fold["fold"]): fold["groups"].get("test", []) for fold in folds},
-            folds=folds,
-        )
-        write_json_atomic(self.path, self.data)
-        return self.data
+        fields = {
+            "completed_folds": sum(fold["status"] == COMPLETED for fold in folds),
+            "metrics": aggregate(folds, self.monitor["metric"]),
+            "test_groups": {str(fold["fold"]): fold["groups"].get("test", []) for fold in folds},
+            "folds": folds,
+        }
+        if status == "running":
+            self.status.update(**fields)
+        else:
+            self.status.finish(status, error, **fields)
+        return {**self.status.data, **fields, "status": status}
 
 
 def print_table(summary: dict[str, Any], console: Console | None = None) -> None:
@@ -163,15 +146,11 @@ def _mean_std(values: list[float]) -> dict[str, Any]:
     if len(array) == 0:
         return {"mean": None, "std": None, "folds": 0}
     std = float(array.std(ddof=1)) if len(array) > 1 else math.nan
-    return {"mean": _finite(float(array.mean())), "std": _finite(std), "folds": len(array)}
+    return {"mean": finite(float(array.mean())), "std": finite(std), "folds": len(array)}
 
 
 def _number(value: Any) -> float:
     return math.nan if value is None else float(value)
-
-
-def _finite(value: float) -> float | None:
-    return value if math.isfinite(value) else None
 
 
 def _format(value: float | None) -> str:
@@ -179,4 +158,5 @@ def _format(value: float | None) -> str:
 
 
 def _read_json(path: Path) -> dict[str, Any]:
-    return json.loads(path.read_text()) if path.is_file() else {}
+    """The file's JSON, or nothing yet (a fold that has not started)."""
+    return read_json(path) if path.is_file() else {}

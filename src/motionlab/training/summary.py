@@ -40,15 +40,17 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def _finite(value: float) -> float | None:
+def finite(value: float) -> float | None:
+    """``value``, or ``None`` (JSON null) for NaN and infinities."""
     return value if math.isfinite(value) else None
 
 
-class RunSummary:
-    """In-memory summary mirrored to ``path`` on every update.
+class StatusFile:
+    """A run's status mirrored to ``path`` on every update (only global rank zero writes): status,
+    start and finish times, accumulated duration, error, pid and host.
 
-    With ``resumed_from`` set and a summary already at ``path`` (a run continued in place), its
-    history and accumulated duration are kept and the resume is logged under ``resumes``.
+    With ``resumed_from`` set and a file already at ``path`` (a run continued in place), its contents
+    and accumulated duration are kept and the resume is logged under ``resumes``.
     """
 
     def __init__(self, path: Path, resumed_from: str | None = None, **fields: Any) -> None:
@@ -60,8 +62,7 @@ class RunSummary:
             "started_at": now,
             "finished_at": None,
             "duration_s": 0.0,
-            "current_epoch": 0,
-            "history": [],
+            **self.initial_fields(),
             "error": None,
             "resumes": [],
         }
@@ -72,17 +73,15 @@ class RunSummary:
         self.data.update(status="running", finished_at=None, error=None, **fields)
         self.data.update(pid=os.getpid(), host=socket.gethostname())
 
+    def initial_fields(self) -> dict[str, Any]:
+        """Fields a fresh file starts with (a resumed one keeps its own)."""
+        return {}
+
     @rank_zero_only
     def update(self, **fields: Any) -> None:
         self.data.update(fields)
         self.data["duration_s"] = round(self._previous_duration + time.monotonic() - self._started, 2)
         write_json_atomic(self.path, self.data)
-
-    @rank_zero_only
-    def add_epoch(self, epoch: int, metrics: dict[str, float]) -> None:
-        row = {"epoch": epoch, **{name: _finite(value) for name, value in sorted(metrics.items())}}
-        history = [entry for entry in self.data["history"] if entry["epoch"] != epoch]
-        self.update(current_epoch=epoch + 1, history=[*history, row])
 
     def finish(self, status: str, error: BaseException | None = None, **fields: Any) -> None:
         message = None if error is None else ": ".join(filter(None, (type(error).__name__, str(error))))
@@ -92,3 +91,16 @@ class RunSummary:
             finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
             **fields,
         )
+
+
+class RunSummary(StatusFile):
+    """``summary.json`` of one training run: the status fields plus the per-epoch metric history."""
+
+    def initial_fields(self) -> dict[str, Any]:
+        return {"current_epoch": 0, "history": []}
+
+    @rank_zero_only
+    def add_epoch(self, epoch: int, metrics: dict[str, float]) -> None:
+        row = {"epoch": epoch, **{name: finite(value) for name, value in sorted(metrics.items())}}
+        history = [entry for entry in self.data["history"] if entry["epoch"] != epoch]
+        self.update(current_epoch=epoch + 1, history=[*history, row])
