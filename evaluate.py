@@ -7,9 +7,11 @@ import hydra
 from omegaconf import DictConfig
 
 from motionlab.evaluation import evaluate
+from motionlab.exits import one_line_errors
 
 
 @hydra.main(version_base="1.3", config_path="configs", config_name="evaluate")
+@one_line_errors
 def main(cfg: DictConfig) -> None:
     result = evaluate(cfg)
     print(json.dumps(result.metrics, indent=2))

@@ -5,10 +5,12 @@ import hydra
 from omegaconf import DictConfig
 
 from motionlab.ensemble import resolve_model_source
+from motionlab.exits import one_line_errors
 from motionlab.export import export_model
 
 
 @hydra.main(version_base="1.3", config_path="configs", config_name="export")
+@one_line_errors
 def main(cfg: DictConfig) -> None:
     source = resolve_model_source(cfg)
     result = export_model(source, cfg)

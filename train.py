@@ -3,10 +3,12 @@
 import hydra
 from omegaconf import DictConfig
 
+from motionlab.exits import one_line_errors
 from motionlab.training.cross_validation import train_or_cross_validate
 
 
 @hydra.main(version_base="1.3", config_path="configs", config_name="train")
+@one_line_errors
 def main(cfg: DictConfig) -> float:
     return train_or_cross_validate(cfg)
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 
 from motionlab.errors import ConfigError
 from motionlab.export.source import latest_completed_run, resolve_source
@@ -15,7 +16,7 @@ def make_run(log_dir: Path, name: str, status: str, finished_at: str | None, bes
     run_dir = log_dir / name / "2026-01-01_00-00-00"
     (run_dir / "checkpoints").mkdir(parents=True)
     checkpoint = run_dir / "checkpoints" / "best.ckpt"
-    checkpoint.write_bytes(b"weights")
+    torch.save({"state_dict": {}}, checkpoint)  # read as data (its stored classes are checked)
     summary = {
         "status": status,
         "finished_at": finished_at,

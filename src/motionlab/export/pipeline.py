@@ -19,10 +19,10 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import torch
-from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from motionlab.data.datamodule import MotionDataModule
+from motionlab.errors import MotionlabError
 from motionlab.export.benchmark import benchmark_latency, onnx_session
 from motionlab.export.card import render_markdown
 from motionlab.export.errors import ExportError
@@ -40,6 +40,7 @@ from motionlab.export.verify import (
     verification_cases,
     verify_onnx,
 )
+from motionlab.targets import instantiate_allowed
 from motionlab.training.summary import write_json_atomic
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ class ExportResult:
     card_paths: tuple[Path, Path]
 
 
-class QuantizationRejectedError(RuntimeError):
+class QuantizationRejectedError(MotionlabError, RuntimeError):
     """The int8 model disagrees with fp32 more than ``quantize.min_top1_agreement`` allows."""
 
 
@@ -81,7 +82,9 @@ class LengthPlan:
 def load_test_split(run_config: DictConfig, max_windows: int) -> TestSplit:
     """Rebuild the run's datamodule from its resolved config and take its test split; the windows are
     the model's test inputs, shaped by the datamodule's own batch hook as in `trainer.test`."""
-    datamodule: MotionDataModule = instantiate(run_config.data, _convert_="all")
+    datamodule: MotionDataModule = instantiate_allowed(
+        run_config.data, MotionDataModule, "data", _convert_="all"
+    )
     datamodule.prepare_data()
     datamodule.setup("test")
     windows = datamodule.windows["test"]

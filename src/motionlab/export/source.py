@@ -14,11 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+import torch
 from omegaconf import DictConfig, OmegaConf
 
 from motionlab.errors import ConfigError
 from motionlab.export.files import file_sha256
 from motionlab.export.graph import load_task
+from motionlab.models.encoders import Encoder
+from motionlab.targets import allowed_class, check_targets
 from motionlab.tasks.base import MotionTask
 from motionlab.training.checkpoints import SUMMARY, completed_run_checkpoint, read_json
 
@@ -127,16 +130,27 @@ def run_source(
     config_path = run_dir / RUN_CONFIG
     if not config_path.is_file():
         raise FileNotFoundError(f"{config_path}: missing; the run's resolved config names its task and data")
+    config = OmegaConf.load(config_path)
+    check_stored_model(config, checkpoint)
     monitor = dict(summary.get("monitor") or {})
     monitor["value"] = summary.get("best_score")
     return ExportSource(
         run_dir=run_dir,
         checkpoint=checkpoint,
-        config=OmegaConf.load(config_path),
+        config=config,
         monitor=monitor,
         test_metrics=dict(summary.get("test_metrics") or {}),
         sweep=sweep,
     )
+
+
+def check_stored_model(config: DictConfig, checkpoint: Path) -> None:
+    """Refuse a run whose ``config.yaml`` or checkpoint names anything but motionlab's own classes
+    (`motionlab.targets`), before anything is built from them."""
+    check_targets(config, "")
+    allowed_class(config.get("task", {}).get("_target_"), MotionTask, "task._target_")
+    hparams = torch.load(checkpoint, map_location="cpu", weights_only=True).get("hyper_parameters") or {}
+    check_targets(hparams.get("encoder", {}), f"{checkpoint}: hyper_parameters.encoder", Encoder)
 
 
 def sweep_source(sweeps_dir: Path, study: str) -> ExportSource:

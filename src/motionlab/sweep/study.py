@@ -27,7 +27,7 @@ from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 from optuna.study import MaxTrialsCallback
 from optuna.trial import TrialState
 
-from motionlab.errors import ConfigError
+from motionlab.errors import ConfigError, MotionlabError
 from motionlab.sweep.best import write_best
 from motionlab.sweep.compose import compose_config, run_config
 from motionlab.sweep.pruning import PruningCallback, make_pruner
@@ -45,7 +45,7 @@ SQLITE_LOCK_TIMEOUT_S = 60
 STORAGE_ATTEMPTS = 3
 
 
-class DivergedError(RuntimeError):
+class DivergedError(MotionlabError, RuntimeError):
     """A trial whose monitored metric never had a finite value (the run diverged)."""
 
 

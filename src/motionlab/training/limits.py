@@ -27,6 +27,8 @@ import torch
 from lightning.pytorch.callbacks import EarlyStopping, Timer
 from torch import Tensor
 
+from motionlab.errors import MotionlabError
+
 
 def stop_reason(trainer: L.Trainer) -> str:
     """What ended a fit that returned normally: ``max_time`` (``trainer.max_time``), ``early_stopping``,
@@ -42,7 +44,7 @@ def stop_reason(trainer: L.Trainer) -> str:
     return "max_epochs"
 
 
-class NonFiniteLossError(RuntimeError):
+class NonFiniteLossError(MotionlabError, RuntimeError):
     """A training loss term went NaN or infinite; the message says where and what to try."""
 
     stopped_by = "non_finite_loss"

@@ -22,6 +22,8 @@ from lightning.pytorch.utilities.rank_zero import rank_zero_only
 from omegaconf import DictConfig, OmegaConf
 
 from motionlab.data.datamodule import MotionDataModule
+from motionlab.exits import signal_exit_status
+from motionlab.targets import check_targets
 from motionlab.tasks.base import MotionTask
 from motionlab.training.callbacks import SummaryCallback
 from motionlab.training.checkpoints import DATA_REPORT, is_inside, resolve_ckpt_path
@@ -39,6 +41,7 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[L.Callback] = ()) -> float:
     ``extra_callbacks`` lets callers add callbacks that are not config (e.g. a sweep's pruning hook).
     Returns the monitored metric of the best checkpoint (NaN when none was recorded).
     """
+    check_targets(cfg, "")  # the config may come from a run directory (make resume): data, not code
     run_dir = Path(cfg.paths.output_dir)
     ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"))
     summary = RunSummary(
@@ -55,6 +58,9 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[L.Callback] = ()) -> float:
         return _fit_and_test(cfg, run_dir, ckpt_path, summary, extra_callbacks)
     except BaseException as error:
         summary.finish(stopped_status(error), error, stopped_by=getattr(error, "stopped_by", None))
+        status = signal_exit_status(error)
+        if status is not None:  # Lightning ends a SIGTERM'd run with status 0: see motionlab.exits
+            raise SystemExit(status) from error
         raise
 
 
