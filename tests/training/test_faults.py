@@ -3,6 +3,8 @@ SIGKILL mid-epoch resumes to the same history and global step as a run that was 
 
 from __future__ import annotations
 
+import errno
+import io
 import json
 import os
 import signal
@@ -16,8 +18,11 @@ import lightning as L
 import pytest
 import torch
 
+from motionlab.errors import DataFormatError
 from motionlab.exits import SIGINT_EXIT, SIGTERM_EXIT
 from motionlab.training import train
+from motionlab.training.checkpoint_io import save_atomic
+from motionlab.training.resume import resume_command
 from tests.helpers import REPO, TINY
 
 
@@ -107,3 +112,69 @@ def test_sigkill_mid_epoch_then_resume_matches_an_uninterrupted_run(make_config,
     assert [sorted(row) for row in resumed["history"]] == [sorted(row) for row in straight["history"]]
     assert [row["epoch"] for row in resumed["history"]] == [0, 1, 2]
     assert resumed["global_step"] == straight["global_step"]
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):
+    """A 1 MiB tmpfs (a real full disk); the test skips where mounting is not permitted."""
+    mount_point = tmp_path / "disk"
+    mount_point.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount_point)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    yield mount_point
+    subprocess.run(["umount", str(mount_point)], check=True)
+
+
+def test_a_full_disk_leaves_the_previous_checkpoint_whole_and_no_temporary_file(small_disk):
+    path = small_disk / "last.ckpt"
+    save_atomic({"weights": torch.ones(1000)}, path)
+    with pytest.raises(OSError) as full:
+        save_atomic({"weights": torch.ones(1_000_000)}, path)  # 4 MB on a 1 MiB disk
+    assert full.value.errno == errno.ENOSPC
+    assert torch.equal(torch.load(path, weights_only=True)["weights"], torch.ones(1000))
+    assert [p.name for p in small_disk.iterdir()] == ["last.ckpt"]
+
+
+class DiskFullAt:
+    """``torch.save`` that, from its ``n``-th call, writes half a checkpoint and fails as a full disk does
+    (the device's own error: with a real full disk that is `save_atomic`'s write, tested above)."""
+
+    def __init__(self, n: int) -> None:
+        self.calls, self.n, self.save = 0, n, torch.save
+
+    def __call__(self, obj, handle, *args, **kwargs) -> None:
+        self.calls += 1
+        if self.calls < self.n:
+            return self.save(obj, handle, *args, **kwargs)
+        buffer = io.BytesIO()
+        self.save(obj, buffer)
+        handle.write(buffer.getvalue()[: len(buffer.getvalue()) // 2])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_a_failed_checkpoint_save_fails_the_run_and_resume_names_the_damage(make_config, monkeypatch):
+    cfg = make_config("trainer.max_epochs=3", "logger=none")
+    run_dir = Path(cfg.paths.output_dir)
+    monkeypatch.setattr(torch, "save", DiskFullAt(3))  # epoch 0 saves best and last; epoch 1 fails
+    with pytest.raises(OSError, match="No space left"):
+        train(cfg)
+    monkeypatch.undo()
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["status"] == "failed" and "No space left on device" in summary["error"]
+    checkpoints = run_dir / "checkpoints"
+    assert sorted(p.name for p in checkpoints.iterdir()) == ["best.ckpt", "last.ckpt"]  # no temporary file
+    assert torch.load(checkpoints / "last.ckpt", weights_only=True)["epoch"] == 0  # the previous one, whole
+
+    # a last.ckpt cut short (as before atomic writes) is named as damaged, with best.ckpt offered
+    (run_dir / ".hydra").mkdir()
+    (run_dir / ".hydra" / "overrides.yaml").write_text("- trainer.max_epochs=3\n")  # as train.py records
+    (checkpoints / "last.ckpt").write_bytes((checkpoints / "last.ckpt").read_bytes()[:5000])
+    with pytest.raises(
+        DataFormatError, match=r"last\.ckpt: cannot be loaded.*resume from best\.ckpt instead"
+    ):
+        resume_command(run_dir, Path("train.py"))
+    command = resume_command(run_dir, Path("train.py"), [f"ckpt_path={checkpoints / 'best.ckpt'}"])
+    assert command[-1] == f"ckpt_path={checkpoints / 'best.ckpt'}"

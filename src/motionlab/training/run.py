@@ -26,6 +26,7 @@ from motionlab.exits import signal_exit_status
 from motionlab.targets import check_targets
 from motionlab.tasks.base import MotionTask
 from motionlab.training.callbacks import SummaryCallback
+from motionlab.training.checkpoint_io import AtomicCheckpointIO
 from motionlab.training.checkpoints import DATA_REPORT, is_inside, resolve_ckpt_path
 from motionlab.training.finetune import setup_finetuning
 from motionlab.training.hparams import final_metrics, log_final_hparams, select_hparams
@@ -117,6 +118,7 @@ def _fit_and_test(
         **OmegaConf.to_container(cfg.trainer, resolve=True),
         callbacks=[*callbacks, *finetuning, SummaryCallback(summary), *extra_callbacks],
         logger=loggers or False,
+        plugins=[AtomicCheckpointIO()],
     )
     batch = batch_sizes(datamodule.batch_size, trainer)
     if trainer.is_global_zero:
