@@ -18,7 +18,7 @@ import lightning as L
 import pytest
 import torch
 
-from motionlab.errors import DataFormatError
+from motionlab.errors import ConfigError, DataFormatError
 from motionlab.exits import SIGINT_EXIT, SIGTERM_EXIT
 from motionlab.training import train
 from motionlab.training.checkpoint_io import save_atomic
@@ -178,3 +178,16 @@ def test_a_failed_checkpoint_save_fails_the_run_and_resume_names_the_damage(make
         resume_command(run_dir, Path("train.py"))
     command = resume_command(run_dir, Path("train.py"), [f"ckpt_path={checkpoints / 'best.ckpt'}"])
     assert command[-1] == f"ckpt_path={checkpoints / 'best.ckpt'}"
+
+
+def test_a_completed_run_directory_is_refused_unless_overwrite_is_asked(make_config):
+    cfg = make_config("logger=none", "test=false")
+    train(cfg)
+    run_dir = Path(cfg.paths.output_dir)
+    best = run_dir / "checkpoints" / "best.ckpt"
+    before = (best.stat().st_mtime_ns, (run_dir / "summary.json").read_text())
+    with pytest.raises(ConfigError, match=r"holds the completed run 'workout_tcn'.*make resume RUN="):
+        train(make_config("logger=none", "test=false", "seed=7"))
+    assert (best.stat().st_mtime_ns, (run_dir / "summary.json").read_text()) == before
+    train(make_config("logger=none", "test=false", "seed=7", "overwrite=true"))
+    assert best.stat().st_mtime_ns != before[0]

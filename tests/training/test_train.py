@@ -133,6 +133,7 @@ def test_resume_command_reuses_the_runs_overrides(tmp_path):
         f"hydra.run.dir={run_dir}",
         f"ckpt_path={run_dir / 'checkpoints' / 'last.ckpt'}",
     ]
+    (run_dir / "summary.json").write_text('{"status": "interrupted"}')
     assert latest_run_dir(tmp_path / "outputs") == run_dir
     (run_dir / "checkpoints" / "last.ckpt").unlink()
     with pytest.raises(FileNotFoundError, match="no last checkpoint to resume from"):

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from motionlab.errors import ConfigError, DataFormatError
+from motionlab.runs import RESUMABLE, run_status
 
 LAST = "last.ckpt"
 SUMMARY = "summary.json"
@@ -16,11 +17,25 @@ CV_SUMMARY = "cv_summary.json"
 
 
 def latest_run_dir(log_dir: Path) -> Path:
-    """The run directory whose ``checkpoints/last.ckpt`` was written most recently under ``log_dir``."""
-    candidates = list(log_dir.glob(f"**/checkpoints/{LAST}"))
+    """The stopped run (interrupted, failed, or killed while running: `motionlab.runs.RESUMABLE`)
+    whose ``checkpoints/last.ckpt`` was written most recently under ``log_dir``; completed runs and
+    pruned sweep trials are passed over."""
+    candidates = [
+        path for path in log_dir.glob(f"**/checkpoints/{LAST}") if _resumable(path.parent.parent / SUMMARY)
+    ]
     if not candidates:
-        raise FileNotFoundError(f"no run with checkpoints/{LAST} under {log_dir}: nothing to resume")
+        raise FileNotFoundError(
+            f"no stopped run (status {', '.join(RESUMABLE)}) with checkpoints/{LAST} under {log_dir}: "
+            "nothing to resume — name a run with make resume RUN=outputs/<name>/<time>"
+        )
     return max(candidates, key=lambda p: p.stat().st_mtime).parent.parent
+
+
+def _resumable(summary: Path) -> bool:
+    try:
+        return run_status(json.loads(summary.read_text())) in RESUMABLE
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return False
 
 
 def enclosing_cross_validation(run_dir: Path) -> Path:

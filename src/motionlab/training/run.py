@@ -22,12 +22,13 @@ from lightning.pytorch.utilities.rank_zero import rank_zero_only
 from omegaconf import DictConfig, OmegaConf
 
 from motionlab.data.datamodule import MotionDataModule
+from motionlab.errors import ConfigError
 from motionlab.exits import signal_exit_status
 from motionlab.targets import check_targets
 from motionlab.tasks.base import MotionTask
 from motionlab.training.callbacks import SummaryCallback
 from motionlab.training.checkpoint_io import AtomicCheckpointIO
-from motionlab.training.checkpoints import DATA_REPORT, is_inside, resolve_ckpt_path
+from motionlab.training.checkpoints import DATA_REPORT, SUMMARY, is_inside, read_json, resolve_ckpt_path
 from motionlab.training.finetune import setup_finetuning
 from motionlab.training.hparams import final_metrics, log_final_hparams, select_hparams
 from motionlab.training.limits import stop_reason
@@ -45,9 +46,12 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[L.Callback] = ()) -> float:
     check_targets(cfg, "")  # the config may come from a run directory (make resume): data, not code
     run_dir = Path(cfg.paths.output_dir)
     ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"))
+    resuming = ckpt_path is not None and is_inside(ckpt_path, run_dir)
+    if not resuming and not cfg.get("overwrite", False):
+        refuse_completed_run(run_dir)
     summary = RunSummary(
         run_dir / "summary.json",
-        resumed_from=ckpt_path if ckpt_path is not None and is_inside(ckpt_path, run_dir) else None,
+        resumed_from=ckpt_path if resuming else None,
         name=cfg.name,
         run_dir=str(run_dir),
         monitor={"metric": cfg.monitor.metric, "mode": cfg.monitor.mode},
@@ -63,6 +67,21 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[L.Callback] = ()) -> float:
         if status is not None:  # Lightning ends a SIGTERM'd run with status 0: see motionlab.exits
             raise SystemExit(status) from error
         raise
+
+
+def refuse_completed_run(run_dir: Path) -> None:
+    """A `ConfigError` when ``run_dir`` already holds a completed run: a fresh run there would replace
+    its best checkpoint and summary and mix its TensorBoard events."""
+    summary = run_dir / SUMMARY
+    if not summary.is_file() or read_json(summary).get("status") != "completed":
+        return
+    raise ConfigError(
+        "hydra.run.dir",
+        f"{run_dir} holds the completed run {read_json(summary).get('name')!r}: training there would "
+        "replace its best checkpoint and summary",
+        f"train into a new directory (leave hydra.run.dir unset), continue this run with make resume "
+        f"RUN={run_dir} ARGS=trainer.max_epochs=<more>, or replace it with overwrite=true",
+    )
 
 
 def stopped_status(error: BaseException) -> str:
