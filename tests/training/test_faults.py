@@ -23,6 +23,7 @@ from motionlab.exits import SIGINT_EXIT, SIGTERM_EXIT
 from motionlab.training import train
 from motionlab.training.checkpoint_io import save_atomic
 from motionlab.training.resume import resume_command
+from motionlab.training.run import NonFiniteMetricError
 from tests.helpers import REPO, TINY
 
 
@@ -191,3 +192,19 @@ def test_a_completed_run_directory_is_refused_unless_overwrite_is_asked(make_con
     assert (best.stat().st_mtime_ns, (run_dir / "summary.json").read_text()) == before
     train(make_config("logger=none", "test=false", "seed=7", "overwrite=true"))
     assert best.stat().st_mtime_ns != before[0]
+
+
+class InfiniteTestMetric(L.Callback):
+    """What inputs near the float32 limit did to a reference run: an infinite test metric."""
+
+    def on_test_epoch_end(self, trainer, pl_module) -> None:
+        pl_module.log("test/rollout_error", float("inf"))
+
+
+def test_a_non_finite_test_metric_fails_the_run(make_config):
+    cfg = make_config("logger=none")
+    with pytest.raises(NonFiniteMetricError, match=r"test metric\(s\) not finite: test/rollout_error = inf"):
+        train(cfg, extra_callbacks=[InfiniteTestMetric()])
+    summary = json.loads((Path(cfg.paths.output_dir) / "summary.json").read_text())
+    assert summary["status"] == "failed" and summary["stopped_by"] == "non_finite_test_metric"
+    assert summary["test_metrics"]["test/rollout_error"] == float("inf")

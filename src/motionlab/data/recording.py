@@ -91,8 +91,9 @@ def fill_gaps(recording: Recording, max_gap: int) -> GapFillResult:
         row, col = np.argwhere(np.isinf(frames))[0]
         raise DataFormatError(
             recording.source,
-            f"infinite value at frame {row}, feature '{recording.feature_names[col]}'",
-            "replace it with NaN (a dropped frame) or fix the export",
+            f"infinite value at frame {row}, feature '{recording.feature_names[col]}' (or a value "
+            "beyond float32's range ±3.4e38)",
+            "fix the export; where the data format allows it, a dropped frame is written as NaN",
         )
     missing = np.isnan(frames).any(axis=1)
     if not missing.any():

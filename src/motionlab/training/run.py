@@ -22,7 +22,7 @@ from lightning.pytorch.utilities.rank_zero import rank_zero_only
 from omegaconf import DictConfig, OmegaConf
 
 from motionlab.data.datamodule import MotionDataModule
-from motionlab.errors import ConfigError
+from motionlab.errors import ConfigError, MotionlabError
 from motionlab.exits import signal_exit_status
 from motionlab.targets import check_targets
 from motionlab.tasks.base import MotionTask
@@ -81,6 +81,26 @@ def refuse_completed_run(run_dir: Path) -> None:
         "replace its best checkpoint and summary",
         f"train into a new directory (leave hydra.run.dir unset), continue this run with make resume "
         f"RUN={run_dir} ARGS=trainer.max_epochs=<more>, or replace it with overwrite=true",
+    )
+
+
+class NonFiniteMetricError(MotionlabError, RuntimeError):
+    """A test metric came out NaN or infinite: the model or its data is broken, not complete."""
+
+    stopped_by = "non_finite_test_metric"
+
+
+def check_finite_test_metrics(test_metrics: dict[str, float], summary: RunSummary) -> None:
+    """Record the test metrics and fail the run when any of them is not finite (e.g. ``inf`` from
+    inputs near the float32 limit): such a run is never ``completed``."""
+    broken = {name: value for name, value in test_metrics.items() if not math.isfinite(value)}
+    if not broken:
+        return
+    summary.update(test_metrics=test_metrics)
+    raise NonFiniteMetricError(
+        f"test metric(s) not finite: {', '.join(f'{name} = {value}' for name, value in broken.items())} — "
+        "look for extreme or broken values in the test data (data_report.json lists the recordings), or "
+        "a diverged model (summary.json history)"
     )
 
 
@@ -164,6 +184,7 @@ def _fit_and_test(
         results = trainer.test(task, datamodule=datamodule, ckpt_path=best_path or None)
         test_metrics = results[0] if results else {}
         _save_evaluation(task, run_dir, "test")
+        check_finite_test_metrics(test_metrics, summary)
     log_final_hparams(
         trainer.loggers,
         select_hparams(cfg),

@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from motionlab.data.files import data_files
+from motionlab.data.numbers import BEYOND_FLOAT32, BEYOND_FLOAT32_FIX, first_beyond_float32
 from motionlab.data.recording import Recording
 from motionlab.errors import ConfigError, DataFormatError
 
@@ -381,6 +382,12 @@ def _numbers(
             path,
             f"line {lines[i]}, column '{name}': {values[i]!r} is infinite",
             "write a missing value as an empty cell, or fix the export",
+        )
+    beyond = first_beyond_float32(numbers)
+    if beyond is not None:
+        i = beyond[0]
+        raise DataFormatError(
+            path, f"line {lines[i]}, column '{name}': {values[i]!r} is {BEYOND_FLOAT32}", BEYOND_FLOAT32_FIX
         )
     missing = np.isnan(numbers)
     if missing_fix is not None and missing.any():

@@ -49,6 +49,7 @@ from typing import Any
 import numpy as np
 
 from motionlab.data.files import data_files
+from motionlab.data.numbers import BEYOND_FLOAT32, BEYOND_FLOAT32_FIX, first_beyond_float32
 from motionlab.data.recording import Recording
 from motionlab.errors import DataFormatError
 
@@ -227,6 +228,14 @@ def _to_recording(
             f"session {index}, frame {f}: '{FEATURE_NAMES[column]}' is {frames[f, column]} "
             f"({len(bad)} non-finite value(s) in this session)",
             "leave frames the tracker lost out of the session (timestamps reveal the gap) or fix the export",
+        )
+    beyond = first_beyond_float32(frames)
+    if beyond is not None:
+        f, column = beyond
+        raise DataFormatError(
+            path,
+            f"session {index}, frame {f}: '{FEATURE_NAMES[column]}' is {frames[f, column]}, {BEYOND_FLOAT32}",
+            BEYOND_FLOAT32_FIX,
         )
     return Recording(
         name=name,
