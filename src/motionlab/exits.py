@@ -7,7 +7,8 @@ itself would end with 0 after SIGTERM and 1 after Ctrl-C.
 
 motionlab's own errors (`MotionlabError`: bad data, config, splits, exports) already say what is wrong
 and what to do; `one_line_errors` prints them as that one line (exit status 1) instead of after
-Hydra's traceback. Unexpected errors keep their traceback, and ``HYDRA_FULL_ERROR=1`` keeps it for all.
+Hydra's traceback, and a `PermissionError` as its path and what to do. Unexpected errors keep their
+traceback, and ``HYDRA_FULL_ERROR=1`` keeps it for all.
 """
 
 from __future__ import annotations
@@ -49,6 +50,17 @@ def signal_exit_status(error: BaseException) -> int | None:
     return None
 
 
+def one_line(error: BaseException) -> str:
+    """The message of a `MotionlabError`; for a `PermissionError` (an output, data or export folder of
+    another user) the path and what to do."""
+    if isinstance(error, PermissionError):
+        return (
+            f"{error.filename}: permission denied — make it accessible to this user, or choose another "
+            "directory (hydra.run.dir=, paths.log_dir=, export.output_dir=, data.path=)"
+        )
+    return str(error)
+
+
 def one_line_errors(main: Callable[P, R]) -> Callable[P, R]:
     """Wrap an entry point (under ``@hydra.main``): a `MotionlabError` is printed as one line on
     stderr and ends the process with status 1; a signal's stop ends it with `signal_exit_status`."""
@@ -57,10 +69,10 @@ def one_line_errors(main: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return main(*args, **kwargs)
-        except MotionlabError as error:
+        except (MotionlabError, PermissionError) as error:
             if os.environ.get("HYDRA_FULL_ERROR") == "1":
                 raise
-            print(f"error: {error}", file=sys.stderr, flush=True)
+            print(f"error: {one_line(error)}", file=sys.stderr, flush=True)
             raise SystemExit(1) from None
         except BaseException as error:
             status = signal_exit_status(error)

@@ -99,6 +99,14 @@ def fill_gaps(recording: Recording, max_gap: int) -> GapFillResult:
     if not missing.any():
         return GapFillResult(0, 0)
     if missing.all():
+        empty = np.isnan(frames).all(axis=0)
+        if empty.any() and not empty.all():
+            names = [recording.feature_names[j] for j in np.flatnonzero(empty)]
+            raise DataFormatError(
+                recording.source,
+                f"feature column(s) {names[:5]}{' ...' if len(names) > 5 else ''} are NaN in every frame",
+                "fix the export of that column, or leave the column out of the features",
+            )
         raise DataFormatError(recording.source, "every frame is NaN", "check the export of this recording")
     starts, ends = _runs(missing)
     lengths = ends - starts

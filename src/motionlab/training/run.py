@@ -44,6 +44,7 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[L.Callback] = ()) -> float:
     Returns the monitored metric of the best checkpoint (NaN when none was recorded).
     """
     check_targets(cfg, "")  # the config may come from a run directory (make resume): data, not code
+    check_whole_numbers(cfg.trainer)
     run_dir = Path(cfg.paths.output_dir)
     ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"))
     resuming = ckpt_path is not None and is_inside(ckpt_path, run_dir)
@@ -67,6 +68,27 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[L.Callback] = ()) -> float:
         if status is not None:  # Lightning ends a SIGTERM'd run with status 0: see motionlab.exits
             raise SystemExit(status) from error
         raise
+
+
+# Trainer settings that must be whole numbers; Lightning would accept text and fail later on an assert.
+WHOLE_NUMBER_SETTINGS = (
+    "max_epochs",
+    "min_epochs",
+    "max_steps",
+    "min_steps",
+    "accumulate_grad_batches",
+    "log_every_n_steps",
+    "check_val_every_n_epoch",
+    "num_nodes",
+)
+
+
+def check_whole_numbers(trainer: DictConfig) -> None:
+    """A `ConfigError` naming the first trainer setting of `WHOLE_NUMBER_SETTINGS` that is not one."""
+    for key in WHOLE_NUMBER_SETTINGS:
+        value = trainer.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ConfigError(f"trainer.{key}", f"{value!r} is not a whole number", f"e.g. trainer.{key}=20")
 
 
 def refuse_completed_run(run_dir: Path) -> None:

@@ -172,7 +172,7 @@ def write_json_atomic(
 def _load_json(path: Path) -> tuple[list[Any], bool]:
     """The top-level list of sessions, and whether the text contains a JSON boolean anywhere."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark (Windows editors) is skipped
     except UnicodeDecodeError as exc:
         raise DataFormatError(
             path, f"is not UTF-8 text (byte {exc.start})", "save the file as UTF-8 JSON"
@@ -180,10 +180,14 @@ def _load_json(path: Path) -> tuple[list[Any], bool]:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
+        end = text.rstrip()
+        truncated = exc.pos >= len(end) or not end.endswith("]")  # a whole document ends its list
         raise DataFormatError(
             path,
             f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
-            "fix the file there (a collector that crashed mid-write leaves it truncated)",
+            "the file ends early: a collector that crashed mid-write leaves it truncated"
+            if truncated
+            else "fix the file there",
         ) from exc
     if not isinstance(document, list):
         raise DataFormatError(
