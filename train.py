@@ -1,9 +1,11 @@
 """Train a model: ``python train.py data=workout model=tcn`` (see configs/train.yaml)."""
 
+from pathlib import Path
+
 import hydra
 from omegaconf import DictConfig
 
-from motionlab.exits import one_line_errors
+from motionlab.exits import one_line_errors, run_with_hints
 from motionlab.training.cross_validation import train_or_cross_validate
 
 
@@ -14,4 +16,4 @@ def main(cfg: DictConfig) -> float:
 
 
 if __name__ == "__main__":
-    main()
+    run_with_hints(main, Path(__file__).resolve().parent / "configs", "train")

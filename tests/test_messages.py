@@ -14,7 +14,8 @@ import pytest
 from motionlab.data.recording import Recording, fill_gaps
 from motionlab.data.tracking.format import read_tracking_file
 from motionlab.errors import ConfigError, DataFormatError
-from motionlab.exits import one_line_errors
+from motionlab.exits import one_line_errors, run_with_hints
+from motionlab.suggest import suggest_setting
 from motionlab.training import train
 from tests.data.tracking.test_tracking_format import frame
 from tests.helpers import REPO
@@ -89,3 +90,19 @@ def test_permission_errors_are_one_line(capsys, monkeypatch):
 def test_a_trainer_setting_that_is_not_a_number_is_named(make_config):
     with pytest.raises(ConfigError, match=r"trainer\.max_epochs: 'abc' is not a whole number — e\.g\."):
         train(make_config("trainer.max_epochs=abc"))
+
+
+def test_a_misspelt_setting_gets_a_did_you_mean(monkeypatch, capsys):
+    configs = REPO / "configs"
+    assert suggest_setting(configs, "train", ["model=tcn", "data.windw=30"]) == (
+        "data.windw: no such setting — did you mean data.window? (+data.windw=... adds a new key)"
+    )
+    assert suggest_setting(configs, "train", ["data.window=30"]) is None
+
+    def rejected_by_hydra() -> None:
+        raise SystemExit(1)  # what hydra.main does after printing "Key 'max_epoch' is not in struct"
+
+    monkeypatch.setattr(sys, "argv", ["train.py", "trainer.max_epoch=3"])
+    with pytest.raises(SystemExit):
+        run_with_hints(rejected_by_hydra, configs, "train")
+    assert "did you mean trainer.max_epochs?" in capsys.readouterr().err
