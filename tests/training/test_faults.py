@@ -208,3 +208,22 @@ def test_a_non_finite_test_metric_fails_the_run(make_config):
     summary = json.loads((Path(cfg.paths.output_dir) / "summary.json").read_text())
     assert summary["status"] == "failed" and summary["stopped_by"] == "non_finite_test_metric"
     assert summary["test_metrics"]["test/rollout_error"] == float("inf")
+
+
+class SigtermAtEpochEnd(L.Callback):
+    """SIGTERM to this process while epoch 0 ends (Lightning's handler is installed during fit)."""
+
+    def on_train_epoch_end(self, trainer, pl_module) -> None:
+        if trainer.current_epoch == 0:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
+def test_sigterm_just_past_an_epoch_end_keeps_that_epochs_row(make_config):
+    cfg = make_config("trainer.max_epochs=3", "logger=none")
+    with pytest.raises(SystemExit) as stopped:
+        train(cfg, extra_callbacks=[SigtermAtEpochEnd()])
+    assert stopped.value.code == SIGTERM_EXIT
+    summary = json.loads((Path(cfg.paths.output_dir) / "summary.json").read_text())
+    assert summary["status"] == "interrupted"
+    [row] = summary["history"]
+    assert row["epoch"] == 0 and "val/loss" in row and "train/loss_epoch" in row
