@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from motionlab.data.numbers import BEYOND_FLOAT32, BEYOND_FLOAT32_FIX, first_beyond_float32
+from motionlab.data.numbers import check_float32_range
 from motionlab.errors import DataFormatError
 from motionlab.pose.landmarks import COORDINATES, NUM_FEATURES, NUM_LANDMARKS, feature_names
 
@@ -173,15 +173,9 @@ def _check_landmarks(path: Path, values: np.ndarray) -> np.ndarray:
         raise DataFormatError(path, f"landmarks have shape {list(values.shape)}", f"expected {_SHAPES}")
     if len(values) == 0:
         raise DataFormatError(path, "has no frames")
-    beyond = first_beyond_float32(values)
-    if beyond is not None:
-        frame, landmark, coordinate = beyond
-        raise DataFormatError(
-            path,
-            f"frame {frame}, feature '{feature_names()[4 * landmark + coordinate]}': "
-            f"{values[beyond]} is {BEYOND_FLOAT32}",
-            BEYOND_FLOAT32_FIX,
-        )
+    check_float32_range(
+        path, values, lambda index: f"frame {index[0]}, feature '{feature_names()[4 * index[1] + index[2]]}'"
+    )
     values = values.astype(np.float32)
     if np.isinf(values).any():
         frame, landmark, coordinate = np.argwhere(np.isinf(values))[0]

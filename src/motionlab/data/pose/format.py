@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from motionlab.data.files import data_files
-from motionlab.data.numbers import BEYOND_FLOAT32, BEYOND_FLOAT32_FIX, first_beyond_float32
+from motionlab.data.numbers import check_float32_range
 from motionlab.data.recording import Recording
 from motionlab.errors import ConfigError, DataFormatError
 
@@ -383,12 +383,7 @@ def _numbers(
             f"line {lines[i]}, column '{name}': {values[i]!r} is infinite",
             "write a missing value as an empty cell, or fix the export",
         )
-    beyond = first_beyond_float32(numbers)
-    if beyond is not None:
-        i = beyond[0]
-        raise DataFormatError(
-            path, f"line {lines[i]}, column '{name}': {values[i]!r} is {BEYOND_FLOAT32}", BEYOND_FLOAT32_FIX
-        )
+    check_float32_range(path, numbers, lambda index: f"line {lines[index[0]]}, column '{name}'")
     missing = np.isnan(numbers)
     if missing_fix is not None and missing.any():
         i = int(np.argmax(missing))

@@ -36,7 +36,7 @@ import numpy as np
 import yaml
 
 from motionlab.data.files import check_unique_stems, data_files
-from motionlab.data.numbers import BEYOND_FLOAT32, BEYOND_FLOAT32_FIX, first_beyond_float32
+from motionlab.data.numbers import check_float32_range
 from motionlab.errors import DataFormatError
 
 # A clip needs a state and the step after it.
@@ -227,14 +227,7 @@ def _check_array(path: Path, array: np.ndarray) -> np.ndarray:
             f"has {frames} frame(s); a clip needs at least {MIN_FRAMES} (a state and the step after it)",
             "export the whole motion, not a single pose",
         )
-    beyond = first_beyond_float32(array)
-    if beyond is not None:
-        frame, column = beyond
-        raise DataFormatError(
-            path,
-            f"frame {frame}, column {column}: {array[frame, column]} is {BEYOND_FLOAT32}",
-            BEYOND_FLOAT32_FIX,
-        )
+    check_float32_range(path, array, lambda index: f"frame {index[0]}, column {index[1]}")
     return np.ascontiguousarray(array, dtype=np.float32)
 
 

@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 
 from motionlab.data.files import data_files
-from motionlab.data.numbers import BEYOND_FLOAT32, BEYOND_FLOAT32_FIX, first_beyond_float32
+from motionlab.data.numbers import check_float32_range
 from motionlab.data.recording import Recording
 from motionlab.errors import DataFormatError
 
@@ -233,14 +233,7 @@ def _to_recording(
             f"({len(bad)} non-finite value(s) in this session)",
             "leave frames the tracker lost out of the session (timestamps reveal the gap) or fix the export",
         )
-    beyond = first_beyond_float32(frames)
-    if beyond is not None:
-        f, column = beyond
-        raise DataFormatError(
-            path,
-            f"session {index}, frame {f}: '{FEATURE_NAMES[column]}' is {frames[f, column]}, {BEYOND_FLOAT32}",
-            BEYOND_FLOAT32_FIX,
-        )
+    check_float32_range(path, frames, lambda i: f"session {index}, frame {i[0]}: '{FEATURE_NAMES[i[1]]}'")
     return Recording(
         name=name,
         frames=frames.astype(np.float32),
