@@ -9,6 +9,7 @@ A sweep names its best trial in ``<sweeps_dir>/<study>/best.json``:
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,13 +18,15 @@ from typing import Any, Protocol
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-from motionlab.errors import ConfigError
+from motionlab.errors import ConfigError, DataFormatError
 from motionlab.export.files import file_sha256
 from motionlab.export.graph import load_task
 from motionlab.models.encoders import Encoder
 from motionlab.targets import allowed_class, check_targets
 from motionlab.tasks.base import MotionTask
 from motionlab.training.checkpoints import SUMMARY, completed_run_checkpoint, read_json
+
+log = logging.getLogger(__name__)
 
 RUN_CONFIG = "config.yaml"
 SWEEP_BEST = "best.json"
@@ -111,7 +114,11 @@ def latest_completed_run(log_dir: Path) -> Path:
     checkpoint (running, failed and interrupted runs are passed over)."""
     finished = []
     for path in log_dir.glob(f"**/{SUMMARY}"):
-        summary = read_json(path)
+        try:
+            summary = read_json(path)
+        except DataFormatError as error:  # one truncated summary does not hide the other runs
+            log.warning("skipped %s", error)
+            continue
         if summary.get("status") == "completed" and summary.get("best_checkpoint"):
             finished.append((summary.get("finished_at") or "", path.stat().st_mtime, path.parent))
     if not finished:
