@@ -22,16 +22,16 @@ from lightning.pytorch.utilities.rank_zero import rank_zero_only
 from omegaconf import DictConfig, OmegaConf
 
 from motionlab.data.datamodule import MotionDataModule
-from motionlab.errors import ConfigError, MotionlabError
 from motionlab.exits import signal_exit_status
 from motionlab.targets import check_targets
 from motionlab.tasks.base import MotionTask
 from motionlab.training.callbacks import SummaryCallback
 from motionlab.training.checkpoint_io import AtomicCheckpointIO
-from motionlab.training.checkpoints import DATA_REPORT, SUMMARY, is_inside, read_json, resolve_ckpt_path
+from motionlab.training.checkpoints import DATA_REPORT, is_inside, resolve_ckpt_path
 from motionlab.training.finetune import setup_finetuning
 from motionlab.training.hparams import final_metrics, log_final_hparams, select_hparams
-from motionlab.training.limits import stop_reason
+from motionlab.training.limits import check_finite_test_metrics, stop_reason
+from motionlab.training.preflight import check_whole_numbers, refuse_completed_run
 from motionlab.training.summary import RunSummary, write_json_atomic
 
 log = logging.getLogger(__name__)
@@ -68,62 +68,6 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[L.Callback] = ()) -> float:
         if status is not None:  # Lightning ends a SIGTERM'd run with status 0: see motionlab.exits
             raise SystemExit(status) from error
         raise
-
-
-# Trainer settings that must be whole numbers; Lightning would accept text and fail later on an assert.
-WHOLE_NUMBER_SETTINGS = (
-    "max_epochs",
-    "min_epochs",
-    "max_steps",
-    "min_steps",
-    "accumulate_grad_batches",
-    "log_every_n_steps",
-    "check_val_every_n_epoch",
-    "num_nodes",
-)
-
-
-def check_whole_numbers(trainer: DictConfig) -> None:
-    """A `ConfigError` naming the first trainer setting of `WHOLE_NUMBER_SETTINGS` that is not one."""
-    for key in WHOLE_NUMBER_SETTINGS:
-        value = trainer.get(key)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-            raise ConfigError(f"trainer.{key}", f"{value!r} is not a whole number", f"e.g. trainer.{key}=20")
-
-
-def refuse_completed_run(run_dir: Path) -> None:
-    """A `ConfigError` when ``run_dir`` already holds a completed run: a fresh run there would replace
-    its best checkpoint and summary and mix its TensorBoard events."""
-    summary = run_dir / SUMMARY
-    if not summary.is_file() or read_json(summary).get("status") != "completed":
-        return
-    raise ConfigError(
-        "hydra.run.dir",
-        f"{run_dir} holds the completed run {read_json(summary).get('name')!r}: training there would "
-        "replace its best checkpoint and summary",
-        f"train into a new directory (leave hydra.run.dir unset), continue this run with make resume "
-        f"RUN={run_dir} ARGS=trainer.max_epochs=<more>, or replace it with overwrite=true",
-    )
-
-
-class NonFiniteMetricError(MotionlabError, RuntimeError):
-    """A test metric came out NaN or infinite: the model or its data is broken, not complete."""
-
-    stopped_by = "non_finite_test_metric"
-
-
-def check_finite_test_metrics(test_metrics: dict[str, float], summary: RunSummary) -> None:
-    """Record the test metrics and fail the run when any of them is not finite (e.g. ``inf`` from
-    inputs near the float32 limit): such a run is never ``completed``."""
-    broken = {name: value for name, value in test_metrics.items() if not math.isfinite(value)}
-    if not broken:
-        return
-    summary.update(test_metrics=test_metrics)
-    raise NonFiniteMetricError(
-        f"test metric(s) not finite: {', '.join(f'{name} = {value}' for name, value in broken.items())} — "
-        "look for extreme or broken values in the test data (data_report.json lists the recordings), or "
-        "a diverged model (summary.json history)"
-    )
 
 
 def stopped_status(error: BaseException) -> str:
