@@ -106,3 +106,22 @@ def test_a_misspelt_setting_gets_a_did_you_mean(monkeypatch, capsys):
     with pytest.raises(SystemExit):
         run_with_hints(rejected_by_hydra, configs, "train")
     assert "did you mean trainer.max_epochs?" in capsys.readouterr().err
+
+
+def test_an_unwritable_registry_fails_before_the_export_works():
+    """export_model checks the registry first; as a user without write access ('nobody' under root)."""
+    root = Path(tempfile.mkdtemp(dir="/tmp"))
+    try:
+        root.chmod(0o555)  # readable, not writable
+        check = (
+            "import os\n"
+            "from pathlib import Path\n"
+            "from motionlab.export.registry import check_writable\n"
+            "if os.geteuid() == 0: os.setgid(65534); os.setuid(65534)\n"
+            f"check_writable(Path({str(root)!r}) / 'models' / 'model_registry.json')\n"
+        )
+        done = subprocess.run([sys.executable, "-c", check], cwd=REPO, capture_output=True, text=True)
+        assert done.returncode == 1 and "PermissionError" in done.stderr and str(root) in done.stderr
+    finally:
+        root.chmod(0o755)
+        subprocess.run(["rm", "-rf", str(root)], check=True)

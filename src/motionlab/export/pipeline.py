@@ -36,7 +36,7 @@ from motionlab.export.graph import INPUT_NAME, ExportGraph, build_export_graph
 from motionlab.export.metadata import build_metadata, set_metadata
 from motionlab.export.onnx_export import export_onnx
 from motionlab.export.quantize import agreement, min_top1_agreement, quantize_int8
-from motionlab.export.registry import model_fingerprint, registering
+from motionlab.export.registry import check_writable, model_fingerprint, registering
 from motionlab.export.source import ModelSource
 from motionlab.export.verify import (
     VerificationCase,
@@ -134,6 +134,8 @@ def export_model(source: ModelSource, cfg: DictConfig) -> ExportResult:
     """
     name = cfg.registry.name or source.name
     output_dir = Path(cfg.export.output_dir or source.run_dir / "export")
+    if cfg.registry.path is not None:
+        check_writable(Path(cfg.registry.path))
     with staging_dir(output_dir) as staging:
         staged = export_files(source, cfg, staging)
         if cfg.registry.path is None:

@@ -85,13 +85,24 @@ class Registration:
         }
 
 
+def lock_path(path: Path) -> Path:
+    return path.with_name(f"{path.name}.lock")
+
+
+def check_writable(path: Path) -> None:
+    """Create the registry's folder and lock file now, so that an unwritable registry fails before an
+    export's work rather than after it (a `PermissionError` naming the path)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock_path(path).touch()
+
+
 @contextlib.contextmanager
 def registering(path: Path, name: str, fingerprint: str) -> Iterator[Registration]:
     """Hold the registry's lock, yield the version for (``name``, ``fingerprint``), and write the
     entry recorded in the block when it ends without an error. Keep the block short (publishing
     finished files): other exports into the registry wait for it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_name(f"{path.name}.lock"), "a") as lock:
+    with open(lock_path(path), "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or the process dies
         entries = read_registry(path)
         same_name = [entry for entry in entries if entry["name"] == name]
