@@ -2,14 +2,17 @@
 ensemble.runs=[…]] [split=…] [+data.path=…]`` (see configs/evaluate.yaml)."""
 
 import json
+from pathlib import Path
 
 import hydra
 from omegaconf import DictConfig
 
 from motionlab.evaluation import evaluate
+from motionlab.exits import one_line_errors, run_with_hints
 
 
 @hydra.main(version_base="1.3", config_path="configs", config_name="evaluate")
+@one_line_errors
 def main(cfg: DictConfig) -> None:
     result = evaluate(cfg)
     print(json.dumps(result.metrics, indent=2))
@@ -19,4 +22,4 @@ def main(cfg: DictConfig) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_with_hints(main, Path(__file__).resolve().parent / "configs", "evaluate")

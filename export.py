@@ -1,14 +1,18 @@
 """Export a trained checkpoint, or an ensemble of runs, to a verified ONNX model:
 ``python export.py [run=…|sweep=…|ensemble.runs=[…]]`` (see configs/export.yaml)."""
 
+from pathlib import Path
+
 import hydra
 from omegaconf import DictConfig
 
 from motionlab.ensemble import resolve_model_source
+from motionlab.exits import one_line_errors, run_with_hints
 from motionlab.export import export_model
 
 
 @hydra.main(version_base="1.3", config_path="configs", config_name="export")
+@one_line_errors
 def main(cfg: DictConfig) -> None:
     source = resolve_model_source(cfg)
     result = export_model(source, cfg)
@@ -20,4 +24,4 @@ def main(cfg: DictConfig) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_with_hints(main, Path(__file__).resolve().parent / "configs", "export")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 from motionlab.runs import collect, main
+from motionlab.training.checkpoints import latest_run_dir
 from motionlab.training.summary import RunSummary
 
 
@@ -87,3 +89,35 @@ def test_index_lists_sweeps_with_experiment_status_metric_and_duration(tmp_path,
     table = capsys.readouterr().out
     assert "1 sweep(s)" in table and "1 running, 2 completed, 1 pruned" in table and "t1/best.ckpt" in table
     assert main([str(tmp_path / "missing")]) == 1
+
+
+def test_an_unreadable_summary_is_listed_as_such_and_the_others_still_are(tmp_path, capsys):
+    write_run(tmp_path, "workout_tcn", "01", "completed")
+    broken = tmp_path / "workout_tcn" / "02" / "summary.json"
+    broken.parent.mkdir(parents=True)
+    broken.write_text('{"status": "runn')  # cut short
+    assert main([str(tmp_path)]) == 0
+    runs, _ = collect(tmp_path)
+    assert [r.status for r in runs] == ["completed", "unreadable"]
+    assert runs[1].error.startswith(f"{broken}: ")
+    assert "unreadable" in capsys.readouterr().out
+
+
+def test_resume_without_a_run_picks_the_newest_stopped_run(tmp_path):
+    """Not the newest last.ckpt whatever its run's status: completed runs and pruned trials are done."""
+    runs = {
+        "interrupted": write_run(tmp_path, "a", "01", "interrupted"),
+        "killed": write_run(tmp_path, "b", "02", "running"),
+        "completed": write_run(tmp_path, "c", "03", "completed"),
+        "pruned": write_run(tmp_path / "sweeps" / "s", "trial_0", "04", "pruned"),
+    }
+    for age, run_dir in enumerate(reversed(runs.values())):  # the later in the dict, the newer
+        last = run_dir / "checkpoints" / "last.ckpt"
+        last.parent.mkdir(parents=True)
+        last.touch()
+        os.utime(last, (1e9 - age, 1e9 - age))
+    assert latest_run_dir(tmp_path) == runs["interrupted"]  # "killed" still runs: this very process
+    summary = json.loads((runs["killed"] / "summary.json").read_text())
+    summary["pid"] = int(subprocess.check_output([sys.executable, "-c", "import os; print(os.getpid())"]))
+    (runs["killed"] / "summary.json").write_text(json.dumps(summary))  # now its process is gone
+    assert latest_run_dir(tmp_path) == runs["killed"]

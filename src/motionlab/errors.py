@@ -5,7 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 
-class DataFormatError(ValueError):
+class MotionlabError(Exception):
+    """An error motionlab raises on purpose: its message already says what is wrong and what to do, so
+    the entry points print it as one line (exit status 1) instead of a traceback."""
+
+
+class DataFormatError(MotionlabError, ValueError):
     """A recording on disk does not match its documented format.
 
     The message always starts with the offending file, then says where in it (row, frame, field)
@@ -22,11 +27,11 @@ class DataFormatError(ValueError):
         super().__init__(message)
 
 
-class DataSplitError(ValueError):
+class DataSplitError(MotionlabError, ValueError):
     """The recordings cannot be split into train/val/test as configured."""
 
 
-class ConfigError(ValueError):
+class ConfigError(MotionlabError, ValueError):
     """A configuration value is invalid; the message names the config key and the valid choices."""
 
     def __init__(self, key: str, problem: str, fix: str | None = None) -> None:

@@ -30,7 +30,11 @@ STATUS_STYLE = {
     "failed": "red",
     "interrupted": "yellow",
     "stopped": "yellow",
+    "unreadable": "red",
 }
+# Statuses of runs that ended before completing and can go on from their last.ckpt (`make resume`):
+# "stopped" is a run recorded as running whose process is gone (killed -9, a lost machine).
+RESUMABLE = ("interrupted", "failed", "stopped")
 
 
 def process_alive(summary: dict[str, Any]) -> bool | None:
@@ -75,11 +79,18 @@ class SweepEntry:
     duration_s: float | None
 
 
+def run_status(summary: dict[str, Any]) -> str:
+    """The recorded status, except ``stopped`` for a ``running`` run whose process is gone."""
+    status = str(summary.get("status", "unknown"))
+    return "stopped" if status == "running" and process_alive(summary) is False else status
+
+
 def run_entry(summary_path: Path) -> RunEntry:
-    summary = json.loads(summary_path.read_text())
-    status = summary.get("status", "unknown")
-    if status == "running" and process_alive(summary) is False:
-        status = "stopped"
+    try:
+        summary = json.loads(summary_path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        summary = {"status": "unreadable", "error": f"{summary_path}: {error}"}
+    status = run_status(summary)
     monitor = summary.get("monitor") or {}
     return RunEntry(
         run_dir=str(summary_path.parent),

@@ -132,3 +132,28 @@ def test_concurrent_writers_never_share_a_version_or_corrupt_the_file(tmp_path):
     assert len(entries) == 40
     for name in ("model_0", "model_1"):
         assert sorted(e["version"] for e in entries if e["name"] == name) == list(range(1, 21))
+
+
+def test_an_export_stopped_mid_way_claims_no_version_and_leaves_no_versioned_file(
+    trained_run, tmp_path, monkeypatch
+):
+    """Stopped during quantisation (a KeyboardInterrupt here; kill -9 leaves only the hidden staging
+    folder): nothing in the registry, no model file in the output folder; the next export takes the
+    version and its file says so."""
+    log_dir, run_dir = trained_run
+    registry = tmp_path / "model_registry.json"
+    output_dir = tmp_path / "export"
+    settings = [f"registry.path={registry}", "registry.name=stopped", f"export.output_dir={output_dir}"]
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt("killed during quantisation")
+
+    monkeypatch.setattr("motionlab.export.pipeline.quantize_int8", killed)
+    with pytest.raises(KeyboardInterrupt):
+        export(log_dir, run_dir, *settings, "quantize.enabled=true")
+    assert not registry.exists() and list(output_dir.iterdir()) == []
+    monkeypatch.undo()
+    metadata = export(log_dir, run_dir, *settings)
+    assert metadata["model_version"] == 1 == onnx_props(str(output_dir / "model.onnx"))["model_version"]
+    assert [(e["name"], e["version"]) for e in read_registry(registry)] == [("stopped", 1)]
+    assert sorted(p.name for p in output_dir.iterdir()) == ["model.onnx", "model_card.json", "model_card.md"]

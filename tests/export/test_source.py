@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 
 from motionlab.errors import ConfigError
 from motionlab.export.source import latest_completed_run, resolve_source
@@ -15,7 +16,7 @@ def make_run(log_dir: Path, name: str, status: str, finished_at: str | None, bes
     run_dir = log_dir / name / "2026-01-01_00-00-00"
     (run_dir / "checkpoints").mkdir(parents=True)
     checkpoint = run_dir / "checkpoints" / "best.ckpt"
-    checkpoint.write_bytes(b"weights")
+    torch.save({"state_dict": {}}, checkpoint)  # read as data (its stored classes are checked)
     summary = {
         "status": status,
         "finished_at": finished_at,
@@ -82,3 +83,10 @@ def test_a_sweep_exports_its_best_trial(log_dir):
         resolve_source(None, "other", log_dir, log_dir / "sweeps")
     with pytest.raises(ConfigError, match="both are set"):
         resolve_source(str(run_dir), "lr", log_dir, log_dir / "sweeps")
+
+
+def test_a_truncated_summary_does_not_hide_the_other_runs(log_dir):
+    broken = log_dir / "z" / "2026-01-02_00-00-00" / "summary.json"
+    broken.parent.mkdir(parents=True)
+    broken.write_text('{"status": "compl')
+    assert latest_completed_run(log_dir) == log_dir / "b" / "2026-01-01_00-00-00"

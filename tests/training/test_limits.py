@@ -90,7 +90,7 @@ def test_resume_adds_overrides_after_the_runs_own(tmp_path):
     run_dir = tmp_path / "run"
     (run_dir / ".hydra").mkdir(parents=True)
     (run_dir / "checkpoints").mkdir()
-    (run_dir / "checkpoints" / "last.ckpt").touch()
+    torch.save({}, run_dir / "checkpoints" / "last.ckpt")
     (run_dir / ".hydra" / "overrides.yaml").write_text("- trainer.max_time=00:00:30:00\n")
     command = resume_command(run_dir, Path("train.py"), ["trainer.max_time=null"])
     assert command[2:] == [

@@ -121,7 +121,7 @@ def test_resume_command_reuses_the_runs_overrides(tmp_path):
     run_dir = tmp_path / "outputs" / "workout_tcn" / "2026-01-01_00-00-00"
     (run_dir / ".hydra").mkdir(parents=True)
     (run_dir / "checkpoints").mkdir()
-    (run_dir / "checkpoints" / "last.ckpt").touch()
+    torch.save({}, run_dir / "checkpoints" / "last.ckpt")
     (run_dir / ".hydra" / "overrides.yaml").write_text(
         "- experiment=workout_tcn\n- model.channels=64\n- ckpt_path=x\n"
     )
@@ -133,6 +133,7 @@ def test_resume_command_reuses_the_runs_overrides(tmp_path):
         f"hydra.run.dir={run_dir}",
         f"ckpt_path={run_dir / 'checkpoints' / 'last.ckpt'}",
     ]
+    (run_dir / "summary.json").write_text('{"status": "interrupted"}')
     assert latest_run_dir(tmp_path / "outputs") == run_dir
     (run_dir / "checkpoints" / "last.ckpt").unlink()
     with pytest.raises(FileNotFoundError, match="no last checkpoint to resume from"):

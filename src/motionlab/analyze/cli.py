@@ -145,6 +145,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     print_results(summaries, console)
     console.print(f"results: {Path(args.out) / 'summary.json'}", highlight=False)
+    failed = sum(1 for summary in summaries if "error" in summary)
+    if failed == len(summaries):
+        console.print(f"[red]error:[/] none of the {failed} video(s) could be analysed", highlight=False)
+        return 1
+    if failed:
+        console.print(
+            f"[yellow]{failed} of {len(summaries)} video(s) could not be analysed[/]", highlight=False
+        )
     return 0
 
 

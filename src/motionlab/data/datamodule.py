@@ -68,6 +68,9 @@ class MotionDataModule(L.LightningDataModule):
         memory_map: keep the splits in memory-mapped stores under ``memory_map_dir`` instead of in
             memory, for data larger than memory (same windows and batches).
         memory_map_dir: where the split stores are written (named by a hash of their content).
+        max_skipped: the largest share (0 to 1) of the inputs that may be skipped as unreadable (broken
+            files, failed videos); beyond it reading fails, naming them, instead of training on
+            what is left. Skipped inputs are listed in ``data_report.json`` either way.
     """
 
     #: name of the window target holding the class index (drives stratification and class counts).
@@ -90,6 +93,7 @@ class MotionDataModule(L.LightningDataModule):
         class_names: Sequence[str] = (),
         memory_map: bool = False,
         memory_map_dir: str | None = None,
+        max_skipped: float = 1.0,
     ) -> None:
         super().__init__()
         self.window = window
@@ -104,6 +108,9 @@ class MotionDataModule(L.LightningDataModule):
                 "data.long_gaps", f"unknown policy '{long_gaps}'", f"use one of {LONG_GAP_POLICIES}"
             )
         self.long_gaps = long_gaps
+        if not 0.0 <= max_skipped <= 1.0:
+            raise ConfigError("data.max_skipped", f"is {max_skipped}", "use a share from 0 to 1 (0.2 = 20%)")
+        self.max_skipped = max_skipped
         self.unreadable: list[dict[str, str]] = []
         self.split_cfg = dict(split or {})
         augment = dict(augment or {})
@@ -282,6 +289,7 @@ class MotionDataModule(L.LightningDataModule):
                 "check data.path",
             )
         report.skipped[skipped_before:skipped_before] = [dict(item) for item in self.unreadable]
+        self._check_skipped_share(report.recordings_read)
         if self.unreadable:
             report.warn(f"skipped {len(self.unreadable)} input(s) that could not be read (see 'skipped')")
         if too_short:
@@ -367,6 +375,19 @@ class MotionDataModule(L.LightningDataModule):
         for split, writer in writers.items():
             writer.commit()
             log.info("wrote the memory-mapped %s split to %s", split, directories[split])
+
+    def _check_skipped_share(self, read: int) -> None:
+        """Fail when more than ``max_skipped`` of the inputs could not be read."""
+        skipped = len(self.unreadable)
+        if skipped <= self.max_skipped * (read + skipped):
+            return
+        listed = "; ".join(f"{item['source']}: {item['reason']}" for item in self.unreadable[:3])
+        raise DataFormatError(
+            self.describe_source(),
+            f"{skipped} of {read + skipped} inputs could not be read, more than data.max_skipped="
+            f"{self.max_skipped} ({listed}{' ...' if skipped > 3 else ''})",
+            "fix or remove the broken files, or raise data.max_skipped to train on the rest",
+        )
 
     def _without_long_gaps(self, recording: Recording, report: DataReport) -> list[Recording]:
         """The recording, or with ``long_gaps=split`` its pieces between runs of > max_gap NaN frames."""

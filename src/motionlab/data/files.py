@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -24,6 +25,12 @@ def data_files(
         raise FileNotFoundError(f"{path}: no such {kind} file or directory{where}")
     if path.is_file():
         return [path]
+    if not os.access(path, os.R_OK | os.X_OK):  # rglob would silently find nothing in it
+        raise DataFormatError(
+            path,
+            f"this {kind} directory cannot be read (permission denied)",
+            f"give read access (chmod -R u+rX {path}) or point {setting or 'the data path'} elsewhere",
+        )
     files = sorted(path.rglob(f"*{suffix}"), key=lambda p: p.relative_to(path).as_posix())
     if not files:
         raise DataFormatError(

@@ -91,13 +91,22 @@ def fill_gaps(recording: Recording, max_gap: int) -> GapFillResult:
         row, col = np.argwhere(np.isinf(frames))[0]
         raise DataFormatError(
             recording.source,
-            f"infinite value at frame {row}, feature '{recording.feature_names[col]}'",
-            "replace it with NaN (a dropped frame) or fix the export",
+            f"infinite value at frame {row}, feature '{recording.feature_names[col]}' (or a value "
+            "beyond float32's range ±3.4e38)",
+            "fix the export; where the data format allows it, a dropped frame is written as NaN",
         )
     missing = np.isnan(frames).any(axis=1)
     if not missing.any():
         return GapFillResult(0, 0)
     if missing.all():
+        empty = np.isnan(frames).all(axis=0)
+        if empty.any() and not empty.all():
+            names = [recording.feature_names[j] for j in np.flatnonzero(empty)]
+            raise DataFormatError(
+                recording.source,
+                f"feature column(s) {names[:5]}{' ...' if len(names) > 5 else ''} are NaN in every frame",
+                "fix the export of that column, or leave the column out of the features",
+            )
         raise DataFormatError(recording.source, "every frame is NaN", "check the export of this recording")
     starts, ends = _runs(missing)
     lengths = ends - starts

@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from motionlab.data.datamodule import MotionDataModule
 from motionlab.data.splits import SPLITS
 from motionlab.data.windows import WindowSet, concat_window_sets
 from motionlab.errors import ConfigError
+from motionlab.targets import instantiate_allowed
 from motionlab.tasks.base import MotionTask
 
 ALL = "all"
@@ -38,7 +38,7 @@ def evaluation_data_config(
 
 def load_evaluation_data(data_config: DictConfig, task: MotionTask) -> MotionDataModule:
     """The datamodule of ``data_config``, set up and checked to fit ``task``."""
-    datamodule: MotionDataModule = instantiate(data_config, _convert_="all")
+    datamodule: MotionDataModule = instantiate_allowed(data_config, MotionDataModule, "data", _convert_="all")
     datamodule.prepare_data()
     datamodule.setup("test")
     check_data_fits(datamodule, task)

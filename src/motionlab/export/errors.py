@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from motionlab.errors import MotionlabError
 
-class ExportError(RuntimeError):
+
+class ExportError(MotionlabError, RuntimeError):
     """The exporter produced something unusable (wrong opset, a fixed axis that must be dynamic, ...)."""
 
 

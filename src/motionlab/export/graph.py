@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Literal
 
 import torch
-from hydra.utils import get_class
 from torch import Tensor, nn
 
 from motionlab.errors import ConfigError
+from motionlab.targets import allowed_class
 from motionlab.tasks.base import MotionTask
 
 OutputMode = Literal["app", "raw"]
@@ -25,9 +25,7 @@ INPUT_NAME = "features"
 def load_task(checkpoint: str | Path, task_target: str) -> MotionTask:
     """The task class named by ``task_target`` (the run config's ``task._target_``), rebuilt from
     ``checkpoint`` on the CPU in eval mode."""
-    task_class = get_class(task_target)
-    if not (isinstance(task_class, type) and issubclass(task_class, MotionTask)):
-        raise ConfigError("task._target_", f"{task_target} is not a motionlab MotionTask")
+    task_class = allowed_class(task_target, MotionTask, "task._target_")
     task = task_class.load_from_checkpoint(str(checkpoint), map_location="cpu")
     return task.eval()
 

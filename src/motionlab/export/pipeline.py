@@ -2,15 +2,20 @@
 
 Order matters: the metadata goes into the graph first, then that exact file is verified against
 PyTorch, and only then does it replace the destination. A failed verification leaves nothing behind.
+The model's registry version is written into the files last, when it is recorded (`export_model`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import json
 import logging
 import os
 import platform
-from collections.abc import Sequence
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,10 +24,10 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import torch
-from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from motionlab.data.datamodule import MotionDataModule
+from motionlab.errors import MotionlabError
 from motionlab.export.benchmark import benchmark_latency, onnx_session
 from motionlab.export.card import render_markdown
 from motionlab.export.errors import ExportError
@@ -31,7 +36,7 @@ from motionlab.export.graph import INPUT_NAME, ExportGraph, build_export_graph
 from motionlab.export.metadata import build_metadata, set_metadata
 from motionlab.export.onnx_export import export_onnx
 from motionlab.export.quantize import agreement, min_top1_agreement, quantize_int8
-from motionlab.export.registry import model_fingerprint, registering
+from motionlab.export.registry import check_writable, model_fingerprint, registering
 from motionlab.export.source import ModelSource
 from motionlab.export.verify import (
     VerificationCase,
@@ -40,6 +45,7 @@ from motionlab.export.verify import (
     verification_cases,
     verify_onnx,
 )
+from motionlab.targets import instantiate_allowed
 from motionlab.training.summary import write_json_atomic
 
 log = logging.getLogger(__name__)
@@ -61,7 +67,7 @@ class ExportResult:
     card_paths: tuple[Path, Path]
 
 
-class QuantizationRejectedError(RuntimeError):
+class QuantizationRejectedError(MotionlabError, RuntimeError):
     """The int8 model disagrees with fp32 more than ``quantize.min_top1_agreement`` allows."""
 
 
@@ -81,7 +87,9 @@ class LengthPlan:
 def load_test_split(run_config: DictConfig, max_windows: int) -> TestSplit:
     """Rebuild the run's datamodule from its resolved config and take its test split; the windows are
     the model's test inputs, shaped by the datamodule's own batch hook as in `trainer.test`."""
-    datamodule: MotionDataModule = instantiate(run_config.data, _convert_="all")
+    datamodule: MotionDataModule = instantiate_allowed(
+        run_config.data, MotionDataModule, "data", _convert_="all"
+    )
     datamodule.prepare_data()
     datamodule.setup("test")
     windows = datamodule.windows["test"]
@@ -116,26 +124,49 @@ def tracing_example(windows: np.ndarray, dynamic_time: bool) -> np.ndarray:
 def export_model(source: ModelSource, cfg: DictConfig) -> ExportResult:
     """Export ``source`` as configured by ``cfg`` (``configs/export.yaml``: ``export``, ``verify``,
     ``quantize``, ``benchmark``, ``registry``), verified on the run's own test split, and record it in
-    the model registry (`motionlab.export.registry`) under its name and version."""
+    the model registry (`motionlab.export.registry`) under its name and version.
+
+    The files are made in a staging folder inside the output folder, without a version; only then,
+    holding the registry's lock, is the version chosen, written into the files and their card, the
+    files moved into place and the registry entry written. An export that fails or is killed on the
+    way claims no version and leaves no versioned file; concurrent exports work in parallel and get
+    distinct versions.
+    """
     name = cfg.registry.name or source.name
-    if cfg.registry.path is None:
-        return export_version(source, cfg, name, None)
-    checkpoint_sha256 = source.checkpoint_sha256()
-    fingerprint = model_fingerprint(checkpoint_sha256, cfg.export)
-    with registering(Path(cfg.registry.path), name, fingerprint) as registration:
-        result = export_version(source, cfg, name, registration.version)
-        registration.record(registry_entry(result, source, checkpoint_sha256))
+    output_dir = Path(cfg.export.output_dir or source.run_dir / "export")
+    if cfg.registry.path is not None:
+        check_writable(Path(cfg.registry.path))
+    with staging_dir(output_dir) as staging:
+        staged = export_files(source, cfg, staging)
+        if cfg.registry.path is None:
+            return publish(staged, output_dir, model_id(name, None))
+        checkpoint_sha256 = source.checkpoint_sha256()
+        fingerprint = model_fingerprint(checkpoint_sha256, cfg.export)
+        with registering(Path(cfg.registry.path), name, fingerprint) as registration:
+            result = publish(staged, output_dir, model_id(name, registration.version))
+            registration.record(registry_entry(result, source, checkpoint_sha256))
     log.info("registered %s version %d in %s", name, registration.version, cfg.registry.path)
     return result
 
 
-def export_version(source: ModelSource, cfg: DictConfig, name: str, version: int | None) -> ExportResult:
-    """The export itself, its files carrying model ``name`` and ``version`` (None: unregistered)."""
+@contextlib.contextmanager
+def staging_dir(output_dir: Path) -> Iterator[Path]:
+    """A fresh hidden folder in ``output_dir`` (created now: an unwritable output folder fails before
+    any work), removed when the block ends."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=output_dir))
+    try:
+        yield staging
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def export_files(source: ModelSource, cfg: DictConfig, output_dir: Path) -> ExportResult:
+    """The export itself into ``output_dir``: verified ONNX (and int8) files and their card (not yet
+    written), without a model name or version yet (see `publish`)."""
     settings = cfg.export
     test_split = load_test_split(source.config, cfg.verify.windows)
-    output_dir = Path(settings.output_dir or source.run_dir / "export")
     model_path = output_dir / f"{settings.name}.onnx"
-
     build_task = source.task_builder()
     graph = ExportGraph(build_task(), settings.outputs)
     if test_split.windows.shape[1:] != (graph.window, graph.num_features):
@@ -154,7 +185,7 @@ def export_version(source: ModelSource, cfg: DictConfig, name: str, version: int
         fresh_process=settings.fresh_process,
     )
     model = exported.model
-    metadata = {**build_metadata(graph, source, settings.opset, lengths.verified), **model_id(name, version)}
+    metadata = build_metadata(graph, source, settings.opset, lengths.verified)
     set_metadata(model, metadata)
 
     cases = verification_cases(
@@ -171,7 +202,6 @@ def export_version(source: ModelSource, cfg: DictConfig, name: str, version: int
         "files": {"model": file_entry(model_path)},
     }
     int8_path = output_dir / f"{settings.name}.int8.onnx"
-    int8_path.unlink(missing_ok=True)  # never leave an int8 file from an older export beside this one
     if cfg.quantize.enabled:
         card["quantization"] = quantize_checked(
             model_path, int8_path, metadata, test_split.windows, cfg.quantize
@@ -182,10 +212,51 @@ def export_version(source: ModelSource, cfg: DictConfig, name: str, version: int
         models = {"fp32": model_path, **({"int8": int8_path} if int8_path.exists() else {})}
         card["latency"] = latency_report(models, graph, test_split.windows, cfg.benchmark)
 
-    card_paths = (output_dir / "model_card.json", output_dir / "model_card.md")
-    write_json_atomic(card_paths[0], card)
-    write_text_atomic(card_paths[1], render_markdown(card))
-    return ExportResult(model_path, int8_path if int8_path.exists() else None, card, card_paths)
+    return ExportResult(model_path, int8_path if int8_path.exists() else None, card, card_paths(output_dir))
+
+
+def publish(staged: ExportResult, output_dir: Path, identity: dict[str, Any]) -> ExportResult:
+    """Write the model's name and version (``identity``) into the staged files and their card, then
+    move them into ``output_dir``, replacing an older export's (an int8 file too, where this export
+    has none)."""
+    card = {**staged.card, "metadata": {**staged.card["metadata"], **identity}, "files": {}}
+    staged_files = {"model": staged.model_path, "int8": staged.int8_path}
+    for kind, path in staged_files.items():
+        if path is not None:
+            stamp_metadata(path, identity)
+            card["files"][kind] = file_entry(path)
+    staged_cards = write_card(card, staged.model_path.parent)
+    moved = {}
+    for path in [*staged_files.values(), *staged_cards]:
+        if path is not None:
+            moved[path] = output_dir / path.name
+            os.replace(path, moved[path])
+    int8_path = moved.get(staged.int8_path)
+    if int8_path is None:  # never leave an int8 file from an older export beside this one
+        (output_dir / staged.model_path.name.replace(".onnx", ".int8.onnx")).unlink(missing_ok=True)
+    return ExportResult(
+        moved[staged.model_path], int8_path, card, (moved[staged_cards[0]], moved[staged_cards[1]])
+    )
+
+
+def card_paths(directory: Path) -> tuple[Path, Path]:
+    return directory / "model_card.json", directory / "model_card.md"
+
+
+def write_card(card: dict[str, Any], directory: Path) -> tuple[Path, Path]:
+    paths = card_paths(directory)
+    write_json_atomic(paths[0], card)
+    write_text_atomic(paths[1], render_markdown(card))
+    return paths
+
+
+def stamp_metadata(path: Path, identity: dict[str, Any]) -> None:
+    """Add ``identity`` to the metadata of the ONNX file at ``path``, in place."""
+    model = onnx.load(str(path))
+    metadata = {prop.key: json.loads(prop.value) for prop in model.metadata_props}
+    set_metadata(model, {**metadata, **identity})
+    with atomic_output(path) as temporary:
+        onnx.save(model, str(temporary))
 
 
 def model_id(name: str, version: int | None) -> dict[str, Any]:

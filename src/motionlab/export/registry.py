@@ -11,10 +11,10 @@ exported with the same graph settings (``export.outputs``, ``export.opset``, ``e
 together the ``fingerprint`` — keeps its version: its entry is updated (files, ``exported_at``,
 ``exports``) rather than joined by a second one that would differ only in its timestamp.
 
-Concurrent exports: an export holds an exclusive lock (``flock`` on ``<registry>.lock``) from choosing
-its version until it is recorded, so exports into one registry run one after the other and no two
-get the same version; the file is replaced atomically, so readers never see a partial file and a
-failed export leaves it as it was.
+Concurrent exports: the export makes its files first, without a version (`export_model`); then it
+holds an exclusive lock (``flock`` on ``<registry>.lock``) while it chooses its version, writes it into
+its files and records it, so no two exports get the same version and a failed or killed export claims
+none; the file is replaced atomically, so readers never see a partial file.
 """
 
 from __future__ import annotations
@@ -85,12 +85,24 @@ class Registration:
         }
 
 
+def lock_path(path: Path) -> Path:
+    return path.with_name(f"{path.name}.lock")
+
+
+def check_writable(path: Path) -> None:
+    """Create the registry's folder and lock file now, so that an unwritable registry fails before an
+    export's work rather than after it (a `PermissionError` naming the path)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock_path(path).touch()
+
+
 @contextlib.contextmanager
 def registering(path: Path, name: str, fingerprint: str) -> Iterator[Registration]:
     """Hold the registry's lock, yield the version for (``name``, ``fingerprint``), and write the
-    entry recorded in the block when it ends without an error."""
+    entry recorded in the block when it ends without an error. Keep the block short (publishing
+    finished files): other exports into the registry wait for it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_name(f"{path.name}.lock"), "a") as lock:
+    with open(lock_path(path), "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or the process dies
         entries = read_registry(path)
         same_name = [entry for entry in entries if entry["name"] == name]

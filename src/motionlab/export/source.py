@@ -9,18 +9,24 @@ A sweep names its best trial in ``<sweeps_dir>/<study>/best.json``:
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+import torch
 from omegaconf import DictConfig, OmegaConf
 
-from motionlab.errors import ConfigError
+from motionlab.errors import ConfigError, DataFormatError
 from motionlab.export.files import file_sha256
 from motionlab.export.graph import load_task
+from motionlab.models.encoders import Encoder
+from motionlab.targets import allowed_class, check_targets
 from motionlab.tasks.base import MotionTask
 from motionlab.training.checkpoints import SUMMARY, completed_run_checkpoint, read_json
+
+log = logging.getLogger(__name__)
 
 RUN_CONFIG = "config.yaml"
 SWEEP_BEST = "best.json"
@@ -108,7 +114,11 @@ def latest_completed_run(log_dir: Path) -> Path:
     checkpoint (running, failed and interrupted runs are passed over)."""
     finished = []
     for path in log_dir.glob(f"**/{SUMMARY}"):
-        summary = read_json(path)
+        try:
+            summary = read_json(path)
+        except DataFormatError as error:  # one truncated summary does not hide the other runs
+            log.warning("skipped %s", error)
+            continue
         if summary.get("status") == "completed" and summary.get("best_checkpoint"):
             finished.append((summary.get("finished_at") or "", path.stat().st_mtime, path.parent))
     if not finished:
@@ -127,16 +137,27 @@ def run_source(
     config_path = run_dir / RUN_CONFIG
     if not config_path.is_file():
         raise FileNotFoundError(f"{config_path}: missing; the run's resolved config names its task and data")
+    config = OmegaConf.load(config_path)
+    check_stored_model(config, checkpoint)
     monitor = dict(summary.get("monitor") or {})
     monitor["value"] = summary.get("best_score")
     return ExportSource(
         run_dir=run_dir,
         checkpoint=checkpoint,
-        config=OmegaConf.load(config_path),
+        config=config,
         monitor=monitor,
         test_metrics=dict(summary.get("test_metrics") or {}),
         sweep=sweep,
     )
+
+
+def check_stored_model(config: DictConfig, checkpoint: Path) -> None:
+    """Refuse a run whose ``config.yaml`` or checkpoint names anything but motionlab's own classes
+    (`motionlab.targets`), before anything is built from them."""
+    check_targets(config, "")
+    allowed_class(config.get("task", {}).get("_target_"), MotionTask, "task._target_")
+    hparams = torch.load(checkpoint, map_location="cpu", weights_only=True).get("hyper_parameters") or {}
+    check_targets(hparams.get("encoder", {}), f"{checkpoint}: hyper_parameters.encoder", Encoder)
 
 
 def sweep_source(sweeps_dir: Path, study: str) -> ExportSource:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from motionlab.data.numbers import check_float32_range
 from motionlab.errors import DataFormatError
 from motionlab.pose.landmarks import COORDINATES, NUM_FEATURES, NUM_LANDMARKS, feature_names
 
@@ -172,6 +173,9 @@ def _check_landmarks(path: Path, values: np.ndarray) -> np.ndarray:
         raise DataFormatError(path, f"landmarks have shape {list(values.shape)}", f"expected {_SHAPES}")
     if len(values) == 0:
         raise DataFormatError(path, "has no frames")
+    check_float32_range(
+        path, values, lambda index: f"frame {index[0]}, feature '{feature_names()[4 * index[1] + index[2]]}'"
+    )
     values = values.astype(np.float32)
     if np.isinf(values).any():
         frame, landmark, coordinate = np.argwhere(np.isinf(values))[0]

@@ -16,6 +16,7 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 
 from motionlab.errors import ConfigError
+from motionlab.exits import SIGINT_EXIT, signal_exit_status
 from motionlab.sweep.best import report_lines, write_best
 from motionlab.sweep.compose import compose_config
 from motionlab.sweep.space import SearchSpace
@@ -67,7 +68,7 @@ def main(argv: Sequence[str], config_dir: Path) -> int:
     except (ConfigError, HydraException) as error:
         print(f"sweep.py: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        return 130
+    except KeyboardInterrupt as stop:
+        return signal_exit_status(stop) or SIGINT_EXIT
     print("\n".join(report_lines(study, Path(settings.dir))))
     return 0

@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
-import socket
 import time
 import warnings
 from collections.abc import Sequence
@@ -24,11 +22,11 @@ import yaml
 from omegaconf import DictConfig, OmegaConf
 from optuna.exceptions import ExperimentalWarning
 from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
-from optuna.study import MaxTrialsCallback
 from optuna.trial import TrialState
 
-from motionlab.errors import ConfigError
+from motionlab.errors import ConfigError, MotionlabError
 from motionlab.sweep.best import write_best
+from motionlab.sweep.budget import TrialBudget, counted_trials, retry_dead_local_trials, worker_name
 from motionlab.sweep.compose import compose_config, run_config
 from motionlab.sweep.pruning import PruningCallback, make_pruner
 from motionlab.sweep.space import SearchSpace, override_keys
@@ -37,15 +35,12 @@ from motionlab.training.cross_validation import cv_folds, train_or_cross_validat
 log = logging.getLogger(__name__)
 
 DIRECTIONS = {"min": "minimize", "max": "maximize"}
-# Trials that use up the study's budget (sweep.n_trials); RUNNING ones count so that parallel workers
-# do not overshoot it. WAITING ones (queued retries) do not: they have not run yet.
-COUNTED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL, TrialState.RUNNING)
 # SQLite lets one writer in at a time: other workers wait this long for the lock instead of failing.
 SQLITE_LOCK_TIMEOUT_S = 60
 STORAGE_ATTEMPTS = 3
 
 
-class DivergedError(RuntimeError):
+class DivergedError(MotionlabError, RuntimeError):
     """A trial whose monitored metric never had a finite value (the run diverged)."""
 
 
@@ -161,7 +156,7 @@ class TrialRunner:
         overrides = [*self.overrides, *self.space.suggest(trial)]
         trial.set_user_attr("run_dir", str(run_dir))
         trial.set_user_attr("overrides", overrides)
-        trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
+        trial.set_user_attr("worker", worker_name())
         trial.set_user_attr("best_checkpoint", None)  # a retried trial arrives with its original's attributes
         cfg = run_config(self.config_dir, overrides, run_dir)
         _save_overrides(run_dir, overrides)
@@ -209,7 +204,10 @@ def run_sweep(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ExperimentalWarning)
         optuna.storages.fail_stale_trials(study)  # trials of a worker that died: failed, queued again
-    counted = len(study.get_trials(deepcopy=False, states=COUNTED))
+    retried = retry_dead_local_trials(study, settings.heartbeat.max_retry)
+    if retried:
+        log.warning("trial(s) %s: their worker on this host is gone; failed and queued again", retried)
+    counted = counted_trials(study.get_trials(deepcopy=False))
     log.info(
         "study %s (%s): %d of %d trials so far; searching %s",
         settings.study,
@@ -225,7 +223,7 @@ def run_sweep(
                 timeout=settings.timeout,
                 catch=(Exception,),  # a failed trial is recorded as failed and the study goes on
                 callbacks=[
-                    MaxTrialsCallback(settings.n_trials, states=COUNTED),
+                    TrialBudget(settings.n_trials),
                     _BestWriter(sweep_dir, config_dir),
                 ],
             )

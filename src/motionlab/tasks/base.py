@@ -20,16 +20,15 @@ from typing import Any
 
 import lightning as L
 import torch
-from hydra.utils import instantiate
 from lightning.pytorch.loggers import TensorBoardLogger
 from matplotlib.figure import Figure
 from torch import Tensor, nn
 from torchmetrics import Metric
 
 from motionlab.data.spec import DataSpec
-from motionlab.errors import ConfigError
 from motionlab.models.encoders import Encoder
 from motionlab.models.normalizer import Normalizer
+from motionlab.targets import instantiate_allowed
 from motionlab.tasks.optim import build_optimizer, build_scheduler
 
 STAGES = ("train", "val", "test")
@@ -40,10 +39,9 @@ warnings.filterwarnings("ignore", message=r".*when logging on epoch level in dis
 
 
 def build_encoder(config: Mapping[str, Any], input_dim: int) -> Encoder:
-    encoder = instantiate(dict(config), input_dim=input_dim)
-    if not isinstance(encoder, Encoder):
-        raise ConfigError("model._target_", f"{config.get('_target_')} is not a motionlab Encoder")
-    return encoder
+    """The encoder of ``config`` (the ``model`` group, or a checkpoint's ``hyper_parameters.encoder``):
+    only one of motionlab's `Encoder` classes is built (see `motionlab.targets`)."""
+    return instantiate_allowed(dict(config), Encoder, "model", input_dim=input_dim)
 
 
 class MotionTask(L.LightningModule):

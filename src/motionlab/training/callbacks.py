@@ -4,6 +4,7 @@ and motionlab's own."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import lightning as L
 from lightning.pytorch.callbacks import (
@@ -13,6 +14,7 @@ from lightning.pytorch.callbacks import (
 )
 from lightning.pytorch.callbacks import LearningRateMonitor as LightningLearningRateMonitor
 from lightning.pytorch.callbacks import ModelCheckpoint as LightningModelCheckpoint
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from motionlab.training.limits import FiniteLossGuard, NonFiniteLossError
 from motionlab.training.resources import reset_cuda_peaks, resource_usage
@@ -52,13 +54,17 @@ class ModelCheckpoint(LightningModelCheckpoint):
 class SummaryCallback(L.Callback):
     """Keeps ``summary.json`` current: epoch, epoch-level metrics history, best checkpoint so far.
 
-    An epoch's row is written when the next epoch starts (and when training ends): only then are
-    both its validation metrics and its reduced training metrics final. Peak memory (``resources``)
-    is updated at the same moments and after testing.
+    An epoch's row is written when the next epoch starts (and when training ends, or is stopped by an
+    exception such as SIGTERM right after an epoch): only then are both its validation metrics and its
+    reduced training metrics final. Only an epoch whose batches this process trained gets a row: a
+    resumed run replays the end of the checkpoint's epoch with nothing measured (its metrics would be
+    the learning rate alone) and must keep the row the interrupted process wrote. Peak memory
+    (``resources``) is updated at the same moments and after testing.
     """
 
     def __init__(self, summary: RunSummary) -> None:
         self.summary = summary
+        self._trained_epoch: int | None = None  # the epoch whose row is still to be written
 
     def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         reset_cuda_peaks(trainer)
@@ -66,12 +72,31 @@ class SummaryCallback(L.Callback):
     def on_test_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self.summary.update(resources=resource_usage(trainer))
 
+    def on_train_batch_end(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any, batch_idx: int
+    ) -> None:
+        self._trained_epoch = trainer.current_epoch
+
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if trainer.current_epoch > 0:
-            self._record(trainer, trainer.current_epoch - 1)
+        self._record_trained_epoch(trainer)
 
     def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self._record(trainer, trainer.current_epoch - 1)
+        self._record_trained_epoch(trainer)
+
+    def on_exception(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException
+    ) -> None:
+        # Lightning checks for SIGTERM once an epoch has ended, on every process at once (`_record`
+        # gathers across processes): that epoch's metrics are final and its row is still to be written.
+        epochs_ended = trainer.fit_loop.epoch_progress.current.completed
+        trained = self._trained_epoch
+        if isinstance(exception, SIGTERMException) and trained is not None and epochs_ended > trained:
+            self._record_trained_epoch(trainer)
+
+    def _record_trained_epoch(self, trainer: L.Trainer) -> None:
+        if self._trained_epoch is not None:
+            self._record(trainer, self._trained_epoch)
+            self._trained_epoch = None
 
     def _record(self, trainer: L.Trainer, epoch: int) -> None:
         self.summary.update(resources=resource_usage(trainer))  # on every process: it gathers

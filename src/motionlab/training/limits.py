@@ -1,5 +1,6 @@
-"""Run limits: why a finished run stopped (`stop_reason`), and `FiniteLossGuard`, which stops a run
-whose training loss goes NaN/inf, saying where, which loss term, and what to try.
+"""Run limits: why a finished run stopped (`stop_reason`); `FiniteLossGuard`, which stops a run
+whose training loss goes NaN/inf, saying where, which loss term, and what to try; and
+`check_finite_test_metrics`, which fails a run whose test metrics are NaN/inf.
 
 Checking a loss for NaN means reading it on the host, and reading a GPU tensor waits for every queued
 kernel (a sync). The guard therefore never reads the loss per step: each batch appends its loss terms,
@@ -27,6 +28,9 @@ import torch
 from lightning.pytorch.callbacks import EarlyStopping, Timer
 from torch import Tensor
 
+from motionlab.errors import MotionlabError
+from motionlab.training.summary import RunSummary
+
 
 def stop_reason(trainer: L.Trainer) -> str:
     """What ended a fit that returned normally: ``max_time`` (``trainer.max_time``), ``early_stopping``,
@@ -42,7 +46,7 @@ def stop_reason(trainer: L.Trainer) -> str:
     return "max_epochs"
 
 
-class NonFiniteLossError(RuntimeError):
+class NonFiniteLossError(MotionlabError, RuntimeError):
     """A training loss term went NaN or infinite; the message says where and what to try."""
 
     stopped_by = "non_finite_loss"
@@ -170,3 +174,23 @@ def _hints(trainer: L.Trainer) -> list[str]:
     if "16" in str(trainer.precision):
         hints.append(f"full precision: trainer.precision=32-true (now {trainer.precision})")
     return hints
+
+
+class NonFiniteMetricError(MotionlabError, RuntimeError):
+    """A test metric came out NaN or infinite: the model or its data is broken, not complete."""
+
+    stopped_by = "non_finite_test_metric"
+
+
+def check_finite_test_metrics(test_metrics: dict[str, float], summary: RunSummary) -> None:
+    """Record the test metrics and fail the run when any of them is not finite (e.g. ``inf`` from
+    inputs near the float32 limit): such a run is never ``completed``."""
+    broken = {name: value for name, value in test_metrics.items() if not math.isfinite(value)}
+    if not broken:
+        return
+    summary.update(test_metrics=test_metrics)
+    raise NonFiniteMetricError(
+        f"test metric(s) not finite: {', '.join(f'{name} = {value}' for name, value in broken.items())} — "
+        "look for extreme or broken values in the test data (data_report.json lists the recordings), or "
+        "a diverged model (summary.json history)"
+    )

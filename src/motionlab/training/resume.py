@@ -18,8 +18,15 @@ from pathlib import Path
 
 import yaml
 
+from motionlab.errors import DataFormatError
 from motionlab.runs import process_alive
-from motionlab.training.checkpoints import CV_SUMMARY, LAST, enclosing_cross_validation, latest_run_dir
+from motionlab.training.checkpoints import (
+    CV_SUMMARY,
+    LAST,
+    check_loadable,
+    enclosing_cross_validation,
+    latest_run_dir,
+)
 
 # Overrides that resuming sets itself.
 RESUME_KEYS = ("ckpt_path=", "hydra.run.dir=")
@@ -36,7 +43,8 @@ def resume_command(run_dir: Path, script: Path, extra_overrides: Sequence[str] =
     cross_validation = (run_dir / CV_SUMMARY).is_file()
     overrides_file = run_dir / ".hydra" / "overrides.yaml"
     checkpoint = run_dir / "checkpoints" / LAST
-    if not cross_validation and not checkpoint.is_file():
+    chosen = any(o.startswith("ckpt_path=") for o in extra_overrides)  # e.g. best.ckpt after a bad last.ckpt
+    if not cross_validation and not chosen and not checkpoint.is_file():
         raise FileNotFoundError(f"{checkpoint}: this run has no last checkpoint to resume from")
     if not overrides_file.is_file():
         raise FileNotFoundError(f"{overrides_file}: not a train.py run directory (no recorded overrides)")
@@ -46,7 +54,9 @@ def resume_command(run_dir: Path, script: Path, extra_overrides: Sequence[str] =
         raise RuntimeError(f"{run_dir} is still being trained by another process: stop it first")
     overrides = [o for o in yaml.safe_load(overrides_file.read_text()) or [] if not o.startswith(RESUME_KEYS)]
     command = [sys.executable, str(script), *overrides, f"hydra.run.dir={run_dir}"]
-    resume_from = [] if cross_validation else [f"ckpt_path={checkpoint}"]
+    if not cross_validation and not chosen:
+        check_loadable(checkpoint)
+    resume_from = [] if cross_validation or chosen else [f"ckpt_path={checkpoint}"]
     return [*command, *resume_from, *extra_overrides]
 
 
@@ -58,7 +68,7 @@ def main(argv: list[str]) -> int:
         runs = [arg for arg in argv if "=" not in arg]
         run_dir = Path(runs[0]) if runs else latest_run_dir(Path("outputs"))
         command = resume_command(run_dir, script, [arg for arg in argv if "=" in arg])
-    except (FileNotFoundError, RuntimeError) as error:
+    except (FileNotFoundError, RuntimeError, DataFormatError) as error:
         sys.exit(f"resume: {error}")
     print("resuming:", " ".join(command[1:]), flush=True)
     return subprocess.call(command)

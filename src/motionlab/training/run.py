@@ -22,12 +22,16 @@ from lightning.pytorch.utilities.rank_zero import rank_zero_only
 from omegaconf import DictConfig, OmegaConf
 
 from motionlab.data.datamodule import MotionDataModule
+from motionlab.exits import signal_exit_status
+from motionlab.targets import check_targets
 from motionlab.tasks.base import MotionTask
 from motionlab.training.callbacks import SummaryCallback
+from motionlab.training.checkpoint_io import AtomicCheckpointIO
 from motionlab.training.checkpoints import DATA_REPORT, is_inside, resolve_ckpt_path
 from motionlab.training.finetune import setup_finetuning
 from motionlab.training.hparams import final_metrics, log_final_hparams, select_hparams
-from motionlab.training.limits import stop_reason
+from motionlab.training.limits import check_finite_test_metrics, stop_reason
+from motionlab.training.preflight import check_whole_numbers, refuse_completed_run
 from motionlab.training.summary import RunSummary, write_json_atomic
 
 log = logging.getLogger(__name__)
@@ -39,11 +43,16 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[L.Callback] = ()) -> float:
     ``extra_callbacks`` lets callers add callbacks that are not config (e.g. a sweep's pruning hook).
     Returns the monitored metric of the best checkpoint (NaN when none was recorded).
     """
+    check_targets(cfg, "")  # the config may come from a run directory (make resume): data, not code
+    check_whole_numbers(cfg.trainer)
     run_dir = Path(cfg.paths.output_dir)
     ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"))
+    resuming = ckpt_path is not None and is_inside(ckpt_path, run_dir)
+    if not resuming and not cfg.get("overwrite", False):
+        refuse_completed_run(run_dir)
     summary = RunSummary(
         run_dir / "summary.json",
-        resumed_from=ckpt_path if ckpt_path is not None and is_inside(ckpt_path, run_dir) else None,
+        resumed_from=ckpt_path if resuming else None,
         name=cfg.name,
         run_dir=str(run_dir),
         monitor={"metric": cfg.monitor.metric, "mode": cfg.monitor.mode},
@@ -55,6 +64,9 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[L.Callback] = ()) -> float:
         return _fit_and_test(cfg, run_dir, ckpt_path, summary, extra_callbacks)
     except BaseException as error:
         summary.finish(stopped_status(error), error, stopped_by=getattr(error, "stopped_by", None))
+        status = signal_exit_status(error)
+        if status is not None:  # Lightning ends a SIGTERM'd run with status 0: see motionlab.exits
+            raise SystemExit(status) from error
         raise
 
 
@@ -111,6 +123,7 @@ def _fit_and_test(
         **OmegaConf.to_container(cfg.trainer, resolve=True),
         callbacks=[*callbacks, *finetuning, SummaryCallback(summary), *extra_callbacks],
         logger=loggers or False,
+        plugins=[AtomicCheckpointIO()],
     )
     batch = batch_sizes(datamodule.batch_size, trainer)
     if trainer.is_global_zero:
@@ -137,6 +150,7 @@ def _fit_and_test(
         results = trainer.test(task, datamodule=datamodule, ckpt_path=best_path or None)
         test_metrics = results[0] if results else {}
         _save_evaluation(task, run_dir, "test")
+        check_finite_test_metrics(test_metrics, summary)
     log_final_hparams(
         trainer.loggers,
         select_hparams(cfg),

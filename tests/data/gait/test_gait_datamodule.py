@@ -105,6 +105,7 @@ def test_folder_of_videos_and_landmark_files_skips_and_reports_unreadable_ones(
         "data.split.val=[runner01]",
         "data.split.test=[runner02]",
         "data.stride=5",
+        "data.max_skipped=0.5",  # 2 of 5 inputs are skipped on purpose
     ]
     dm = datamodule(make_config, *overrides)
     dm.setup("fit")

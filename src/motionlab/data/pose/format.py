@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from motionlab.data.files import data_files
+from motionlab.data.numbers import check_float32_range
 from motionlab.data.recording import Recording
 from motionlab.errors import ConfigError, DataFormatError
 
@@ -382,6 +383,7 @@ def _numbers(
             f"line {lines[i]}, column '{name}': {values[i]!r} is infinite",
             "write a missing value as an empty cell, or fix the export",
         )
+    check_float32_range(path, numbers, lambda index: f"line {lines[index[0]]}, column '{name}'")
     missing = np.isnan(numbers)
     if missing_fix is not None and missing.any():
         i = int(np.argmax(missing))

@@ -36,6 +36,7 @@ import numpy as np
 import yaml
 
 from motionlab.data.files import check_unique_stems, data_files
+from motionlab.data.numbers import check_float32_range
 from motionlab.errors import DataFormatError
 
 # A clip needs a state and the step after it.
@@ -226,6 +227,7 @@ def _check_array(path: Path, array: np.ndarray) -> np.ndarray:
             f"has {frames} frame(s); a clip needs at least {MIN_FRAMES} (a state and the step after it)",
             "export the whole motion, not a single pose",
         )
+    check_float32_range(path, array, lambda index: f"frame {index[0]}, column {index[1]}")
     return np.ascontiguousarray(array, dtype=np.float32)
 
 

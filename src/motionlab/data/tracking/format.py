@@ -49,6 +49,7 @@ from typing import Any
 import numpy as np
 
 from motionlab.data.files import data_files
+from motionlab.data.numbers import check_float32_range
 from motionlab.data.recording import Recording
 from motionlab.errors import DataFormatError
 
@@ -171,7 +172,7 @@ def write_json_atomic(
 def _load_json(path: Path) -> tuple[list[Any], bool]:
     """The top-level list of sessions, and whether the text contains a JSON boolean anywhere."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark (Windows editors) is skipped
     except UnicodeDecodeError as exc:
         raise DataFormatError(
             path, f"is not UTF-8 text (byte {exc.start})", "save the file as UTF-8 JSON"
@@ -179,10 +180,14 @@ def _load_json(path: Path) -> tuple[list[Any], bool]:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
+        end = text.rstrip()
+        truncated = exc.pos >= len(end) or not end.endswith("]")  # a whole document ends its list
         raise DataFormatError(
             path,
             f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
-            "fix the file there (a collector that crashed mid-write leaves it truncated)",
+            "the file ends early: a collector that crashed mid-write leaves it truncated"
+            if truncated
+            else "fix the file there",
         ) from exc
     if not isinstance(document, list):
         raise DataFormatError(
@@ -228,6 +233,7 @@ def _to_recording(
             f"({len(bad)} non-finite value(s) in this session)",
             "leave frames the tracker lost out of the session (timestamps reveal the gap) or fix the export",
         )
+    check_float32_range(path, frames, lambda i: f"session {index}, frame {i[0]}: '{FEATURE_NAMES[i[1]]}'")
     return Recording(
         name=name,
         frames=frames.astype(np.float32),

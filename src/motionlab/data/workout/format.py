@@ -63,6 +63,7 @@ from pathlib import Path
 import numpy as np
 
 from motionlab.data.files import check_unique_stems, data_files
+from motionlab.data.numbers import check_float32_range
 from motionlab.data.recording import Recording
 from motionlab.errors import DataFormatError
 
@@ -234,6 +235,7 @@ def _to_recording(
 ) -> Recording:
     """Check every invariant of the format and build the `Recording` (shared by reader and writer)."""
     angles = _check_angles(path, fields["angles"])
+    check_float32_range(path, angles, lambda index: f"field 'angles', frame {index[0]}, column {index[1]}")
     order = _column_order(path, fields["angle_names"], angles.shape[1], angle_names)
     labels = _label_indices(path, fields["labels"], len(angles), class_names)
     rep_starts = _check_rep_starts(path, fields["rep_starts"], len(angles))

@@ -1,0 +1,99 @@
+"""How motionlab's entry points end: signal exit statuses and one-line project errors.
+
+A run stopped by a signal has saved ``last.ckpt`` and written ``interrupted``, but it did not succeed:
+it exits with the shell's status for that signal, 143 for SIGTERM (SLURM's time limit and
+``scancel``) and 130 for Ctrl-C (SIGINT), so schedulers and CI never record a success. Lightning
+itself would end with 0 after SIGTERM and 1 after Ctrl-C.
+
+motionlab's own errors (`MotionlabError`: bad data, config, splits, exports) already say what is wrong
+and what to do; `one_line_errors` prints them as that one line (exit status 1) instead of after
+Hydra's traceback, and a `PermissionError` as its path and what to do. Unexpected errors keep their
+traceback, and ``HYDRA_FULL_ERROR=1`` keeps it for all.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import ParamSpec, TypeVar
+
+from motionlab.errors import MotionlabError
+
+SIGINT_EXIT = 128 + signal.SIGINT
+SIGTERM_EXIT = 128 + signal.SIGTERM
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def signal_exit_status(error: BaseException) -> int | None:
+    """143 when a SIGTERM stopped the run that raised ``error``, 130 for Ctrl-C, ``None`` when no
+    signal did. The root cause decides: a sweep re-raises Lightning's SIGTERM stop as a
+    ``KeyboardInterrupt`` for Optuna."""
+    from lightning.pytorch.utilities.exceptions import SIGTERMException
+
+    chain: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and all(current is not seen for seen in chain):
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    for cause in reversed(chain):
+        if isinstance(cause, SIGTERMException):
+            return SIGTERM_EXIT
+        if isinstance(cause, KeyboardInterrupt):
+            return SIGINT_EXIT
+        if isinstance(cause, SystemExit) and cause.code in (SIGINT_EXIT, SIGTERM_EXIT):
+            return int(cause.code)
+    return None
+
+
+def one_line(error: BaseException) -> str:
+    """The message of a `MotionlabError`; for a `PermissionError` (an output, data or export folder of
+    another user) the path and what to do."""
+    if isinstance(error, PermissionError):
+        return (
+            f"{error.filename}: permission denied — make it accessible to this user, or choose another "
+            "directory (hydra.run.dir=, paths.log_dir=, export.output_dir=, data.path=)"
+        )
+    return str(error)
+
+
+def one_line_errors(main: Callable[P, R]) -> Callable[P, R]:
+    """Wrap an entry point (under ``@hydra.main``): a `MotionlabError` is printed as one line on
+    stderr and ends the process with status 1; a signal's stop ends it with `signal_exit_status`."""
+
+    @functools.wraps(main)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return main(*args, **kwargs)
+        except (MotionlabError, PermissionError) as error:
+            if os.environ.get("HYDRA_FULL_ERROR") == "1":
+                raise
+            print(f"error: {one_line(error)}", file=sys.stderr, flush=True)
+            raise SystemExit(1) from None
+        except BaseException as error:
+            status = signal_exit_status(error)
+            if status is None:
+                raise
+            raise SystemExit(status) from error
+
+    return wrapper
+
+
+def run_with_hints(main: Callable[[], object], config_dir: Path, config_name: str) -> None:
+    """Run a ``@hydra.main`` entry point; when Hydra rejects the command line (exit status 1), add a
+    "did you mean" line for a misspelt setting (`motionlab.suggest`)."""
+    try:
+        main()
+    except SystemExit as stop:
+        if stop.code == 1:
+            from motionlab.suggest import suggest_setting
+
+            hint = suggest_setting(config_dir, config_name, sys.argv[1:])
+            if hint:
+                print(f"error: {hint}", file=sys.stderr, flush=True)
+        raise

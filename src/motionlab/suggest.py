@@ -1,0 +1,46 @@
+"""'Did you mean …?' for a command-line override whose key the config does not have.
+
+Hydra stops such a command (``train.py data.windw=30``) with "Key 'windw' is not in struct" and no
+hint. After it has, the entry point asks `suggest_setting` for the closest existing key.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from hydra.errors import HydraException
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from motionlab.sweep.compose import compose_config
+
+_REJECTED = re.compile(r"Could not override '([^']+)'")
+
+
+def suggest_setting(config_dir: Path, config_name: str, overrides: Sequence[str]) -> str | None:
+    """When Hydra rejects an override of ``overrides`` because its key does not exist, a line naming
+    the closest existing key; ``None`` otherwise."""
+    try:
+        compose_config(config_dir, config_name, overrides)
+        return None
+    except (HydraException, OmegaConfBaseException) as error:
+        rejected = _REJECTED.search(str(error))
+    if rejected is None:
+        return None
+    key = rejected.group(1)
+    try:
+        cfg = compose_config(config_dir, config_name, [o for o in overrides if not o.startswith(f"{key}=")])
+    except (HydraException, OmegaConfBaseException):
+        return None
+    parent_key, _, leaf = key.rpartition(".")
+    parent = OmegaConf.select(cfg, parent_key) if parent_key else cfg
+    if not isinstance(parent, DictConfig):
+        return None
+    close = difflib.get_close_matches(leaf, [str(name) for name in parent], n=1)
+    if not close:
+        return None
+    prefix = f"{parent_key}." if parent_key else ""
+    return f"{key}: no such setting — did you mean {prefix}{close[0]}? (+{key}=... adds a new key)"
