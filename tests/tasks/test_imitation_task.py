@@ -108,7 +108,12 @@ def test_export_contract_describes_every_output_and_the_state() -> None:
     assert "current joints added" in task.output_descriptions()["next_joints"]
     metadata = task.export_metadata()
     assert metadata["feature_names"] == LAYOUT.feature_names and metadata["joint_names"] == NAMES
-    assert metadata["state_layout"] == {"joints": [0, 3], "velocities": [3, 6], "phase": [6, 8]}
+    assert metadata["state_layout"] == {
+        "joints": [0, 3],
+        "velocities": [3, 6],
+        "phase": [6, 8],
+        "command": None,
+    }
     assert metadata["window"] == metadata["history"] == 2 and metadata["fps"] == 50.0
     assert metadata["target"] == "delta" and metadata["loop"] is True and metadata["causal"] is True
     json.dumps(metadata)  # an app reads it as JSON
