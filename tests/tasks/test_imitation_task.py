@@ -202,6 +202,7 @@ def test_default_recipe_drifts_far_less_than_a_constant_policy(make_config) -> N
         "experiment=reference_mlp",
         "trainer=cpu",
         "trainer.max_epochs=12",
+        "task.rollout_steps=100",
         "seed=0",
         "trainer.enable_progress_bar=false",
         "trainer.enable_model_summary=false",
@@ -235,3 +236,39 @@ def test_other_data_is_refused_with_a_clear_error() -> None:
             scheduler=None,
             monitor={"metric": "val/loss", "mode": "min"},
         )
+
+
+def test_early_stopping_is_reported_as_what_ended_the_run(make_config) -> None:
+    """With lr 0 the validation drift never improves, so early stopping (patience 1) ends the run after
+    epoch 1. Testing then reloads best.ckpt (epoch 0), whose saved callback state has not stopped:
+    the reason must be read before that, and the test figure names the tested checkpoint's epoch."""
+    cfg = make_config(
+        "experiment=reference_mlp",
+        "trainer=cpu",
+        "trainer.max_epochs=10",
+        "trainer.enable_progress_bar=false",
+        "trainer.enable_model_summary=false",
+        "data.sample.gaits=[walk]",
+        "data.sample.speeds=2",
+        "data.sample.variants=3",
+        "model.hidden_sizes=[8]",
+        "task.optimizer.lr=0",
+        "callbacks.early_stopping.patience=1",
+        "logger=none",
+        tiny=False,
+    )
+    figures = FigureTitles()
+    train(cfg, extra_callbacks=[figures])
+    summary = json.loads((Path(cfg.paths.output_dir) / "summary.json").read_text())
+    assert summary["stopped_by"] == "early_stopping" and summary["current_epoch"] == 2
+    assert figures.test.endswith("checkpoint of epoch 0")
+    assert {"test/baseline/hold_first", "test/baseline/mean_pose", "test/baseline/constant_velocity"} <= set(
+        summary["test_metrics"]
+    )
+
+
+class FigureTitles(L.Callback):
+    """The title of the test rollout figure."""
+
+    def on_test_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.test = pl_module.figures("test")["rollout"].axes[0].get_title()
