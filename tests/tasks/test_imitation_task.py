@@ -54,7 +54,9 @@ TINY_ENCODERS = {
 }
 
 
-def make_task(target: str = "next", history: int = 1, encoder: str = "mlp", **kwargs: Any) -> ImitationTask:
+def make_task(
+    target: str = "next", history: int = 1, encoder: str = "mlp", frozen: tuple[str, ...] = (), **kwargs: Any
+) -> ImitationTask:
     spec = {
         "feature_names": LAYOUT.feature_names,
         "window": history,
@@ -66,6 +68,7 @@ def make_task(target: str = "next", history: int = 1, encoder: str = "mlp", **kw
             "target_mean": [0.1, 0.2, 0.3],
             "target_std": [2.0, 3.0, 4.0],
             "train_clips": [{"name": "walk", "frames": 40, "loop": True}],
+            "frozen_joints": list(frozen),
         },
     }
     return ImitationTask(
@@ -88,6 +91,14 @@ def test_loss_is_the_mse_of_the_normalised_target() -> None:
         (batch["target"] - torch.tensor([0.1, 0.2, 0.3])) / torch.tensor([2.0, 3.0, 4.0]),
     )
     torch.testing.assert_close(task.compute_losses(outputs, batch)["loss"], expected)
+
+
+def test_a_frozen_joint_keeps_its_value() -> None:
+    """A joint that never moved in training: no change (delta; the target mean of a still joint is 0)."""
+    task = make_task(target="delta", frozen=("neck_pitch",)).eval()
+    x = torch.randn(6, 1, 8)
+    assert task(x)["target_normalised"][:, 2].eq(0).all() and task(x)["target_normalised"][:, :2].ne(0).all()
+    assert task.export_metadata()["frozen_joints"] == ["neck_pitch"]
 
 
 @pytest.mark.parametrize("target", ["next", "delta"])

@@ -84,7 +84,9 @@ class ImitationTask(MotionTask):
         )
         frozen = set(extras.get("frozen_joints", ()))
         self.register_buffer(
-            "moving_mask", torch.tensor([name not in frozen for name in self.layout.joint_names]).float()
+            "moving_mask",
+            torch.tensor([name not in frozen for name in self.layout.joint_names]).float(),
+            persistent=False,  # rebuilt from the spec: checkpoints from before frozen joints still load
         )
         self.mean_pose = extras.get("train_mean_pose")
         self.mae = StageMetrics(lambda: MeanAbsoluteError(num_outputs=joints))

@@ -87,4 +87,6 @@ def test_loop_override_cycle_and_command_shape_the_states(tmp_path: Path) -> Non
     states = datamodule.windows["train"].frames
     assert np.allclose(states[:, -1], 0.5)
     with pytest.raises(DataFormatError, match=r"loop.json: command key 'missing' .* is None for clip 'loop'"):
-        make_datamodule(path, state={"velocities": False, "phase": "auto", "command": ["missing"]})
+        make_datamodule(
+            path, state={"velocities": False, "phase": "auto", "cycle": False, "command": ["missing"]}
+        )

@@ -72,9 +72,9 @@ class ReferenceDataModule(PathOrSample, MotionDataModule):
         history: int,
         target: str,
         state: Mapping[str, Any],
+        loop_override: bool | None,
+        still_joints: str,
         augment: Mapping[str, Any] | None = None,
-        loop_override: bool | None = None,
-        still_joints: str = "freeze",
         **engine: Any,
     ) -> None:
         augment = dict(augment or {})
@@ -85,7 +85,7 @@ class ReferenceDataModule(PathOrSample, MotionDataModule):
         check_target(target)
         if state["phase"] not in PHASE_MODES:
             raise ConfigError("data.state.phase", f"got {state['phase']!r}", "use auto, true or false")
-        cycle = state.get("cycle", False) or False
+        cycle = state["cycle"] or False
         if cycle not in CYCLE_MODES:
             raise ConfigError("data.state.cycle", f"got {cycle!r}", "use false or estimate")
         if still_joints not in STILL_JOINT_MODES:
@@ -101,7 +101,7 @@ class ReferenceDataModule(PathOrSample, MotionDataModule):
             "velocities": bool(state["velocities"]),
             "phase": state["phase"],
             "cycle": cycle,
-            "command": tuple(state.get("command") or ()),
+            "command": tuple(state["command"]),
         }
         self.frozen_joints: list[str] = []
         self.pair_augment = pair_augment
