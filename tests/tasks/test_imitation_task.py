@@ -195,6 +195,14 @@ def test_summary_json_tracks_the_run_while_it_trains(make_config) -> None:
     events = EventAccumulator(str(run_dir / "tensorboard"))
     events.Reload()
     assert {"val/rollout", "test/rollout"} <= set(events.Tags()["images"])
+    assert {"val/rollout_ratio", "val/baseline/hold_first", "val/baseline/mean_pose"} <= set(
+        events.Tags()["scalars"]
+    )
+    ratio = after["test_metrics"]["test/rollout_ratio"]
+    constant = min(
+        after["test_metrics"][f"test/baseline/{b}"] for b in ("hold_first", "mean_pose", "constant_velocity")
+    )
+    assert ratio == pytest.approx(after["test_metrics"]["test/rollout_error"] / constant, rel=1e-5)
     policy = ImitationTask.load_from_checkpoint(
         after["best_checkpoint"]
     )  # the final model, from the file alone
