@@ -63,6 +63,7 @@ def test_the_report_warns_freezes_and_says_where_each_clip_came_from(tmp_path: P
     listed = {row["name"]: row for split in datamodule.report.extras["clip_files"].values() for row in split}
     assert listed["straight"]["fps"] == 60.0 and listed["straight"]["loop"] is True
     assert listed["straight"]["described_by"] == str(tmp_path / "straight.json")
+    assert listed["straight"]["joint_names"] == list(NAMES)
     report = datamodule.report.to_dict()
     assert report["clip_files"]["test"][0]["name"] == "t" and report["pairs"]["frozen_joints"] == ["antenna"]
 

@@ -284,4 +284,5 @@ def _clip_report(clip: ReferenceClip) -> dict[str, Any]:
         "loop": clip.loop,
         "cycle_frames": clip.cycle,
         "frames": len(clip),
+        "joint_names": list(clip.joint_names),
     }
