@@ -17,8 +17,8 @@ other keys       any             kept as clip metadata (e.g. ``gait: walk``); ``
                                  name one to keep its values together in one split
 ===============  ==============  =====================================================================
 
-A ``.json`` file is a sidecar only when a ``.npy`` of the same stem sits next to it; a sidecar that
-is itself a motion clip (it has ``Frames``) is an error, never read as the other clip's description.
+A ``.json`` next to a ``.npy`` of the same stem is that clip's sidecar, unless it is a motion clip
+itself (it has ``Frames``): that is an error, never read as the other clip's description.
 Every clip must be complete (no NaN or infinite value) and have at least `MIN_FRAMES` frames. All
 clips of a dataset must have the same joints (the same names in any column order: columns are
 reordered to the first clip's) and the same frame rate.
@@ -49,10 +49,10 @@ SIDECAR_SUFFIXES = (".json", ".yaml", ".yml")
 # Metadata keys set by the reader itself; a sidecar may not define them.
 RESERVED_KEYS = ("clip",)
 
-_DOCS = "docs/reference-motions.md"
+_DOCS = "README section 'Reference motions'"
 _FIX_DIR = (
-    "store one <clip id>.npy array [T, J] per clip, optionally with a .json sidecar, or one AMP motion "
-    f".json per clip ({_DOCS})"
+    f"store one <clip id>.npy array [T, J] per clip, optionally with a .json sidecar ({_DOCS}), or one "
+    "AMP motion .json per clip (docs/reference-motions.md)"
 )
 _RESAVE = "save the clip with np.save(path, joints.astype(np.float32)) as a [T, J] array"
 
