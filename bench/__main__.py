@@ -40,6 +40,7 @@ SUITE = [
     Benchmark("bench.bench_loader"),
     Benchmark("bench.bench_compile"),  # last: it sets this process's torch threads to 1
     Benchmark("bench.bench_pruning", slow=True),
+    Benchmark("bench.bench_reference_awd", slow=True),
 ]
 
 

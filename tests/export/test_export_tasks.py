@@ -105,6 +105,12 @@ def test_metadata_round_trips(exported_run: ExportedRun):
     assert onnx.load(str(exported_run.model_path)).producer_name == "motionlab"
     card_md = (exported_run.export_dir / "model_card.md").read_text()
     assert all(f"`{name}`" in card_md for name in model.output_names)
+    assert all(f"| `{name}` |" in card_md for name in summary["test_metrics"] if name.count("/") <= 1)
+    if exported_run.data == "reference":  # a policy's card says how it compares with standing still
+        ratio = summary["test_metrics"]["test/rollout_ratio"]
+        assert (
+            f"Closed-loop rollout error = **{ratio:.2f} x** the best policy that needs no training" in card_md
+        )
 
 
 def test_quantized_export_agrees_on_top1(exported_run: ExportedRun):

@@ -54,7 +54,9 @@ TINY_ENCODERS = {
 }
 
 
-def make_task(target: str = "next", history: int = 1, encoder: str = "mlp", **kwargs: Any) -> ImitationTask:
+def make_task(
+    target: str = "next", history: int = 1, encoder: str = "mlp", frozen: tuple[str, ...] = (), **kwargs: Any
+) -> ImitationTask:
     spec = {
         "feature_names": LAYOUT.feature_names,
         "window": history,
@@ -66,6 +68,7 @@ def make_task(target: str = "next", history: int = 1, encoder: str = "mlp", **kw
             "target_mean": [0.1, 0.2, 0.3],
             "target_std": [2.0, 3.0, 4.0],
             "train_clips": [{"name": "walk", "frames": 40, "loop": True}],
+            "frozen_joints": list(frozen),
         },
     }
     return ImitationTask(
@@ -90,6 +93,14 @@ def test_loss_is_the_mse_of_the_normalised_target() -> None:
     torch.testing.assert_close(task.compute_losses(outputs, batch)["loss"], expected)
 
 
+def test_a_frozen_joint_keeps_its_value() -> None:
+    """A joint that never moved in training: no change (delta; the target mean of a still joint is 0)."""
+    task = make_task(target="delta", frozen=("neck_pitch",)).eval()
+    x = torch.randn(6, 1, 8)
+    assert task(x)["target_normalised"][:, 2].eq(0).all() and task(x)["target_normalised"][:, :2].ne(0).all()
+    assert task.export_metadata()["frozen_joints"] == ["neck_pitch"]
+
+
 @pytest.mark.parametrize("target", ["next", "delta"])
 def test_next_joints_are_in_original_units(target: str) -> None:
     task = make_task(target=target, history=2).eval()
@@ -108,7 +119,12 @@ def test_export_contract_describes_every_output_and_the_state() -> None:
     assert "current joints added" in task.output_descriptions()["next_joints"]
     metadata = task.export_metadata()
     assert metadata["feature_names"] == LAYOUT.feature_names and metadata["joint_names"] == NAMES
-    assert metadata["state_layout"] == {"joints": [0, 3], "velocities": [3, 6], "phase": [6, 8]}
+    assert metadata["state_layout"] == {
+        "joints": [0, 3],
+        "velocities": [3, 6],
+        "phase": [6, 8],
+        "command": None,
+    }
     assert metadata["window"] == metadata["history"] == 2 and metadata["fps"] == 50.0
     assert metadata["target"] == "delta" and metadata["loop"] is True and metadata["causal"] is True
     json.dumps(metadata)  # an app reads it as JSON
@@ -179,6 +195,14 @@ def test_summary_json_tracks_the_run_while_it_trains(make_config) -> None:
     events = EventAccumulator(str(run_dir / "tensorboard"))
     events.Reload()
     assert {"val/rollout", "test/rollout"} <= set(events.Tags()["images"])
+    assert {"val/rollout_ratio", "val/baseline/hold_first", "val/baseline/mean_pose"} <= set(
+        events.Tags()["scalars"]
+    )
+    ratio = after["test_metrics"]["test/rollout_ratio"]
+    constant = min(
+        after["test_metrics"][f"test/baseline/{b}"] for b in ("hold_first", "mean_pose", "constant_velocity")
+    )
+    assert ratio == pytest.approx(after["test_metrics"]["test/rollout_error"] / constant, rel=1e-5)
     policy = ImitationTask.load_from_checkpoint(
         after["best_checkpoint"]
     )  # the final model, from the file alone
@@ -197,6 +221,7 @@ def test_default_recipe_drifts_far_less_than_a_constant_policy(make_config) -> N
         "experiment=reference_mlp",
         "trainer=cpu",
         "trainer.max_epochs=12",
+        "task.rollout_steps=100",
         "seed=0",
         "trainer.enable_progress_bar=false",
         "trainer.enable_model_summary=false",
@@ -230,3 +255,65 @@ def test_other_data_is_refused_with_a_clear_error() -> None:
             scheduler=None,
             monitor={"metric": "val/loss", "mode": "min"},
         )
+
+
+def test_early_stopping_is_reported_as_what_ended_the_run(make_config) -> None:
+    """With lr 0 the validation drift never improves, so early stopping (patience 1) ends the run after
+    epoch 1. Testing then reloads best.ckpt (epoch 0), whose saved callback state has not stopped:
+    the reason must be read before that, and the test figure names the tested checkpoint's epoch."""
+    cfg = make_config(
+        "experiment=reference_mlp",
+        "trainer=cpu",
+        "trainer.max_epochs=10",
+        "trainer.enable_progress_bar=false",
+        "trainer.enable_model_summary=false",
+        "data.sample.gaits=[walk]",
+        "data.sample.speeds=2",
+        "data.sample.variants=3",
+        "model.hidden_sizes=[8]",
+        "task.optimizer.lr=0",
+        "callbacks.early_stopping.patience=1",
+        "logger=none",
+        tiny=False,
+    )
+    figures = FigureTitles()
+    train(cfg, extra_callbacks=[figures])
+    summary = json.loads((Path(cfg.paths.output_dir) / "summary.json").read_text())
+    assert summary["stopped_by"] == "early_stopping" and summary["current_epoch"] == 2
+    assert figures.test.endswith("checkpoint of epoch 0")
+    assert {"test/baseline/hold_first", "test/baseline/mean_pose", "test/baseline/constant_velocity"} <= set(
+        summary["test_metrics"]
+    )
+
+
+class FigureTitles(L.Callback):
+    """The title of the test rollout figure."""
+
+    def on_test_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.test = pl_module.figures("test")["rollout"].axes[0].get_title()
+
+
+def test_the_awd_recipe_beats_standing_still_on_held_out_go_bdx_clips(make_config) -> None:
+    """experiment=reference_awd on the shipped Go-BDX clips, cut to one short epoch: on the medium-speed
+    clips it never saw, rolled out whole (599 steps, 10 s), the policy must already drift less than
+    the best policy that needs no training. (The full recipe: docs/reference-motions.md.)"""
+    cfg = make_config(
+        "experiment=reference_awd",
+        "trainer=cpu",
+        "trainer.max_epochs=1",
+        "++trainer.limit_train_batches=150",
+        "task.optimizer.lr=3e-3",
+        "trainer.enable_progress_bar=false",
+        "trainer.enable_model_summary=false",
+        "data.batch_size=64",
+        "seed=1",
+        "logger=none",
+        tiny=False,
+    )
+    train(cfg)
+    metrics = json.loads((Path(cfg.paths.output_dir) / "summary.json").read_text())["test_metrics"]
+    best_constant = min(metrics[f"test/baseline/{name}"] for name in ("hold_first", "mean_pose"))
+    assert metrics["test/rollout_ratio"] == pytest.approx(
+        metrics["test/rollout_error"] / best_constant, rel=1e-5
+    )
+    assert metrics["test/rollout_ratio"] < 1.0  # seed 1: 0.68

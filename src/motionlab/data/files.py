@@ -10,10 +10,11 @@ from motionlab.errors import DataFormatError
 
 
 def data_files(
-    path: str | Path, suffix: str, kind: str, found: str, fix: str, setting: str = ""
+    path: str | Path, suffix: str | tuple[str, ...], kind: str, found: str, fix: str, setting: str = ""
 ) -> list[Path]:
     """``[path]`` for a file; for a directory, every ``*<suffix>`` file under it (recursively, in
-    sorted relative-path order, so the order is the same on every machine).
+    sorted relative-path order, so the order is the same on every machine). ``suffix`` may be a
+    tuple of suffixes.
 
     Raises ``FileNotFoundError`` naming ``kind`` (e.g. "workout session") and the ``setting`` that
     gave the path when ``path`` does not exist, and `DataFormatError` naming what was not ``found``
@@ -31,10 +32,14 @@ def data_files(
             f"this {kind} directory cannot be read (permission denied)",
             f"give read access (chmod -R u+rX {path}) or point {setting or 'the data path'} elsewhere",
         )
-    files = sorted(path.rglob(f"*{suffix}"), key=lambda p: p.relative_to(path).as_posix())
+    suffixes = (suffix,) if isinstance(suffix, str) else suffix
+    files = sorted(
+        (file for end in suffixes for file in path.rglob(f"*{end}")),
+        key=lambda p: p.relative_to(path).as_posix(),
+    )
     if not files:
         raise DataFormatError(
-            path, f"no {suffix} {found} found in this directory (searched recursively)", fix
+            path, f"no {' or '.join(suffixes)} {found} found in this directory (searched recursively)", fix
         )
     return files
 

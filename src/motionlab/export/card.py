@@ -83,6 +83,7 @@ def render_markdown(card: Mapping[str, Any]) -> str:
     }
     if extras:
         lines += ["", "Task settings: " + ", ".join(f"{k} = {v}" for k, v in extras.items()) + "."]
+    lines += _test_metrics(meta.get("test_metrics") or {})
     lines += _verification(card["verification"])
     for length, why in card.get("lengths_pytorch_rejects", {}).items():
         lines.append(f"Not verified at {length} frames: PyTorch itself cannot run it ({why}).")
@@ -94,6 +95,25 @@ def render_markdown(card: Mapping[str, Any]) -> str:
     for entry in card["files"].values():
         lines.append(f"- `{entry['name']}`: {entry['bytes'] / 1024:.1f} KiB, sha256 {entry['sha256'][:16]}…")
     return "\n".join(lines) + "\n"
+
+
+def _test_metrics(metrics: Mapping[str, float]) -> list[str]:
+    """The run's test metrics (per-output breakdowns such as ``mae/<joint>`` left to the JSON card),
+    and for a policy its closed-loop error against the policies that need no training."""
+    shown = {name: value for name, value in metrics.items() if name.count("/") <= 1 or "/baseline/" in name}
+    if not shown:
+        return []
+    lines = ["", "## Test metrics (best checkpoint, PyTorch)", "", "| metric | value |", "|---|---|"]
+    lines += [f"| `{name}` | {value:.4g} |" for name, value in shown.items()]
+    ratio = metrics.get("test/rollout_ratio")
+    if ratio is not None:
+        verdict = "better than" if ratio < 1 else "no better than"
+        lines += [
+            "",
+            f"Closed-loop rollout error = **{ratio:.2f} x** the best policy that needs no training "
+            f"(hold the first pose, hold the mean pose, keep the start velocity): {verdict} standing still.",
+        ]
+    return lines
 
 
 def _verification(report: Mapping[str, Any]) -> list[str]:

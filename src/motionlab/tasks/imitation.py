@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from matplotlib.figure import Figure
@@ -18,7 +19,7 @@ from motionlab.errors import ConfigError
 from motionlab.models.heads import MLPHead
 from motionlab.models.normalizer import Normalizer
 from motionlab.tasks.base import MotionTask, StageMetrics
-from motionlab.tasks.rollout import RolloutResult, closed_loop_rollout
+from motionlab.tasks.rollout import RolloutResult, baseline_rollouts, closed_loop_rollout, one_step_baselines
 from motionlab.viz.figures import rollout_figure
 
 TARGET_DESCRIPTIONS = {
@@ -33,8 +34,14 @@ class ImitationTask(MotionTask):
     The loss is the MSE of the normalised target (next joint values, or their change: the data's
     ``target``). Metrics: the one-step absolute error of the next joint values per joint (``mae`` and
     ``mae/<joint>``, original units), and on validation/test the closed-loop rollout drift
-    (``rollout_error``: mean joint error over ``rollout_steps`` steps, ``rollout_final_error``: at the
-    last step; see `closed_loop_rollout`).
+    (``rollout_error``: mean joint error over ``rollout_steps`` steps or whole clips,
+    ``rollout_final_error``: at the last step; see `closed_loop_rollout`), the same error of the
+    policies that need no training (``baseline/<name>``, see `baseline_rollouts`) and the policy's
+    ``rollout_ratio`` to the best of them (< 1: it beats standing still), and the one-step errors of
+    repeating the last frame or its velocity (``baseline/one_step_<name>``).
+
+    Joints that never move in the training clips (the data's ``frozen_joints``) are frozen: their
+    normalised output is 0, i.e. no change (``delta``) or their training value (``next``).
 
     The data spec's extras carry the state layout, history, target kind and the targets' training
     statistics (buffers here), so a checkpoint alone rebuilds the policy.
@@ -42,7 +49,8 @@ class ImitationTask(MotionTask):
     Args:
         head_hidden: hidden sizes of the head (empty: a linear layer on the encoder's features).
         head_dropout: dropout inside the head.
-        rollout_steps: closed-loop steps per validation/test clip.
+        rollout_steps: closed-loop steps per validation/test clip; ``None``: each clip whole (to its
+            last frame, or once around a loop).
     """
 
     def __init__(
@@ -54,7 +62,7 @@ class ImitationTask(MotionTask):
         monitor: Mapping[str, str],
         head_hidden: Sequence[int] = (),
         head_dropout: float = 0.0,
-        rollout_steps: int = 100,
+        rollout_steps: int | None = None,
     ) -> None:
         super().__init__(encoder, data_spec, optimizer, scheduler, monitor)
         extras = self.spec.extras
@@ -74,11 +82,19 @@ class ImitationTask(MotionTask):
             torch.tensor(extras["target_mean"], dtype=torch.float32),
             torch.tensor(extras["target_std"], dtype=torch.float32),
         )
+        frozen = set(extras.get("frozen_joints", ()))
+        self.register_buffer(
+            "moving_mask",
+            torch.tensor([name not in frozen for name in self.layout.joint_names]).float(),
+            persistent=False,  # rebuilt from the spec: checkpoints from before frozen joints still load
+        )
+        self.mean_pose = extras.get("train_mean_pose")
         self.mae = StageMetrics(lambda: MeanAbsoluteError(num_outputs=joints))
         self._rollouts: dict[str, RolloutResult] = {}
+        self._tested_epoch: int | None = None
 
     def forward(self, x: Tensor) -> dict[str, Tensor]:
-        return {"target_normalised": self.head(self.features(x)[:, -1])}
+        return {"target_normalised": self.head(self.features(x)[:, -1]) * self.moving_mask}
 
     def app_outputs(self, raw: dict[str, Tensor], x: Tensor) -> dict[str, Tensor]:
         """The next frame's joint values in original units, from states ``x [B, history, F]``."""
@@ -129,29 +145,49 @@ class ImitationTask(MotionTask):
             self.device,
         )
 
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Remember the epoch of a loaded checkpoint: the test figure names it, not the last epoch."""
+        super().on_load_checkpoint(checkpoint)
+        self._tested_epoch = checkpoint.get("epoch")
+
+    def on_fit_start(self) -> None:
+        self._tested_epoch = None
+
     def evaluate_recordings(self, stage: str) -> dict[str, float]:
         clips = [r.meta["reference_clip"] for r in self.trainer.datamodule.windows[stage].recordings]
         result = self.rollout(clips)
         self._rollouts[stage] = result
+        metrics = result.summary()
+        if self.mean_pose is not None:
+            baselines = baseline_rollouts(
+                clips, self.history, self.hparams.rollout_steps, np.array(self.mean_pose)
+            )
+            errors = {name: float(b.clip_error.mean()) for name, b in baselines.items()}
+            metrics.update({f"baseline/{name}": error for name, error in errors.items()})
+            metrics["rollout_ratio"] = metrics["rollout_error"] / max(min(errors.values()), 1e-12)
+        one_step = one_step_baselines(clips)
+        metrics.update({f"baseline/one_step_{name}": error for name, error in one_step.items()})
         self.eval_details[f"{stage}_rollout"] = [
             {"clip": name, "steps": int(steps), "mean_error": float(mean), "final_error": float(final)}
             for name, steps, mean, final in zip(
                 result.clip_names, result.steps, result.clip_error, result.final_error, strict=True
             )
         ]
-        return result.summary()
+        return metrics
 
     def figures(self, stage: str) -> dict[str, Figure]:
         if stage not in self._rollouts:
             return {}
         result = self._rollouts[stage]
+        tested = stage == "test" and self._tested_epoch is not None
+        epoch = f"checkpoint of epoch {self._tested_epoch}" if tested else f"epoch {self.current_epoch}"
         return {
             "rollout": rollout_figure(
                 result.reference[0, : result.steps[0]],
                 result.predicted[0, : result.steps[0]],
                 self.layout.joint_names,
                 self.spec.fps,
-                f"{result.clip_names[0]}: closed-loop rollout vs reference, epoch {self.current_epoch}",
+                f"{result.clip_names[0]}: closed-loop rollout vs reference, {epoch}",
             )
         }
 
@@ -173,12 +209,14 @@ class ImitationTask(MotionTask):
             "state_definition": {
                 "joints": "joint values q_t",
                 "velocities": "(q_t - q_{t-1}) * fps, joint units per second",
-                "phase": "sin, cos of 2*pi*(t mod T)/T for a looping clip of T frames; "
-                "0, 0 for a clip that does not loop",
+                "phase": "sin, cos of 2*pi*(t mod P)/P, P = the clip's length T for a loop, its gait "
+                "cycle (train_clips[].cycle frames) for a clip that repeats one; 0, 0 otherwise",
+                "command": f"the clip's values of {list(self.layout.command)}, constant over the clip",
             },
             "history": self.history,
             "target": self.target_kind,
             "loop": any(clip["loop"] for clip in self.spec.extras["train_clips"]),
             "train_clips": list(self.spec.extras["train_clips"]),
+            "frozen_joints": list(self.spec.extras.get("frozen_joints", ())),
             "rollout_steps": self.hparams.rollout_steps,
         }

@@ -6,6 +6,11 @@ then feeds the policy only its own predictions: each next state is built from th
 by `StateLayout.build`, the same function that built the training states, with the phase clock
 advancing one frame per step. A looping clip's reference continues around the loop, so a rollout
 may be longer than the clip; a clip that does not loop is rolled out until its last frame at most.
+Without a step count, each clip is rolled out whole: to its last frame, or once around a loop.
+
+`baseline_rollouts` plays the same rollouts with policies that need no training (hold the start
+pose, hold the training mean pose, keep the start velocity): a policy worth deploying beats all
+of them, and the ratio to the best says by how much.
 """
 
 from __future__ import annotations
@@ -18,10 +23,12 @@ import torch
 from torch import Tensor
 
 from motionlab.data.reference.format import ReferenceClip
-from motionlab.data.reference.states import StateLayout, clip_states
+from motionlab.data.reference.states import StateLayout, clip_command, clip_states, frame_before_start
 
 #: ``states [C, history, F] -> next joint values [C, J]`` in original units.
 Policy = Callable[[Tensor], Tensor]
+#: The baselines of `baseline_rollouts`, in the order they are reported.
+BASELINES = ("hold_first", "mean_pose", "constant_velocity")
 
 
 @dataclass(frozen=True)
@@ -66,42 +73,55 @@ class RolloutResult:
 
 
 @torch.no_grad()
-def closed_loop_rollout(
-    policy: Policy,
-    clips: Sequence[ReferenceClip],
-    layout: StateLayout,
-    history: int,
-    steps: int,
-    device: torch.device | str = "cpu",
-) -> RolloutResult:
-    """Roll ``policy`` out for ``steps`` steps from the first ``history`` frames of every clip at once.
-
-    All clips advance together, one batched policy call per step; the results come back to the host
-    once, at the end.
-    """
-    if steps < 1:
+def rollout_plan(
+    clips: Sequence[ReferenceClip], history: int, steps: int | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(reference [C, N, J], valid steps [C])`` of rollouts of ``steps`` steps (``None``: whole clips)
+    that start after the first ``history`` frames of every clip."""
+    if steps is not None and steps < 1:
         raise ValueError(f"steps must be at least 1, got {steps}")
     short = [clip.name for clip in clips if not clip.loop and len(clip) <= history]
     if short:
         raise ValueError(f"clips {short} have no frame after their first {history} to roll out to")
     lengths = np.array([len(clip) for clip in clips])
     loops = np.array([clip.loop for clip in clips])
-    valid_steps = np.where(loops, steps, np.minimum(steps, lengths - history))
-    frames = history + np.arange(steps)
+    whole = np.where(loops, lengths, lengths - history)
+    valid_steps = whole if steps is None else np.where(loops, steps, np.minimum(steps, whole))
+    frames = history + np.arange(int(valid_steps.max()))
     reference = np.stack(
         [
             clip.joints[np.where(clip.loop, frames % len(clip), np.minimum(frames, len(clip) - 1))]
             for clip in clips
         ]
     )
+    return reference, valid_steps
+
+
+@torch.no_grad()
+def closed_loop_rollout(
+    policy: Policy,
+    clips: Sequence[ReferenceClip],
+    layout: StateLayout,
+    history: int,
+    steps: int | None,
+    device: torch.device | str = "cpu",
+) -> RolloutResult:
+    """Roll ``policy`` out for ``steps`` steps (``None``: each clip whole) from the first ``history``
+    frames of every clip at once.
+
+    All clips advance together, one batched policy call per step; the results come back to the host
+    once, at the end.
+    """
+    reference, valid_steps = rollout_plan(clips, history, steps)
     states = torch.stack([clip_states(clip, layout)[:history] for clip in clips]).to(device)
-    period = torch.tensor(np.where(loops, lengths, 0), dtype=torch.float32, device=device)[:, None]
+    period = torch.tensor([clip.period for clip in clips], dtype=torch.float32, device=device)[:, None]
+    command = torch.from_numpy(np.stack([clip_command(clip, layout.command) for clip in clips])).to(device)
     joints = states[:, -1, : layout.num_joints]
     predicted = []
-    for step in range(steps):
+    for step in range(reference.shape[1]):
         next_joints = policy(states).to(states.dtype)
         frame = torch.full_like(period, float(history + step))
-        new_state = layout.build(next_joints[:, None], joints, frame, period)
+        new_state = layout.build(next_joints[:, None], joints, frame, period, command)
         states = torch.cat([states[:, 1:], new_state], dim=1)
         joints = next_joints
         predicted.append(next_joints)
@@ -111,3 +131,47 @@ def closed_loop_rollout(
         reference,
         valid_steps,
     )
+
+
+def baseline_rollouts(
+    clips: Sequence[ReferenceClip], history: int, steps: int | None, mean_pose: np.ndarray
+) -> dict[str, RolloutResult]:
+    """The rollouts of `BASELINES` on the same clips and steps as `closed_loop_rollout`:
+
+    * ``hold_first``: stands still in the last start frame (the pose the policy starts from; also
+      what a policy that repeats its last output does);
+    * ``mean_pose``: stands still in ``mean_pose`` (the training clips' mean);
+    * ``constant_velocity``: keeps moving at the start velocity (start frame minus the one before,
+      per step).
+    """
+    reference, valid_steps = rollout_plan(clips, history, steps)
+    start = np.stack([clip.joints[history - 1] for clip in clips])[:, None]
+    before = np.stack(
+        [
+            clip.joints[history - 2] if history > 1 else frame_before_start(clip.joints, clip.loop)
+            for clip in clips
+        ]
+    )[:, None]
+    step = np.arange(1, reference.shape[1] + 1, dtype=np.float32)[None, :, None]
+    predicted = {
+        "hold_first": np.broadcast_to(start, reference.shape),
+        "mean_pose": np.broadcast_to(np.asarray(mean_pose, dtype=np.float32), reference.shape),
+        "constant_velocity": start + (start - before) * step,
+    }
+    names = [clip.name for clip in clips]
+    return {name: RolloutResult(names, predicted[name], reference, valid_steps) for name in BASELINES}
+
+
+def one_step_baselines(clips: Sequence[ReferenceClip]) -> dict[str, float]:
+    """One-step joint errors (mean over the clips' transitions and joints) of predicting the next frame
+    as the current one (``repeat_last``) or as the current one plus the last change
+    (``constant_velocity``)."""
+    repeat, velocity = [], []
+    for clip in clips:
+        joints = clip.joints
+        repeat.append(np.abs(joints[1:] - joints[:-1]).reshape(-1))
+        velocity.append(np.abs(joints[2:] - 2 * joints[1:-1] + joints[:-2]).reshape(-1))
+    return {
+        "repeat_last": float(np.concatenate(repeat).mean()),
+        "constant_velocity": float(np.concatenate(velocity).mean()),
+    }

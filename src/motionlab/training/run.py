@@ -141,6 +141,8 @@ def _fit_and_test(
         **({"init_from": init_report} if init_report else {}),
     )
     trainer.fit(task, datamodule=datamodule, ckpt_path=ckpt_path)
+    # Read now: testing best.ckpt reloads the callbacks' state saved with it (early stopping's too).
+    stopped_by = stop_reason(trainer)
 
     checkpoint = trainer.checkpoint_callback
     best_path = checkpoint.best_model_path if checkpoint is not None else ""
@@ -166,7 +168,7 @@ def _fit_and_test(
         best_score=monitored if math.isfinite(monitored) else None,
         last_checkpoint=str(last_path) if last_path is not None and last_path.exists() else None,
         global_step=trainer.global_step,
-        stopped_by=stop_reason(trainer),
+        stopped_by=stopped_by,
         test_metrics=test_metrics,
         details=task.eval_details,
     )

@@ -69,6 +69,7 @@ def test_spec_and_target_statistics_come_from_the_training_pairs(sample_datamodu
         "fps": 50.0,
         "velocities": False,
         "phase": True,
+        "command": [],
     }
     assert {clip["name"] for clip in spec.extras["train_clips"]} == {r.name for r in windows.recordings}
     # each training loop gives one pair per frame

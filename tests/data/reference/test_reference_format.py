@@ -161,7 +161,7 @@ def test_columns_are_reordered_to_the_first_clips_joint_order(tmp_path: Path) ->
 def test_directory_errors(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="no such reference clip"):
         read_reference_dir(tmp_path / "missing")
-    with _raises(tmp_path, "no .npy reference clips found"):
+    with _raises(tmp_path, "no .npy or .json reference clips found"):
         read_reference_dir(tmp_path)
     first = _clip(tmp_path, "walk")
     (tmp_path / "take2").mkdir()

@@ -25,12 +25,13 @@ def test_layout_names_and_columns() -> None:
         "phase_sin",
         "phase_cos",
     ]
-    assert layout.columns() == {"joints": [0, 2], "velocities": [2, 4], "phase": [4, 6]}
+    assert layout.columns() == {"joints": [0, 2], "velocities": [2, 4], "phase": [4, 6], "command": None}
     bare = StateLayout(("a",), 30.0, velocities=False, phase=False)
     assert bare.feature_names == ["a"] and bare.columns() == {
         "joints": [0, 1],
         "velocities": None,
         "phase": None,
+        "command": None,
     }
     assert StateLayout.from_dict(layout.to_dict()) == layout
 

@@ -1,4 +1,5 @@
-"""The reference clip format: one ``.npy`` array ``[T, J]`` per clip, with an optional sidecar.
+"""The reference clip format: one ``.npy`` array ``[T, J]`` per clip, with an optional sidecar,
+or one AMP/AWD motion ``.json`` per clip (see `motionlab.data.reference.amp_json`).
 
 A clip ``<name>.npy`` holds ``T`` timesteps of ``J`` joint values (any real dtype, read as float32;
 the built-in sample uses radians), the array seed 002 loads with ``np.load(reference_motion_path)``.
@@ -16,6 +17,8 @@ other keys       any             kept as clip metadata (e.g. ``gait: walk``); ``
                                  name one to keep its values together in one split
 ===============  ==============  =====================================================================
 
+A ``.json`` next to a ``.npy`` of the same stem is that clip's sidecar, unless it is a motion clip
+itself (it has ``Frames``): that is an error, never read as the other clip's description.
 Every clip must be complete (no NaN or infinite value) and have at least `MIN_FRAMES` frames. All
 clips of a dataset must have the same joints (the same names in any column order: columns are
 reordered to the first clip's) and the same frame rate.
@@ -23,6 +26,7 @@ reordered to the first clip's) and the same frame rate.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -37,6 +41,7 @@ import yaml
 
 from motionlab.data.files import check_unique_stems, data_files
 from motionlab.data.numbers import check_float32_range
+from motionlab.data.reference.amp_json import is_amp_motion, load_json, read_amp_motion
 from motionlab.errors import DataFormatError
 
 # A clip needs a state and the step after it.
@@ -46,6 +51,10 @@ SIDECAR_SUFFIXES = (".json", ".yaml", ".yml")
 RESERVED_KEYS = ("clip",)
 
 _DOCS = "README section 'Reference motions'"
+_FIX_DIR = (
+    f"store one <clip id>.npy array [T, J] per clip, optionally with a .json sidecar ({_DOCS}), or one "
+    "AMP motion .json per clip (docs/reference-motions.md)"
+)
 _RESAVE = "save the clip with np.save(path, joints.astype(np.float32)) as a [T, J] array"
 
 
@@ -59,8 +68,11 @@ class ReferenceClip:
         joint_names: the ``J`` column names.
         fps: frames per second.
         loop: True when frame ``T-1`` is followed by frame ``0``.
-        source: the ``.npy`` file, used in every error message.
+        source: the clip's file (``.npy`` or AMP ``.json``), used in every error message.
         meta: the sidecar's other keys.
+        described_by: the file that gave ``joint_names``, ``fps`` and ``loop`` (the sidecar, the
+            AMP file itself), or ``None`` when the defaults applied.
+        cycle: the gait cycle in frames of a clip that repeats one without looping (0: none).
     """
 
     name: str
@@ -70,16 +82,28 @@ class ReferenceClip:
     loop: bool
     source: str
     meta: dict[str, Any] = field(default_factory=dict)
+    described_by: str | None = None
+    cycle: float = 0.0
 
     def __len__(self) -> int:
         return int(self.joints.shape[0])
 
+    @property
+    def period(self) -> float:
+        """The phase clock's period in frames: the clip's length for a loop, else its ``cycle``."""
+        return float(len(self)) if self.loop else self.cycle
+
 
 def read_reference_clip(
-    path: str | Path, default_fps: float = 30.0, default_loop: bool = False
+    path: str | Path, default_fps: float = 30.0, default_loop: bool = False, content: Any = None
 ) -> ReferenceClip:
-    """Read and validate one clip and its sidecar (``default_*`` apply where the sidecar is silent)."""
+    """Read and validate one clip: a ``.npy`` and its sidecar, or an AMP motion ``.json``
+    (``content``: its parsed JSON, when the caller has it; ``default_*`` apply where the file is
+    silent)."""
     path = Path(path)
+    if path.suffix == ".json":
+        joints, sidecar = read_amp_motion(path, content)
+        return _to_clip(path, joints, path, sidecar, default_fps, default_loop)
     sidecar_path, sidecar = _read_sidecar(path)
     return _to_clip(path, _load_array(path), sidecar_path, sidecar, default_fps, default_loop)
 
@@ -87,20 +111,22 @@ def read_reference_clip(
 def read_reference_dir(
     path: str | Path, default_fps: float = 30.0, default_loop: bool = False
 ) -> list[ReferenceClip]:
-    """Read every ``*.npy`` clip under a directory (recursively, sorted by path), or one file.
+    """Read every clip under a directory (recursively, sorted by path), or one file: each ``*.npy``,
+    and each ``*.json`` that is an AMP motion clip (it has ``Frames``). Other ``.json`` files in a
+    directory (sidecars, manifests) are not clips.
 
     Checks that the clips agree on their joints and frame rate, and puts every clip's columns in
     the first clip's joint order.
     """
-    files = data_files(
-        path,
-        ".npy",
-        "reference clip",
-        "reference clips",
-        f"store one <clip id>.npy array [T, J] per clip, optionally with a .json sidecar ({_DOCS})",
-    )
+    files = data_files(path, (".npy", ".json"), "reference clip", "reference clips", _FIX_DIR)
+    contents = {file: load_json(file) for file in files if file.suffix == ".json" and len(files) > 1}
+    files = [file for file in files if file not in contents or is_amp_motion(contents[file])]
+    if not files:
+        raise DataFormatError(
+            path, "holds .json files but none is an AMP motion clip (with 'Frames')", _FIX_DIR
+        )
     check_unique_stems(files, "clip")
-    clips = [read_reference_clip(file, default_fps, default_loop) for file in files]
+    clips = [read_reference_clip(file, default_fps, default_loop, contents.get(file)) for file in files]
     return [clips[0], *(_matching(clip, clips[0]) for clip in clips[1:])]
 
 
@@ -159,14 +185,22 @@ def _read_sidecar(path: Path) -> tuple[Path | None, dict[str, Any]]:
             "keep one sidecar per clip",
         )
     sidecar_path = found[0]
-    try:
-        text = sidecar_path.read_text()
-        content = json.loads(text) if sidecar_path.suffix == ".json" else yaml.safe_load(text)
-    except (UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as exc:
-        kind = "JSON" if sidecar_path.suffix == ".json" else "YAML"
+    if sidecar_path.suffix == ".json":
+        content = load_json(sidecar_path)
+    else:
+        try:
+            content = yaml.safe_load(sidecar_path.read_text())
+        except (UnicodeDecodeError, yaml.YAMLError) as exc:
+            raise DataFormatError(
+                sidecar_path, f"is not valid YAML ({exc})", f"fix the syntax ({_DOCS})"
+            ) from exc
+    if is_amp_motion(content):
         raise DataFormatError(
-            sidecar_path, f"is not valid {kind} ({exc})", f"fix the syntax ({_DOCS})"
-        ) from exc
+            sidecar_path,
+            f"is a motion clip (it has 'Frames'), not the sidecar of {path.name}, but it has the same "
+            "stem, so it would be read as that clip's description",
+            f"rename {path.name} or move it to its own folder: the file stem is the clip id",
+        )
     if content is None:
         return sidecar_path, {}
     if not isinstance(content, dict):
@@ -203,7 +237,8 @@ def _to_clip(
     if not isinstance(loop, bool | np.bool_):
         raise DataFormatError(described, f"'loop' must be true or false, got {loop!r}", "write loop: true")
     meta = {key: value for key, value in sidecar.items() if key not in ("joint_names", "fps", "loop")}
-    return ReferenceClip(path.stem, joints, names, fps, bool(loop), str(path), meta)
+    described_by = str(sidecar_path) if sidecar_path is not None else None
+    return ReferenceClip(path.stem, joints, names, fps, bool(loop), str(path), meta, described_by)
 
 
 def _check_array(path: Path, array: np.ndarray) -> np.ndarray:
@@ -297,7 +332,7 @@ def _matching(clip: ReferenceClip, first: ReferenceClip) -> ReferenceClip:
         )
     order = [clip.joint_names.index(name) for name in first.joint_names]
     joints = np.ascontiguousarray(clip.joints[:, order])
-    return ReferenceClip(clip.name, joints, first.joint_names, clip.fps, clip.loop, clip.source, clip.meta)
+    return dataclasses.replace(clip, joints=joints, joint_names=first.joint_names)
 
 
 def _write_atomic(path: Path, write: Callable[[IO], Any], binary: bool) -> None:

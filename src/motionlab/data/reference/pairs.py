@@ -106,7 +106,8 @@ class PairBuilder:
         frame = resample_time(batch["frame"], positions[:, 1:-1])
         if augment:
             joints = self._pose_augment(joints)
-        states = self.layout.build(joints[:, 1:-1], joints[:, 0], frame, batch["period"][:, -1:])
+        command = batch["command"][:, -1] if self.layout.command else None
+        states = self.layout.build(joints[:, 1:-1], joints[:, 0], frame, batch["period"][:, -1:], command)
         if augment and self.augment.noise_std > 0:
             states = self._add_noise(states)
         next_joints = joints[:, -1]

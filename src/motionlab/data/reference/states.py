@@ -8,9 +8,12 @@ The state at frame ``t`` is, in this column order:
 
 * ``joints``: the joint values ``q_t`` (always);
 * ``velocities``: ``(q_t - q_{t-1}) · fps``, in joint units per second (named ``<joint>_vel``);
-* ``phase``: ``sin, cos`` of ``2π · (t mod T) / T`` for a looping clip of ``T`` frames; ``0, 0`` for
-  a clip that does not loop (no cycle to be in). The phase is a clock, never predicted: an app that
-  plays a looping clip knows where in the loop it is.
+* ``phase``: ``sin, cos`` of ``2π · (t mod P) / P`` where ``P`` is the clip's period: its length
+  ``T`` for a looping clip, its gait cycle (``ReferenceClip.cycle``) for a clip that does not loop
+  but repeats a cycle; ``0, 0`` for a clip with neither (no cycle to be in). The phase is a clock,
+  never predicted: an app that plays a clip knows where in its cycle it is;
+* ``command``: per-clip constants from the clip's metadata (e.g. AWD's ``Placo.dx``: the velocity
+  the motion was generated for), the same at every frame: they tell the policy which motion to make.
 """
 
 from __future__ import annotations
@@ -20,13 +23,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor
 
 from motionlab.data.reference.format import ReferenceClip
+from motionlab.errors import DataFormatError
 
 VELOCITY_SUFFIX = "_vel"
 PHASE_FEATURES = ("phase_sin", "phase_cos")
+COMMAND_PREFIX = "command/"
 
 
 @dataclass(frozen=True)
@@ -37,13 +43,15 @@ class StateLayout:
         joint_names: the ``J`` joints, in column order.
         fps: frame rate (velocities are per second).
         velocities: include joint velocities.
-        phase: include the loop phase (sin, cos).
+        phase: include the cycle phase (sin, cos).
+        command: the clip metadata keys (dotted paths) appended to every state.
     """
 
     joint_names: tuple[str, ...]
     fps: float
     velocities: bool = True
     phase: bool = True
+    command: tuple[str, ...] = ()
 
     @property
     def num_joints(self) -> int:
@@ -56,7 +64,7 @@ class StateLayout:
             names += [f"{name}{VELOCITY_SUFFIX}" for name in self.joint_names]
         if self.phase:
             names += list(PHASE_FEATURES)
-        return names
+        return names + [f"{COMMAND_PREFIX}{key}" for key in self.command]
 
     @property
     def num_features(self) -> int:
@@ -67,21 +75,26 @@ class StateLayout:
         joints = self.num_joints
         velocities = [joints, 2 * joints] if self.velocities else None
         start = 2 * joints if self.velocities else joints
+        phase_end = start + len(PHASE_FEATURES) if self.phase else start
         return {
             "joints": [0, joints],
             "velocities": velocities,
-            "phase": [start, start + len(PHASE_FEATURES)] if self.phase else None,
+            "phase": [start, phase_end] if self.phase else None,
+            "command": [phase_end, phase_end + len(self.command)] if self.command else None,
         }
 
-    def build(self, joints: Tensor, previous: Tensor, frame: Tensor, period: Tensor) -> Tensor:
+    def build(
+        self, joints: Tensor, previous: Tensor, frame: Tensor, period: Tensor, command: Tensor | None = None
+    ) -> Tensor:
         """States ``[..., T, F]`` of the joint trajectory ``joints [..., T, J]``.
 
         Args:
             joints: joint values at the ``T`` frames.
             previous: ``[..., J]`` joint values one frame before the first (for its velocity).
             frame: ``[..., T]`` (possibly fractional) frame index of each frame within its clip.
-            period: the clip's length in frames when it loops, 0 when it does not; broadcastable
-                to ``frame``.
+            period: the clip's period in frames (its length when it loops, its gait cycle), 0
+                when it has none; broadcastable to ``frame``.
+            command: ``[..., C]`` the clip's command values (needed when the layout has some).
         """
         parts = [joints]
         if self.velocities:
@@ -89,6 +102,10 @@ class StateLayout:
             parts.append(torch.diff(steps, dim=-2) * self.fps)
         if self.phase:
             parts.append(phase_features(frame, period).to(joints.dtype))
+        if self.command:
+            if command is None:
+                raise ValueError(f"the state layout has command features {list(self.command)}: pass them")
+            parts.append(command.to(joints.dtype).unsqueeze(-2).expand(*joints.shape[:-1], -1))
         return torch.cat(parts, dim=-1)
 
     def to_dict(self) -> dict[str, Any]:
@@ -97,6 +114,7 @@ class StateLayout:
             "fps": self.fps,
             "velocities": self.velocities,
             "phase": self.phase,
+            "command": list(self.command),
         }
 
     @classmethod
@@ -106,6 +124,7 @@ class StateLayout:
             float(values["fps"]),
             bool(values["velocities"]),
             bool(values["phase"]),
+            tuple(values.get("command", ())),
         )
 
 
@@ -128,5 +147,23 @@ def clip_states(clip: ReferenceClip, layout: StateLayout) -> Tensor:
     """``[T, F]`` states of every frame of ``clip``."""
     joints = torch.from_numpy(clip.joints)
     frame = torch.arange(len(clip), dtype=torch.float32)
-    period = torch.tensor(float(len(clip)) if clip.loop else 0.0)
-    return layout.build(joints, frame_before_start(joints, clip.loop), frame, period)
+    period = torch.tensor(clip.period)
+    command = torch.from_numpy(clip_command(clip, layout.command))
+    return layout.build(joints, frame_before_start(joints, clip.loop), frame, period, command)
+
+
+def clip_command(clip: ReferenceClip, keys: tuple[str, ...]) -> np.ndarray:
+    """``[C]`` float32 values of the metadata ``keys`` (dotted paths such as ``Placo.dx``) of ``clip``."""
+    values = []
+    for key in keys:
+        value: Any = clip.meta
+        for part in key.split("."):
+            value = value.get(part) if isinstance(value, Mapping) else None
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise DataFormatError(
+                clip.described_by or clip.source,
+                f"command key '{key}' (data.state.command) is {value!r} for clip '{clip.name}', not a number",
+                "give every clip a number under that key in its sidecar / JSON, or change data.state.command",
+            )
+        values.append(float(value))
+    return np.asarray(values, dtype=np.float32)
