@@ -25,8 +25,15 @@ DATA_CONFIGS = sorted(path.stem for path in (CONFIG_DIR / "data").glob("*.yaml")
 TINY_EXPORT = [*TINY, "++trainer.limit_train_batches=20", "logger=none"]
 # Settings of the export under test: few benchmark iterations (timings are stored, never asserted);
 # the tiny one-epoch models are barely past uniform, so int8 flips a near-tied top class now and then
-# (top-1 agreement 0.984-1.0 over seeds 1-5): the bar is 0.95 here instead of the default 0.98.
-EXPORT_ARGS = ["benchmark.iterations=2", "verify.windows=128", "quantize.min_top1_agreement=0.95"]
+# (top-1 agreement 0.977-1.0): the bar is 0.95 here instead of the default 0.98. Their outputs barely
+# vary over the test split, so int8 moves them by a larger share of that spread than a trained model's
+# (measured up to 0.13 for the workout rep-start probability): the bar is 0.3 instead of 0.1.
+EXPORT_ARGS = [
+    "benchmark.iterations=2",
+    "verify.windows=128",
+    "quantize.min_top1_agreement=0.95",
+    "quantize.max_relative_error=0.3",
+]
 
 
 def tiny_overrides(data: str, log_dir: Path, cache_dir: Path) -> list[str]:

@@ -115,15 +115,30 @@ def _verification(report: Mapping[str, Any]) -> list[str]:
 def _quantization(quantization: Mapping[str, Any]) -> list[str]:
     lines = ["", "## int8 dynamic quantisation", ""]
     ops = quantization["op_types"] or "ONNX Runtime's default set"
+    cpu = quantization["cpu"]
+    tolerances = quantization["tolerances"]
     lines.append(
         f"Status: {quantization['status']}; quantised ops: {ops}; size "
-        f"{quantization['size_ratio']:.2f}× of fp32. Agreement with fp32 on {quantization['windows']} "
-        "test windows:"
+        f"{quantization['size_ratio']:.2f}× of fp32. Checked on {cpu['cpu']} ({cpu['machine']}, int8 "
+        f"instructions: {', '.join(cpu['int8_extensions']) or 'none found'}); int8 results differ "
+        f"between CPUs. Agreement with fp32 on {quantization['windows']} test windows, within "
+        f"top-1 ≥ {tolerances['min_top1_agreement']:g} and max diff ≤ "
+        f"{tolerances['max_probability_diff']:g} for probabilities, max diff ≤ "
+        f"{tolerances['max_relative_error']:g} × the output's test-split spread for other values:"
     )
-    lines += ["", "| output | max abs diff | top-1 agreement |", "|---|---|---|"]
+    lines += [
+        "",
+        "| output | kind | max abs diff | top-1 agreement | diff / spread | within tolerance |",
+        "|---|---|---|---|---|---|",
+    ]
     for name, entry in quantization["agreement"].items():
         top1 = entry.get("top1_agreement")
-        lines.append(f"| `{name}` | {entry['max_abs_diff']:.3g} | {'—' if top1 is None else f'{top1:.4f}'} |")
+        relative = entry.get("relative_error")
+        lines.append(
+            f"| `{name}` | {entry['kind']} | {entry['max_abs_diff']:.3g} | "
+            f"{'—' if top1 is None else f'{top1:.4f}'} | {'—' if relative is None else f'{relative:.3g}'} | "
+            f"{'yes' if entry['passed'] else 'no'} |"
+        )
     return lines
 
 

@@ -26,11 +26,11 @@ from motionlab.data.datamodule import MotionDataModule
 from motionlab.export.benchmark import benchmark_latency, onnx_session
 from motionlab.export.card import render_markdown
 from motionlab.export.errors import ExportError
-from motionlab.export.files import atomic_output, file_sha256, write_text_atomic
+from motionlab.export.files import file_sha256
 from motionlab.export.graph import INPUT_NAME, ExportGraph, build_export_graph
 from motionlab.export.metadata import build_metadata, set_metadata
 from motionlab.export.onnx_export import export_onnx
-from motionlab.export.quantize import agreement, min_top1_agreement, quantize_int8
+from motionlab.export.quantize import instruction_set, int8_agreement, out_of_tolerance, quantize_int8
 from motionlab.export.registry import model_fingerprint, registering
 from motionlab.export.source import ModelSource
 from motionlab.export.verify import (
@@ -40,9 +40,11 @@ from motionlab.export.verify import (
     verification_cases,
     verify_onnx,
 )
-from motionlab.training.summary import write_json_atomic
+from motionlab.files import atomic_output, write_json_atomic, write_text_atomic
 
 log = logging.getLogger(__name__)
+# The ``quantize`` settings that bound how far int8 may move an output (see `int8_agreement`).
+INT8_TOLERANCES = ("min_top1_agreement", "max_probability_diff", "max_relative_error")
 
 
 @dataclass
@@ -62,7 +64,7 @@ class ExportResult:
 
 
 class QuantizationRejectedError(RuntimeError):
-    """The int8 model disagrees with fp32 more than ``quantize.min_top1_agreement`` allows."""
+    """An output of the int8 model is out of its tolerance (``quantize.*``) against fp32."""
 
 
 @dataclass
@@ -228,10 +230,13 @@ def write_verified(
 def quantize_checked(
     model_path: Path, int8_path: Path, metadata: dict[str, Any], windows: np.ndarray, settings: DictConfig
 ) -> dict[str, Any]:
-    """Quantise, compare with fp32 on the test windows, and keep the int8 file only if the top-1
-    agreement of every probability output reaches ``settings.min_top1_agreement``."""
+    """Quantise, compare every output with fp32 on the test windows in its own units
+    (`motionlab.export.quantize.int8_agreement`), and keep the int8 file only if all are within the
+    tolerances in ``settings``; otherwise log one line saying which output is off and by how much."""
     op_types = OmegaConf.to_container(settings.op_types) if settings.op_types is not None else None
-    report: dict[str, Any] = {"windows": len(windows)}
+    tolerances = {key: settings[key] for key in INT8_TOLERANCES}
+    axes = {name: output["shape"] for name, output in metadata["outputs"].items()}
+    report: dict[str, Any] = {"windows": len(windows), "tolerances": tolerances, "cpu": instruction_set()}
     try:
         with atomic_output(int8_path) as temporary:
             report["op_types"] = quantize_int8(model_path, temporary, op_types)
@@ -240,13 +245,11 @@ def quantize_checked(
                 quantized, {**metadata, "quantization": "int8 dynamic (weights int8, activations uint8)"}
             )
             onnx.save(quantized, str(temporary))
-            report["agreement"] = agreement(run_onnx(model_path, windows), run_onnx(temporary, windows))
+            fp32, int8 = run_onnx(model_path, windows), run_onnx(temporary, windows)
+            report["agreement"] = int8_agreement(fp32, int8, axes, tolerances)
             report["size_ratio"] = temporary.stat().st_size / model_path.stat().st_size
-            worst = min_top1_agreement(report["agreement"])
-            if worst is not None and worst < settings.min_top1_agreement:
-                raise QuantizationRejectedError(
-                    f"top-1 agreement {worst:.4f} < quantize.min_top1_agreement={settings.min_top1_agreement}"
-                )
+            if failures := out_of_tolerance(report["agreement"], tolerances):
+                raise QuantizationRejectedError("; ".join(failures))
         report["status"] = "written"
     except QuantizationRejectedError as error:
         log.warning("int8 model not written: %s", error)

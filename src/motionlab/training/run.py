@@ -22,13 +22,14 @@ from lightning.pytorch.utilities.rank_zero import rank_zero_only
 from omegaconf import DictConfig, OmegaConf
 
 from motionlab.data.datamodule import MotionDataModule
+from motionlab.files import write_json_atomic
 from motionlab.tasks.base import MotionTask
 from motionlab.training.callbacks import SummaryCallback
 from motionlab.training.checkpoints import DATA_REPORT, is_inside, resolve_ckpt_path
 from motionlab.training.finetune import setup_finetuning
 from motionlab.training.hparams import final_metrics, log_final_hparams, select_hparams
 from motionlab.training.limits import stop_reason
-from motionlab.training.summary import RunSummary, write_json_atomic
+from motionlab.training.summary import RunSummary
 
 log = logging.getLogger(__name__)
 
