@@ -88,6 +88,8 @@ def render_markdown(card: Mapping[str, Any]) -> str:
         lines.append(f"Not verified at {length} frames: PyTorch itself cannot run it ({why}).")
     if card.get("quantization"):
         lines += _quantization(card["quantization"])
+    if card.get("streaming"):
+        lines += _streaming(card["streaming"])
     if card.get("latency"):
         lines += _latency(card["latency"])
     lines += ["", "## Files", ""]
@@ -139,6 +141,30 @@ def _quantization(quantization: Mapping[str, Any]) -> list[str]:
             f"{'—' if top1 is None else f'{top1:.4f}'} | {'—' if relative is None else f'{relative:.3g}'} | "
             f"{'yes' if entry['passed'] else 'no'} |"
         )
+    return lines
+
+
+def _streaming(streaming: Mapping[str, Any]) -> list[str]:
+    report, latency = streaming["verification"], streaming["latency"]
+    lines = [
+        "",
+        f"## Streaming (`{streaming['file']}`)",
+        "",
+        f"One frame in (`{streaming['input']['name']}` `{streaming['input']['shape']}`), the state kept "
+        "between frames: feed each `next_state_*` output back as the `state_*` input of the next frame, "
+        "zeros at a stream's first frame. Per-frame outputs have a time axis of 1: "
+        f"{', '.join(streaming['per_frame_outputs']) or 'none'}.",
+        "",
+        "| state | shape |",
+        "|---|---|",
+        *(f"| `{entry['input']}` | `{['batch', *entry['shape']]}` |" for entry in streaming["state"]),
+        "",
+        f"Verified against {report['reference']} on {report['stream'][0]} streams of "
+        f"{report['stream'][1]} test frames: largest difference "
+        f"{max(report['max_abs_diff'].values(), default=0.0):.2g} (tolerance {report['tolerance']:g}).",
+        f"Latency (batch 1, 1 thread, median of {latency['frames']}): {latency['median_ms']:.3f} ms per "
+        f"frame, against {latency['windowed']['median_ms']:.3f} ms for the windowed model's window.",
+    ]
     return lines
 
 

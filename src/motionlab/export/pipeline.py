@@ -33,10 +33,12 @@ from motionlab.export.onnx_export import export_onnx
 from motionlab.export.quantize import instruction_set, int8_agreement, out_of_tolerance, quantize_int8
 from motionlab.export.registry import model_fingerprint, registering
 from motionlab.export.source import ModelSource
+from motionlab.export.streaming import streaming_graph, windowed_latency, write_streaming
 from motionlab.export.verify import (
     VerificationCase,
     VerificationReport,
     raise_on_failure,
+    stretches,
     verification_cases,
     verify_onnx,
 )
@@ -45,6 +47,8 @@ from motionlab.files import atomic_output, write_json_atomic, write_text_atomic
 log = logging.getLogger(__name__)
 # The ``quantize`` settings that bound how far int8 may move an output (see `int8_agreement`).
 INT8_TOLERANCES = ("min_top1_agreement", "max_probability_diff", "max_relative_error")
+# The streaming model is verified on STREAM_BATCH streams of STREAM_WINDOWS windows of test frames.
+STREAM_WINDOWS, STREAM_BATCH = 2, 2
 
 
 @dataclass
@@ -146,6 +150,8 @@ def export_version(source: ModelSource, cfg: DictConfig, name: str, version: int
             f"exports [{graph.window}, {graph.num_features}] windows: its export_metadata()['window'] "
             "must be the number of frames its forward() takes"
         )
+    if settings.streaming:
+        streaming_graph(build_task, graph.mode)  # a model with no streaming form fails here, first
     lengths = plan_lengths(graph, cfg.verify.length_factors, settings.dynamic_time)
     log.info("exporting %s (%s outputs) of %s", type(graph.task).__name__, graph.mode, source.run_dir)
     exported = export_onnx(
@@ -180,6 +186,21 @@ def export_version(source: ModelSource, cfg: DictConfig, name: str, version: int
         )
         if int8_path.exists():
             card["files"]["int8"] = file_entry(int8_path)
+    streaming_path = output_dir / f"{settings.name}.streaming.onnx"
+    streaming_path.unlink(missing_ok=True)
+    if settings.streaming:
+        stream = stretches(test_split.frames, STREAM_WINDOWS * graph.window, STREAM_BATCH)
+        card["streaming"] = write_streaming(
+            build_task, graph, metadata, streaming_path, stream, settings.opset, cfg.verify.tolerance
+        )
+        card["streaming"]["latency"]["windowed"] = windowed_latency(model_path, test_split.windows[0])
+        card["files"]["streaming"] = file_entry(streaming_path)
+        log.info(
+            "streaming %s: %.3f ms per frame (the windowed model: %.3f ms per window)",
+            streaming_path,
+            card["streaming"]["latency"]["median_ms"],
+            card["streaming"]["latency"]["windowed"]["median_ms"],
+        )
     if cfg.benchmark.enabled:
         models = {"fp32": model_path, **({"int8": int8_path} if int8_path.exists() else {})}
         card["latency"] = latency_report(models, graph, test_split.windows, cfg.benchmark)
