@@ -1,7 +1,9 @@
 // A motionlab ONNX export in the browser with onnxruntime-web (wasm, 1 thread): the model and its
 // model_card.json (feature order, window, labels, what each output means: onnxruntime-web does not
 // expose the model's metadata_props), then a recorded session run window by window at batch 1, as an
-// app does it, with the app outputs and the latency of every window.
+// app does it, with the app outputs and the latency of every window. A run exported with
+// export.streaming=true also has model.streaming.onnx: the page then feeds it the same session one
+// frame at a time, keeping its state, and shows its per-frame latency.
 //
 //   index.html?case=<case.json URL>[&model=<model URL>][&repeat=N]
 //
@@ -79,7 +81,8 @@ async function main() {
   const repeat = Math.max(1, Number(params.get("repeat") ?? 1));
   const testCase = await fetchJson(caseUrl);
   const modelUrl = new URL(params.get("model") ?? testCase.model, caseUrl);
-  const { metadata: meta } = await fetchJson(new URL("model_card.json", modelUrl));
+  const card = await fetchJson(new URL("model_card.json", modelUrl));
+  const meta = card.metadata;
   const session = await ort.InferenceSession.create(modelUrl.href, { executionProviders: ["wasm"] });
 
   const { frames, window_starts: starts, expected } = testCase.session;
@@ -120,18 +123,56 @@ async function main() {
     row.insertCell().textContent = describe(windowOutputs, meta);
   }
 
+  const windowed = { outputs, latencies, ...check(outputs, expected, testCase.tolerance) };
+  report("summary", `median latency ${median(latencies).toFixed(2)} ms per window`, windowed,
+    testCase.tolerance);
+  const streaming = testCase.streaming &&
+    await stream(testCase, new URL(testCase.streaming.model, caseUrl), card.streaming, data, frames.shape);
+  if (streaming) {
+    report("streaming", `streaming (${testCase.streaming.model}, one frame at a time, state kept): ` +
+      `median ${median(streaming.latencies).toFixed(3)} ms per frame`, streaming, testCase.tolerance);
+  }
+  const ok = windowed.ok && (!streaming || streaming.ok);
+  return { ...windowed, ok, streaming, ortVersion: ort.env.versions.web };
+}
+
+// Every output against Python ONNX Runtime's: per output {maxAbsDiff, ok}, and whether all are ok.
+function check(outputs, expected, tolerance) {
   const checks = {};
   for (const [name, want] of Object.entries(expected)) {
-    checks[name] = compare(outputs[name] ?? [], want.data, testCase.tolerance);
+    checks[name] = compare(outputs[name] ?? [], want.data, tolerance);
   }
-  const allOk = Object.values(checks).every((check) => check.ok);
-  const worst = Math.max(...Object.values(checks).map((check) => check.maxAbsDiff));
-  const summary = document.getElementById("summary");
-  summary.className = allOk ? "ok" : "bad";
-  summary.textContent = `median latency ${median(latencies).toFixed(2)} ms per window; ` +
-    `largest difference from Python ONNX Runtime ${worst.toExponential(2)} ` +
-    (allOk ? `(within ${testCase.tolerance})` : `(OUT of tolerance ${testCase.tolerance})`);
-  return { outputs, latencies, checks, ok: allOk, ortVersion: ort.env.versions.web };
+  return { checks, ok: Object.values(checks).every((entry) => entry.ok) };
+}
+
+function report(elementId, text, result, tolerance) {
+  const worst = Math.max(...Object.values(result.checks).map((entry) => entry.maxAbsDiff));
+  const element = document.getElementById(elementId);
+  element.className = result.ok ? "ok" : "bad";
+  element.textContent = `${text}; largest difference from Python ONNX Runtime ${worst.toExponential(2)} ` +
+    (result.ok ? `(within ${tolerance})` : `(OUT of tolerance ${tolerance})`);
+}
+
+// The streaming export: every frame of the session in turn, each state output fed back as the next
+// frame's state input (zeros at the first frame, as model_card.json's streaming.state says).
+async function stream(testCase, modelUrl, card, data, [length, features]) {
+  const session = await ort.InferenceSession.create(modelUrl.href, { executionProviders: ["wasm"] });
+  let state = Object.fromEntries(card.state.map((entry) => {
+    const size = entry.shape.reduce((a, b) => a * b, 1);
+    return [entry.input, new ort.Tensor("float32", new Float32Array(size), [1, ...entry.shape])];
+  }));
+  const names = session.outputNames.filter((name) => !name.startsWith("next_state_"));
+  const outputs = Object.fromEntries(names.map((name) => [name, []]));
+  const latencies = [];
+  for (let t = 0; t < length; t++) {
+    const frame = new ort.Tensor("float32", data.subarray(t * features, (t + 1) * features), [1, 1, features]);
+    const begin = performance.now();
+    const result = await session.run({ [card.input.name]: frame, ...state });
+    latencies.push(performance.now() - begin);
+    state = Object.fromEntries(card.state.map((entry) => [entry.input, result[entry.output]]));
+    for (const name of names) outputs[name].push(...result[name].data);
+  }
+  return { outputs, latencies, ...check(outputs, testCase.streaming.expected, testCase.tolerance) };
 }
 
 window.motionlab = { done: false };

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 
 import numpy as np
@@ -12,20 +11,10 @@ import torch
 
 from motionlab.export.case import main as write_case_command
 from motionlab.export.pipeline import load_test_split
-from tests.export.conftest import ExportedRun
-from tests.helpers import REPO
+from tests.export.conftest import NODE, NODE_EXAMPLE, ExportedRun
 
-EXAMPLE = REPO / "examples" / "onnx-node"
-NODE = shutil.which("node")
-
-pytestmark = [
-    pytest.mark.xdist_group("export"),
-    pytest.mark.skipif(NODE is None, reason="node is not on PATH"),
-    pytest.mark.skipif(
-        not (EXAMPLE / "node_modules" / "onnxruntime-node").is_dir(),
-        reason="the example's npm dependencies are not installed: run `make js-example`",
-    ),
-]
+# node_example: the Node example's dependencies are installed (a local run skips without them, CI fails)
+pytestmark = [pytest.mark.xdist_group("export"), pytest.mark.usefixtures("node_example")]
 
 
 def test_node_example_matches_pytorch(exported_run: ExportedRun, tmp_path):
@@ -62,7 +51,7 @@ def run_node_example(exported_run: ExportedRun, case_path) -> list[dict]:
     """``run_model.mjs`` on the exported model and ``case_path``: its lines, each checked within 1e-4."""
     done = subprocess.run(
         [NODE, "run_model.mjs", str(exported_run.model_path), str(case_path)],
-        cwd=EXAMPLE,
+        cwd=NODE_EXAMPLE,
         capture_output=True,
         text=True,
         timeout=120,

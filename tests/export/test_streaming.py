@@ -3,6 +3,9 @@ ONNX Runtime frame by frame and equal to the windowed PyTorch model on the same 
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +15,7 @@ import torch
 from motionlab.data.workout.format import JOINT_ANGLES, WORKOUT_CLASSES
 from motionlab.errors import ConfigError
 from motionlab.export import export_model, resolve_source
+from motionlab.export.case import main as write_case_command
 from motionlab.export.errors import ExportVerificationError
 from motionlab.export.graph import ExportGraph
 from motionlab.export.metadata import output_axes
@@ -21,6 +25,7 @@ from motionlab.sweep.compose import compose_config as compose_named
 from motionlab.tasks import GaitTask, WorkoutTask
 from motionlab.tasks.base import MotionTask
 from motionlab.training import train
+from tests.export.conftest import NODE, Chromium
 from tests.export.test_registry import FAST_EXPORT
 from tests.helpers import CONFIG_DIR, TINY, compose_config
 from tests.tasks.test_gait_task import gait_spec
@@ -120,18 +125,30 @@ def test_a_streaming_model_that_differs_from_the_windowed_one_is_not_written(tmp
     assert list(tmp_path.iterdir()) == []
 
 
-def test_export_with_streaming_writes_the_model_its_card_and_its_latency(tmp_path, sample_cache):
-    """A tiny causal-TCN workout run through `export_model` with ``export.streaming=true``."""
-    log_dir = tmp_path / "outputs"
+@pytest.fixture(scope="module")
+def streaming_run(tmp_path_factory, sample_cache) -> tuple[Path, Path, dict]:
+    """A tiny causal-TCN workout run exported with ``export.streaming=true``: (log_dir, run_dir, card)."""
+    log_dir = tmp_path_factory.mktemp("streaming") / "outputs"
     tiny = [o for o in TINY if not o.startswith("model.attention_heads")]
     overrides = [*tiny, "model.causal=true", "model.attention_heads=0", "++trainer.limit_train_batches=4"]
     cfg = compose_config([*overrides, "logger=none"], log_dir, sample_cache, run="trained")
     train(cfg)
     run_dir = Path(cfg.paths.output_dir)
-    result = export_run(log_dir, run_dir, "export.streaming=true")
-    streaming = result.card["streaming"]
+    return log_dir, run_dir, export_run(log_dir, run_dir, "export.streaming=true").card
+
+
+def export_run(log_dir: Path, run_dir: Path, *overrides: str):
+    cfg = compose_named(
+        CONFIG_DIR, "export", [f"run={run_dir}", f"paths.log_dir={log_dir}", *FAST_EXPORT, *overrides]
+    )
+    return export_model(resolve_source(cfg.run, None, log_dir, log_dir / "sweeps"), cfg)
+
+
+def test_export_with_streaming_writes_the_model_its_card_and_its_latency(streaming_run, tmp_path):
+    log_dir, run_dir, card = streaming_run
+    streaming = card["streaming"]
     path = run_dir / "export" / "model.streaming.onnx"
-    assert result.card["files"]["streaming"]["name"] == path.name and path.is_file()
+    assert card["files"]["streaming"]["name"] == path.name and path.is_file()
     assert streaming["verification"]["passed"] and streaming["verification"]["stream"][1] == 60
     assert streaming["latency"]["median_ms"] > 0 and streaming["latency"]["windowed"]["median_ms"] > 0
     assert [entry["input"] for entry in streaming["state"]] == [
@@ -144,14 +161,37 @@ def test_export_with_streaming_writes_the_model_its_card_and_its_latency(tmp_pat
     assert "## Streaming (`model.streaming.onnx`)" in card_md and "`state_block1_past`" in card_md
     model = StreamingMotionModel(path)
     assert model.metadata["streaming"]["state"] == streaming["state"]
-    assert model.feature_names == result.card["metadata"]["feature_names"]
-    # streaming off again: an older streaming file does not stay beside the new export
-    export_run(log_dir, run_dir)
-    assert not path.exists()
+    assert model.feature_names == card["metadata"]["feature_names"]
+    # streaming off: an older streaming file does not stay beside the new export
+    shutil.copy(path, tmp_path / path.name)
+    export_run(log_dir, run_dir, f"export.output_dir={tmp_path}")
+    assert not (tmp_path / path.name).exists() and (tmp_path / "model.onnx").is_file()
 
 
-def export_run(log_dir: Path, run_dir: Path, *overrides: str):
-    cfg = compose_named(
-        CONFIG_DIR, "export", [f"run={run_dir}", f"paths.log_dir={log_dir}", *FAST_EXPORT, *overrides]
+def test_both_examples_run_the_streaming_model_frame_by_frame(
+    streaming_run, chromium: Chromium, node_example: Path, tmp_path
+):
+    """case.json carries the streaming outputs; Node and the browser match them, state kept."""
+    _, run_dir, _ = streaming_run
+    export_dir = run_dir / "export"
+    case_path = tmp_path / "case.json"
+    write_case_command([str(run_dir), "--out", str(case_path), "--windows", "3"])
+    case = json.loads(case_path.read_text())
+    assert case["streaming"]["model"] == "model.streaming.onnx"
+    for name in ("model.onnx", "model.streaming.onnx", "model_card.json"):
+        shutil.copy(export_dir / name, tmp_path)
+    result = chromium.run(str(case_path))
+    assert result["errors"] == [] and result["ok"] and result["streaming"]["ok"], result["errors"]
+    frames = case["session"]["frames"]["shape"][0]
+    assert len(result["streaming"]["latencies"]) == frames
+    done = subprocess.run(
+        [NODE, "stream_model.mjs", str(tmp_path / "model.streaming.onnx"), str(case_path)],
+        cwd=node_example,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
-    return export_model(resolve_source(cfg.run, None, log_dir, log_dir / "sweeps"), cfg)
+    assert done.returncode == 0, done.stdout + done.stderr
+    *outputs, latency = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [line["output"] for line in outputs] == list(case["streaming"]["expected"])
+    assert latency["frames"] == frames and latency["medianMsPerFrame"] > 0

@@ -5,11 +5,7 @@ writes that session. One browser serves every task."""
 from __future__ import annotations
 
 import json
-import os
-import select
 import shutil
-import subprocess
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -17,65 +13,9 @@ import pytest
 from motionlab.export.case import main as write_case_command
 from motionlab.inference.onnx_model import OnnxMotionModel
 from motionlab.inference.sliding import sliding_windows
-from tests.export.conftest import ExportedRun
-from tests.helpers import REPO
-
-EXAMPLE = REPO / "examples" / "web"
-NODE = shutil.which("node")
-CHROMIUM = shutil.which("chromium")
+from tests.export.conftest import Chromium, ExportedRun
 
 pytestmark = pytest.mark.xdist_group("export")
-
-
-def missing_browser() -> str | None:
-    """Why the browser example cannot run here (None: it can)."""
-    if NODE is None:
-        return "node is not on PATH"
-    if CHROMIUM is None:
-        return "chromium is not installed (apt-get install -y chromium)"
-    if not (EXAMPLE / "node_modules" / "onnxruntime-web").is_dir():
-        return "the example's npm dependencies are not installed: run `make web-example`"
-    return None
-
-
-class Chromium:
-    """``run_in_chromium.mjs --stdin``: one headless Chromium that runs a case per request."""
-
-    def __init__(self) -> None:
-        self.process = subprocess.Popen(
-            [NODE, "run_in_chromium.mjs", "--chromium", CHROMIUM, "--stdin"],
-            cwd=EXAMPLE,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-
-    def run(self, case_path: str, timeout: float = 120) -> dict:
-        self.process.stdin.write(f"{case_path}\n")
-        self.process.stdin.flush()
-        ready, _, _ = select.select([self.process.stdout], [], [], timeout)
-        line = self.process.stdout.readline() if ready else ""
-        if not line:
-            self.process.kill()
-            pytest.fail(f"no answer from Chromium in {timeout} s: {self.process.stderr.read()[-4000:]}")
-        return json.loads(line)
-
-    def close(self) -> None:
-        self.process.stdin.close()
-        self.process.wait(timeout=60)
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Chromium]:
-    """The browser; CI (``MOTIONLAB_CI`` set by .ci/run) fails where a local run skips."""
-    if why := missing_browser():
-        if os.environ.get("MOTIONLAB_CI"):
-            pytest.fail(f"the browser test must run in CI: {why}")
-        pytest.skip(why)
-    browser = Chromium()
-    yield browser
-    browser.close()
 
 
 def test_the_web_example_matches_python_onnx_runtime_window_by_window(

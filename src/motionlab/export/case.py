@@ -6,7 +6,8 @@
 A case holds a recorded session (the first frames of the run's own test split, in feature_names
 order) and what Python ONNX Runtime computes from it with the exported model: one batch of windows
 (``input`` / ``expected``, what ``examples/onnx-node`` checks) and every window of the session run
-alone at batch 1, as an app does it (``session``, what ``examples/web`` runs and checks).
+alone at batch 1, as an app does it (``session``, what ``examples/web`` runs and checks), and, for a
+run exported with ``export.streaming=true``, the streaming model's outputs frame by frame.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from motionlab.export.pipeline import load_test_split
 from motionlab.files import write_json_atomic
 from motionlab.inference.onnx_model import OnnxMotionModel
 from motionlab.inference.sliding import sliding_windows
+from motionlab.inference.streaming import StreamingMotionModel
 
 TOLERANCE = 1e-4  # |runtime − Python ONNX Runtime| <= TOLERANCE × max(1, |Python|), per element
 
@@ -34,7 +36,8 @@ def _array(values: np.ndarray) -> dict[str, Any]:
 
 def build_case(model: OnnxMotionModel, frames: np.ndarray, windows: int, batch: int = 3) -> dict[str, Any]:
     """The case for ``model`` on the first ``windows`` half-overlapping windows of ``frames [T, F]``
-    (a stride of half a window), and a batch of ``batch`` windows from the same frames."""
+    (a stride of half a window), and a batch of ``batch`` windows from the same frames. With a
+    streaming export beside the model, also its outputs for every frame of the session (``streaming``)."""
     window, stride = model.window, max(1, model.window // 2)
     length = window + (windows - 1) * stride
     if len(frames) < length:
@@ -43,7 +46,14 @@ def build_case(model: OnnxMotionModel, frames: np.ndarray, windows: int, batch: 
     starts, stacked = sliding_windows(session_frames, window, stride)
     per_window = [model.predict(stacked[i : i + 1]) for i in range(len(starts))]
     batch_input = np.ascontiguousarray(stacked[:batch])
+    streaming_path = model.path.with_name(f"{model.path.stem}.streaming.onnx")
+    streaming = {}
+    if streaming_path.is_file():
+        streamed = StreamingMotionModel(streaming_path, threads=1).run(session_frames)
+        expected = {name: _array(value) for name, value in streamed.items()}
+        streaming = {"streaming": {"model": streaming_path.name, "expected": expected}}
     return {
+        **streaming,
         "model": model.path.name,
         "tolerance": TOLERANCE,
         "input": _array(batch_input),
