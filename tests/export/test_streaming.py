@@ -17,8 +17,10 @@ from motionlab.errors import ConfigError
 from motionlab.export import export_model, resolve_source
 from motionlab.export.case import main as write_case_command
 from motionlab.export.errors import ExportVerificationError
+from motionlab.export.files import file_sha256
 from motionlab.export.graph import ExportGraph
 from motionlab.export.metadata import output_axes
+from motionlab.export.registry import read_registry
 from motionlab.export.streaming import streaming_graph, write_streaming
 from motionlab.inference.streaming import StreamingMotionModel
 from motionlab.sweep.compose import compose_config as compose_named
@@ -159,6 +161,9 @@ def test_export_with_streaming_writes_the_model_its_card_and_its_latency(streami
     ]
     card_md = (run_dir / "export" / "model_card.md").read_text()
     assert "## Streaming (`model.streaming.onnx`)" in card_md and "`state_block1_past`" in card_md
+    [entry] = read_registry(log_dir / "model_registry.json")
+    assert entry["streaming"] == {"path": str(path), **card["files"]["streaming"]}
+    assert entry["streaming"]["sha256"] == file_sha256(path)
     model = StreamingMotionModel(path)
     assert model.metadata["streaming"]["state"] == streaming["state"]
     assert model.feature_names == card["metadata"]["feature_names"]

@@ -224,6 +224,11 @@ def registry_entry(result: ExportResult, source: ModelSource, checkpoint_sha256:
         "task": metadata["task"],
         "onnx": {"path": str(result.model_path), **files["model"]},
         "int8": {"path": str(result.int8_path), **files["int8"]} if result.int8_path else None,
+        "streaming": (
+            {"path": str(result.model_path.with_name(files["streaming"]["name"])), **files["streaming"]}
+            if "streaming" in files
+            else None
+        ),
         "model_card": str(result.card_paths[0]),
         "source": {**source.describe(), "checkpoint_sha256": checkpoint_sha256},
         "monitor": source.monitor,
