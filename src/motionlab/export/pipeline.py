@@ -10,7 +10,7 @@ import functools
 import logging
 import os
 import platform
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,7 @@ from motionlab.export.verify import (
     verify_onnx,
 )
 from motionlab.files import atomic_output, write_json_atomic, write_text_atomic
+from motionlab.tasks.base import MotionTask
 
 log = logging.getLogger(__name__)
 # The ``quantize`` settings that bound how far int8 may move an output (see `int8_agreement`).
@@ -189,18 +190,8 @@ def export_version(source: ModelSource, cfg: DictConfig, name: str, version: int
     streaming_path = output_dir / f"{settings.name}.streaming.onnx"
     streaming_path.unlink(missing_ok=True)
     if settings.streaming:
-        stream = stretches(test_split.frames, STREAM_WINDOWS * graph.window, STREAM_BATCH)
-        card["streaming"] = write_streaming(
-            build_task, graph, metadata, streaming_path, stream, settings.opset, cfg.verify.tolerance
-        )
-        card["streaming"]["latency"]["windowed"] = windowed_latency(model_path, test_split.windows[0])
+        card["streaming"] = streaming_section(build_task, graph, metadata, model_path, test_split, cfg)
         card["files"]["streaming"] = file_entry(streaming_path)
-        log.info(
-            "streaming %s: %.3f ms per frame (the windowed model: %.3f ms per window)",
-            streaming_path,
-            card["streaming"]["latency"]["median_ms"],
-            card["streaming"]["latency"]["windowed"]["median_ms"],
-        )
     if cfg.benchmark.enabled:
         models = {"fp32": model_path, **({"int8": int8_path} if int8_path.exists() else {})}
         card["latency"] = latency_report(models, graph, test_split.windows, cfg.benchmark)
@@ -209,6 +200,30 @@ def export_version(source: ModelSource, cfg: DictConfig, name: str, version: int
     write_json_atomic(card_paths[0], card)
     write_text_atomic(card_paths[1], render_markdown(card))
     return ExportResult(model_path, int8_path if int8_path.exists() else None, card, card_paths)
+
+
+def streaming_section(
+    build_task: Callable[[], MotionTask],
+    graph: ExportGraph,
+    metadata: dict[str, Any],
+    model_path: Path,
+    test_split: TestSplit,
+    cfg: DictConfig,
+) -> dict[str, Any]:
+    """Write the verified ``<name>.streaming.onnx`` beside ``model_path`` and return its card section,
+    with the windowed model's batch-1 latency per window next to the streaming one per frame."""
+    path = model_path.with_name(f"{cfg.export.name}.streaming.onnx")
+    stream = stretches(test_split.frames, STREAM_WINDOWS * graph.window, STREAM_BATCH)
+    opset, tolerance = cfg.export.opset, cfg.verify.tolerance
+    section = write_streaming(build_task, graph, metadata, path, stream, opset, tolerance)
+    section["latency"]["windowed"] = windowed_latency(model_path, test_split.windows[0])
+    log.info(
+        "streaming %s: %.3f ms per frame (the windowed model: %.3f ms per window)",
+        path,
+        section["latency"]["median_ms"],
+        section["latency"]["windowed"]["median_ms"],
+    )
+    return section
 
 
 def model_id(name: str, version: int | None) -> dict[str, Any]:
