@@ -21,7 +21,7 @@ STUDY ?= $(SEARCH)_demo
 WORKOUT_OUT ?= data/workout_sessions
 
 .DEFAULT_GOAL := help
-.PHONY: help install pose-model workout-data analyze train resume sweep dashboard evaluate export js-example test bench lint format tensorboard notebooks-clean clean
+.PHONY: help install pose-model workout-data analyze train resume sweep dashboard evaluate export js-example web-example test bench lint format tensorboard notebooks-clean clean
 
 help: ## list the targets
 	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-13s\033[0m %s\n", $$1, $$2}'
@@ -68,6 +68,13 @@ js-example: examples/onnx-node/node_modules/.package-lock.json ## install the No
 
 examples/onnx-node/node_modules/.package-lock.json: examples/onnx-node/package-lock.json
 	cd examples/onnx-node && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
+
+# The browser example's dependencies: onnxruntime-web (its wasm runtime ships in the package) and
+# puppeteer-core, which drives the system's Chromium and never downloads a browser.
+web-example: examples/web/node_modules/.package-lock.json ## install the browser export example (npm ci)
+
+examples/web/node_modules/.package-lock.json: examples/web/package-lock.json
+	cd examples/web && npm ci --no-audit --no-fund
 
 test: install ## run the test suite (in parallel workers; ARGS="-k name" to select)
 	$(PY) -m pytest --numprocesses=auto --maxprocesses=4 --dist=loadgroup --max-worker-restart=0 $(ARGS)

@@ -10,8 +10,10 @@ Each experiment runs in a child process of its own (so its peak memory is its ow
 after the warm-up ones (data loading, augmentation, forward, backward, optimiser step: windows/s);
 then the run is exported with the real export pipeline (``configs/export.yaml``: verified on the
 test split, no int8) and its latency table (`motionlab.export.benchmark`) gives ONNX Runtime fp32
-and PyTorch eager medians at batch 1 and 64 on one thread. The built-in samples are generated on
-first use into data/sample (the gait sample extracts poses from videos: slower the first time).
+and PyTorch eager medians at batch 1 and 64 on one thread. Last, every export runs in one headless
+Chromium (`bench.browser`: onnxruntime-web wasm, one thread, batch 1) over 8 windows of test
+frames. The built-in samples are generated on first use into data/sample (the gait sample extracts
+poses from videos: slower the first time).
 """
 
 from __future__ import annotations
@@ -24,18 +26,22 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import browser
 from bench.table import Row, format_table, peak_memory_mb
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG_DIR = REPO / "configs"
 EXPERIMENTS = sorted(path.stem for path in (CONFIG_DIR / "experiment").glob("*.yaml"))
 BATCH_SIZES = (1, 64)
+CASE_WINDOWS = 8  # windows of test frames the browser runs, each BROWSER_REPEAT times
+BROWSER_REPEAT = 10
 
 
 def measure(experiment: str, out: Path, warmup: int, steps: int, iterations: int) -> dict:
     """Run in the child process: train, then export and time the exported model."""
     import lightning as L
 
+    from motionlab.export.case import write_case
     from motionlab.export.pipeline import export_model
     from motionlab.export.source import run_source
     from motionlab.sweep.compose import compose_config, run_config
@@ -83,9 +89,12 @@ def measure(experiment: str, out: Path, warmup: int, steps: int, iterations: int
             f"benchmark.iterations={iterations}",
         ],
     )
-    card = export_model(run_source(run_dir), export_cfg).card
+    result = export_model(run_source(run_dir), export_cfg)
+    card = result.card
     latency = {f"{r['runtime']} {r['batch']}": r["median_ms"] for r in card["latency"]["rows"]}
+    case = write_case(run_dir, result.model_path, result.model_path.with_name("case.json"), CASE_WINDOWS)
     return {
+        "case": str(case),
         "windows_per_s": windows_per_s,
         "batch_size": int(cfg.data.batch_size),
         "timed_batches": len(timed) - 1,
@@ -114,9 +123,11 @@ def rows(
     if quick:
         experiments, warmup, steps, iterations = ("workout_tcn",), 1, 2, 3
     table = []
+    cases = {}
     with tempfile.TemporaryDirectory(prefix="motionlab-bench-") as tmp:
         for experiment in experiments:
             result = run_child(experiment, Path(tmp), warmup, steps, iterations)
+            cases[experiment] = Path(result["case"])
             note = f"batch {result['batch_size']}, {result['timed_batches']} batches after {warmup} warm-up"
             table += [
                 Row(f"{experiment}: training throughput (CPU)", result["windows_per_s"], "windows/s", note),
@@ -133,7 +144,26 @@ def rows(
                         f"median {onnx:.2f} ms vs {eager:.2f} ms, 1 thread",
                     )
                 )
+        table += browser_rows(cases, 2 if quick else BROWSER_REPEAT)
     return table
+
+
+def browser_rows(cases: dict[str, Path], repeat: int) -> list[Row]:
+    """Per experiment: batch-1 latency per window in headless Chromium (onnxruntime-web wasm, 1 thread)."""
+    if why := browser.missing():
+        return [Row(f"{name}: browser wasm latency, batch 1", float("nan"), "ms", why) for name in cases]
+    latency = browser.browser_latency(list(cases.values()), repeat)
+    return [
+        Row(
+            f"{name}: browser wasm latency, batch 1",
+            latency[path]["median_ms"],
+            "ms",
+            f"median of {CASE_WINDOWS} windows x {repeat} runs (p90 {latency[path]['p90_ms']:.1f}), headless "
+            f"Chromium, onnxruntime-web {latency[path]['ort_web']}, 1 thread; "
+            f"budget {browser.FRAME_BUDGET_MS:.1f} ms (30 fps)",
+        )
+        for name, path in cases.items()
+    ]
 
 
 def main() -> None:

@@ -8,8 +8,12 @@ these tests without changes here. The tests of this package run on one pytest-xd
 from __future__ import annotations
 
 import json
+import os
+import select
+import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,8 +29,15 @@ DATA_CONFIGS = sorted(path.stem for path in (CONFIG_DIR / "data").glob("*.yaml")
 TINY_EXPORT = [*TINY, "++trainer.limit_train_batches=20", "logger=none"]
 # Settings of the export under test: few benchmark iterations (timings are stored, never asserted);
 # the tiny one-epoch models are barely past uniform, so int8 flips a near-tied top class now and then
-# (top-1 agreement 0.984-1.0 over seeds 1-5): the bar is 0.95 here instead of the default 0.98.
-EXPORT_ARGS = ["benchmark.iterations=2", "verify.windows=128", "quantize.min_top1_agreement=0.95"]
+# (top-1 agreement 0.977-1.0): the bar is 0.95 here instead of the default 0.98. Their outputs barely
+# vary over the test split, so int8 moves them by a larger share of that spread than a trained model's
+# (measured up to 0.13 for the workout rep-start probability): the bar is 0.3 instead of 0.1.
+EXPORT_ARGS = [
+    "benchmark.iterations=2",
+    "verify.windows=128",
+    "quantize.min_top1_agreement=0.95",
+    "quantize.max_relative_error=0.3",
+]
 
 
 def tiny_overrides(data: str, log_dir: Path, cache_dir: Path) -> list[str]:
@@ -93,3 +104,78 @@ def exported_run(request, tmp_path_factory, sample_cache) -> ExportedRun:
     export_dir = run_dir / "export"
     card = json.loads((export_dir / "model_card.json").read_text())
     return ExportedRun(data, run_dir, OmegaConf.load(run_dir / "config.yaml"), export_dir, card, output)
+
+
+# The browser example (examples/web) in headless Chromium, shared by the tests that run it.
+WEB_EXAMPLE = REPO / "examples" / "web"
+NODE_EXAMPLE = REPO / "examples" / "onnx-node"
+NODE = shutil.which("node")
+CHROMIUM = shutil.which("chromium")
+
+
+def missing_browser() -> str | None:
+    """Why the browser example cannot run here (None: it can)."""
+    if NODE is None:
+        return "node is not on PATH"
+    if CHROMIUM is None:
+        return "chromium is not installed (apt-get install -y chromium)"
+    if not (WEB_EXAMPLE / "node_modules" / "onnxruntime-web").is_dir():
+        return "the example's npm dependencies are not installed: run `make web-example`"
+    return None
+
+
+class Chromium:
+    """``run_in_chromium.mjs --stdin``: one headless Chromium that runs a case per request."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [NODE, "run_in_chromium.mjs", "--chromium", CHROMIUM, "--stdin"],
+            cwd=WEB_EXAMPLE,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def run(self, case_path: str, timeout: float = 120) -> dict:
+        self.process.stdin.write(f"{case_path}\n")
+        self.process.stdin.flush()
+        ready, _, _ = select.select([self.process.stdout], [], [], timeout)
+        line = self.process.stdout.readline() if ready else ""
+        if not line:
+            self.process.kill()
+            pytest.fail(f"no answer from Chromium in {timeout} s: {self.process.stderr.read()[-4000:]}")
+        return json.loads(line)
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(timeout=60)
+
+
+def skip_locally(why: str | None) -> None:
+    """Skip with ``why`` (None: nothing missing); CI (``MOTIONLAB_CI``, set by .ci/run) fails instead."""
+    if why is None:
+        return
+    if os.environ.get("MOTIONLAB_CI"):
+        pytest.fail(f"this test must run in CI: {why}")
+    pytest.skip(why)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Chromium]:
+    """The browser; CI fails where a local run skips."""
+    skip_locally(missing_browser())
+    browser = Chromium()
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="session")
+def node_example() -> Path:
+    """The Node.js example's directory, its npm dependencies installed; CI fails where a local run skips."""
+    skip_locally(None if NODE else "node is not on PATH")
+    installed = (NODE_EXAMPLE / "node_modules" / "onnxruntime-node").is_dir()
+    skip_locally(
+        None if installed else "the Node example's npm dependencies are missing: run `make js-example`"
+    )
+    return NODE_EXAMPLE

@@ -3,28 +3,18 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 
 import numpy as np
 import pytest
 import torch
 
+from motionlab.export.case import main as write_case_command
 from motionlab.export.pipeline import load_test_split
-from tests.export.conftest import ExportedRun
-from tests.helpers import REPO
+from tests.export.conftest import NODE, NODE_EXAMPLE, ExportedRun
 
-EXAMPLE = REPO / "examples" / "onnx-node"
-NODE = shutil.which("node")
-
-pytestmark = [
-    pytest.mark.xdist_group("export"),
-    pytest.mark.skipif(NODE is None, reason="node is not on PATH"),
-    pytest.mark.skipif(
-        not (EXAMPLE / "node_modules" / "onnxruntime-node").is_dir(),
-        reason="the example's npm dependencies are not installed: run `make js-example`",
-    ),
-]
+# node_example: the Node example's dependencies are installed (a local run skips without them, CI fails)
+pytestmark = [pytest.mark.xdist_group("export"), pytest.mark.usefixtures("node_example")]
 
 
 def test_node_example_matches_pytorch(exported_run: ExportedRun, tmp_path):
@@ -43,16 +33,30 @@ def test_node_example_matches_pytorch(exported_run: ExportedRun, tmp_path):
     }
     case_path = tmp_path / "case.json"
     case_path.write_text(json.dumps(case))
+    lines = run_node_example(exported_run, case_path)
+    assert [line["output"] for line in lines] == list(expected)
+    for line in lines:
+        assert line["shape"] == list(expected[line["output"]].shape)
+
+
+def test_node_example_runs_the_case_that_the_case_command_writes(exported_run: ExportedRun, tmp_path):
+    """``python -m motionlab.export.case`` → case.json → the Node example matches Python ONNX Runtime."""
+    case_path = tmp_path / "case.json"
+    write_case_command([str(exported_run.run_dir), "--out", str(case_path), "--windows", "3"])
+    lines = run_node_example(exported_run, case_path)
+    assert [line["output"] for line in lines] == list(exported_run.card["metadata"]["outputs"])
+
+
+def run_node_example(exported_run: ExportedRun, case_path) -> list[dict]:
+    """``run_model.mjs`` on the exported model and ``case_path``: its lines, each checked within 1e-4."""
     done = subprocess.run(
         [NODE, "run_model.mjs", str(exported_run.model_path), str(case_path)],
-        cwd=EXAMPLE,
+        cwd=NODE_EXAMPLE,
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     lines = [json.loads(line) for line in done.stdout.splitlines()]
-    assert [line["output"] for line in lines] == list(expected)
-    for line in lines:
-        assert line["ok"] and line["maxAbsDiff"] <= 1e-4, line
-        assert line["shape"] == list(expected[line["output"]].shape)
+    assert all(line["ok"] and line["maxAbsDiff"] <= 1e-4 for line in lines), lines
+    return lines

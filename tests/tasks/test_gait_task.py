@@ -29,8 +29,9 @@ TINY_BILSTM = {
 }
 
 
-def make_task(**kwargs) -> GaitTask:
-    spec = {
+def gait_spec() -> dict:
+    """The data spec of 30-frame pose windows in the body frame, with the gait phases and issues."""
+    return {
         "feature_names": feature_names(),
         "window": 30,
         "fps": 30.0,
@@ -42,9 +43,12 @@ def make_task(**kwargs) -> GaitTask:
             "coordinates": ["x", "y", "z", "visibility"],
         },
     }
+
+
+def make_task(**kwargs) -> GaitTask:
     return GaitTask(
         encoder=TINY_BILSTM,
-        data_spec=spec,
+        data_spec=gait_spec(),
         optimizer={"name": "adam", "lr": 1e-3},
         scheduler=None,
         monitor={"metric": "val/loss", "mode": "min"},

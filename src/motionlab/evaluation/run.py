@@ -26,9 +26,9 @@ from motionlab.errors import ConfigError
 from motionlab.evaluation.data import ALL, evaluation_data_config, load_evaluation_data, split_windows
 from motionlab.evaluation.predictions import predict_windows, prediction_table, write_table
 from motionlab.export.source import ExportSource, ModelSource, run_source
+from motionlab.files import write_json_atomic
 from motionlab.tasks.base import MotionTask
 from motionlab.training.checkpoints import DATA_REPORT, read_json
-from motionlab.training.summary import write_json_atomic
 
 log = logging.getLogger(__name__)
 

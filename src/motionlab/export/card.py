@@ -89,6 +89,8 @@ def render_markdown(card: Mapping[str, Any]) -> str:
         lines.append(f"Not verified at {length} frames: PyTorch itself cannot run it ({why}).")
     if card.get("quantization"):
         lines += _quantization(card["quantization"])
+    if card.get("streaming"):
+        lines += _streaming(card["streaming"])
     if card.get("latency"):
         lines += _latency(card["latency"])
     lines += ["", "## Files", ""]
@@ -135,15 +137,54 @@ def _verification(report: Mapping[str, Any]) -> list[str]:
 def _quantization(quantization: Mapping[str, Any]) -> list[str]:
     lines = ["", "## int8 dynamic quantisation", ""]
     ops = quantization["op_types"] or "ONNX Runtime's default set"
+    cpu = quantization["cpu"]
+    tolerances = quantization["tolerances"]
     lines.append(
         f"Status: {quantization['status']}; quantised ops: {ops}; size "
-        f"{quantization['size_ratio']:.2f}× of fp32. Agreement with fp32 on {quantization['windows']} "
-        "test windows:"
+        f"{quantization['size_ratio']:.2f}× of fp32. Checked on {cpu['cpu']} ({cpu['machine']}, int8 "
+        f"instructions: {', '.join(cpu['int8_extensions']) or 'none found'}); int8 results differ "
+        f"between CPUs. Agreement with fp32 on {quantization['windows']} test windows, within "
+        f"top-1 ≥ {tolerances['min_top1_agreement']:g} and max diff ≤ "
+        f"{tolerances['max_probability_diff']:g} for probabilities, max diff ≤ "
+        f"{tolerances['max_relative_error']:g} × the output's test-split spread for other values:"
     )
-    lines += ["", "| output | max abs diff | top-1 agreement |", "|---|---|---|"]
+    lines += [
+        "",
+        "| output | kind | max abs diff | top-1 agreement | diff / spread | within tolerance |",
+        "|---|---|---|---|---|---|",
+    ]
     for name, entry in quantization["agreement"].items():
         top1 = entry.get("top1_agreement")
-        lines.append(f"| `{name}` | {entry['max_abs_diff']:.3g} | {'—' if top1 is None else f'{top1:.4f}'} |")
+        relative = entry.get("relative_error")
+        lines.append(
+            f"| `{name}` | {entry['kind']} | {entry['max_abs_diff']:.3g} | "
+            f"{'—' if top1 is None else f'{top1:.4f}'} | {'—' if relative is None else f'{relative:.3g}'} | "
+            f"{'yes' if entry['passed'] else 'no'} |"
+        )
+    return lines
+
+
+def _streaming(streaming: Mapping[str, Any]) -> list[str]:
+    report, latency = streaming["verification"], streaming["latency"]
+    lines = [
+        "",
+        f"## Streaming (`{streaming['file']}`)",
+        "",
+        f"One frame in (`{streaming['input']['name']}` `{streaming['input']['shape']}`), the state kept "
+        "between frames: feed each `next_state_*` output back as the `state_*` input of the next frame, "
+        "zeros at a stream's first frame. Per-frame outputs have a time axis of 1: "
+        f"{', '.join(streaming['per_frame_outputs']) or 'none'}.",
+        "",
+        "| state | shape |",
+        "|---|---|",
+        *(f"| `{entry['input']}` | `{['batch', *entry['shape']]}` |" for entry in streaming["state"]),
+        "",
+        f"Verified against {report['reference']} on {report['stream'][0]} streams of "
+        f"{report['stream'][1]} test frames: largest difference "
+        f"{max(report['max_abs_diff'].values(), default=0.0):.2g} (tolerance {report['tolerance']:g}).",
+        f"Latency (batch 1, 1 thread, median of {latency['frames']}): {latency['median_ms']:.3f} ms per "
+        f"frame, against {latency['windowed']['median_ms']:.3f} ms for the windowed model's window.",
+    ]
     return lines
 
 

@@ -15,7 +15,7 @@ import os
 import platform
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,24 +31,31 @@ from motionlab.errors import MotionlabError
 from motionlab.export.benchmark import benchmark_latency, onnx_session
 from motionlab.export.card import render_markdown
 from motionlab.export.errors import ExportError
-from motionlab.export.files import atomic_output, file_sha256, write_text_atomic
+from motionlab.export.files import file_sha256
 from motionlab.export.graph import INPUT_NAME, ExportGraph, build_export_graph
 from motionlab.export.metadata import build_metadata, set_metadata
 from motionlab.export.onnx_export import export_onnx
-from motionlab.export.quantize import agreement, min_top1_agreement, quantize_int8
+from motionlab.export.quantize import instruction_set, int8_agreement, out_of_tolerance, quantize_int8
 from motionlab.export.registry import check_writable, model_fingerprint, registering
 from motionlab.export.source import ModelSource
+from motionlab.export.streaming import streaming_graph, windowed_latency, write_streaming
 from motionlab.export.verify import (
     VerificationCase,
     VerificationReport,
     raise_on_failure,
+    stretches,
     verification_cases,
     verify_onnx,
 )
+from motionlab.files import atomic_output, write_json_atomic, write_text_atomic
 from motionlab.targets import instantiate_allowed
-from motionlab.training.summary import write_json_atomic
+from motionlab.tasks.base import MotionTask
 
 log = logging.getLogger(__name__)
+# The ``quantize`` settings that bound how far int8 may move an output (see `int8_agreement`).
+INT8_TOLERANCES = ("min_top1_agreement", "max_probability_diff", "max_relative_error")
+# The streaming model is verified on STREAM_BATCH streams of STREAM_WINDOWS windows of test frames.
+STREAM_WINDOWS, STREAM_BATCH = 2, 2
 
 
 @dataclass
@@ -68,7 +75,7 @@ class ExportResult:
 
 
 class QuantizationRejectedError(MotionlabError, RuntimeError):
-    """The int8 model disagrees with fp32 more than ``quantize.min_top1_agreement`` allows."""
+    """An output of the int8 model is out of its tolerance (``quantize.*``) against fp32."""
 
 
 @dataclass
@@ -175,6 +182,8 @@ def export_files(source: ModelSource, cfg: DictConfig, output_dir: Path) -> Expo
             f"exports [{graph.window}, {graph.num_features}] windows: its export_metadata()['window'] "
             "must be the number of frames its forward() takes"
         )
+    if settings.streaming:
+        streaming_graph(build_task, graph.mode)  # a model with no streaming form fails here, first
     lengths = plan_lengths(graph, cfg.verify.length_factors, settings.dynamic_time)
     log.info("exporting %s (%s outputs) of %s", type(graph.task).__name__, graph.mode, source.run_dir)
     exported = export_onnx(
@@ -208,6 +217,11 @@ def export_files(source: ModelSource, cfg: DictConfig, output_dir: Path) -> Expo
         )
         if int8_path.exists():
             card["files"]["int8"] = file_entry(int8_path)
+    streaming_path = output_dir / f"{settings.name}.streaming.onnx"
+    streaming_path.unlink(missing_ok=True)
+    if settings.streaming:
+        card["streaming"] = streaming_section(build_task, graph, metadata, model_path, test_split, cfg)
+        card["files"]["streaming"] = file_entry(streaming_path)
     if cfg.benchmark.enabled:
         models = {"fp32": model_path, **({"int8": int8_path} if int8_path.exists() else {})}
         card["latency"] = latency_report(models, graph, test_split.windows, cfg.benchmark)
@@ -217,10 +231,15 @@ def export_files(source: ModelSource, cfg: DictConfig, output_dir: Path) -> Expo
 
 def publish(staged: ExportResult, output_dir: Path, identity: dict[str, Any]) -> ExportResult:
     """Write the model's name and version (``identity``) into the staged files and their card, then
-    move them into ``output_dir``, replacing an older export's (an int8 file too, where this export
-    has none)."""
+    move them into ``output_dir``, replacing an older export's (an int8 or streaming file too, where
+    this export has none)."""
     card = {**staged.card, "metadata": {**staged.card["metadata"], **identity}, "files": {}}
-    staged_files = {"model": staged.model_path, "int8": staged.int8_path}
+    streaming = staged.model_path.with_name(staged.model_path.name.replace(".onnx", ".streaming.onnx"))
+    staged_files = {
+        "model": staged.model_path,
+        "int8": staged.int8_path,
+        "streaming": streaming if streaming.exists() else None,
+    }
     for kind, path in staged_files.items():
         if path is not None:
             stamp_metadata(path, identity)
@@ -232,8 +251,9 @@ def publish(staged: ExportResult, output_dir: Path, identity: dict[str, Any]) ->
             moved[path] = output_dir / path.name
             os.replace(path, moved[path])
     int8_path = moved.get(staged.int8_path)
-    if int8_path is None:  # never leave an int8 file from an older export beside this one
-        (output_dir / staged.model_path.name.replace(".onnx", ".int8.onnx")).unlink(missing_ok=True)
+    for kind in ("int8", "streaming"):  # never leave such a file from an older export beside this one
+        if staged_files[kind] is None:
+            (output_dir / staged.model_path.name.replace(".onnx", f".{kind}.onnx")).unlink(missing_ok=True)
     return ExportResult(
         moved[staged.model_path], int8_path, card, (moved[staged_cards[0]], moved[staged_cards[1]])
     )
@@ -259,6 +279,30 @@ def stamp_metadata(path: Path, identity: dict[str, Any]) -> None:
         onnx.save(model, str(temporary))
 
 
+def streaming_section(
+    build_task: Callable[[], MotionTask],
+    graph: ExportGraph,
+    metadata: dict[str, Any],
+    model_path: Path,
+    test_split: TestSplit,
+    cfg: DictConfig,
+) -> dict[str, Any]:
+    """Write the verified ``<name>.streaming.onnx`` beside ``model_path`` and return its card section,
+    with the windowed model's batch-1 latency per window next to the streaming one per frame."""
+    path = model_path.with_name(f"{cfg.export.name}.streaming.onnx")
+    stream = stretches(test_split.frames, STREAM_WINDOWS * graph.window, STREAM_BATCH)
+    opset, tolerance = cfg.export.opset, cfg.verify.tolerance
+    section = write_streaming(build_task, graph, metadata, path, stream, opset, tolerance)
+    section["latency"]["windowed"] = windowed_latency(model_path, test_split.windows[0])
+    log.info(
+        "streaming %s: %.3f ms per frame (the windowed model: %.3f ms per window)",
+        path,
+        section["latency"]["median_ms"],
+        section["latency"]["windowed"]["median_ms"],
+    )
+    return section
+
+
 def model_id(name: str, version: int | None) -> dict[str, Any]:
     """The metadata keys naming the model in the registry (``model_version`` None: unregistered)."""
     return {"model_name": name, "model_version": version}
@@ -272,6 +316,11 @@ def registry_entry(result: ExportResult, source: ModelSource, checkpoint_sha256:
         "task": metadata["task"],
         "onnx": {"path": str(result.model_path), **files["model"]},
         "int8": {"path": str(result.int8_path), **files["int8"]} if result.int8_path else None,
+        "streaming": (
+            {"path": str(result.model_path.with_name(files["streaming"]["name"])), **files["streaming"]}
+            if "streaming" in files
+            else None
+        ),
         "model_card": str(result.card_paths[0]),
         "source": {**source.describe(), "checkpoint_sha256": checkpoint_sha256},
         "monitor": source.monitor,
@@ -299,10 +348,13 @@ def write_verified(
 def quantize_checked(
     model_path: Path, int8_path: Path, metadata: dict[str, Any], windows: np.ndarray, settings: DictConfig
 ) -> dict[str, Any]:
-    """Quantise, compare with fp32 on the test windows, and keep the int8 file only if the top-1
-    agreement of every probability output reaches ``settings.min_top1_agreement``."""
+    """Quantise, compare every output with fp32 on the test windows in its own units
+    (`motionlab.export.quantize.int8_agreement`), and keep the int8 file only if all are within the
+    tolerances in ``settings``; otherwise log one line saying which output is off and by how much."""
     op_types = OmegaConf.to_container(settings.op_types) if settings.op_types is not None else None
-    report: dict[str, Any] = {"windows": len(windows)}
+    tolerances = {key: settings[key] for key in INT8_TOLERANCES}
+    axes = {name: output["shape"] for name, output in metadata["outputs"].items()}
+    report: dict[str, Any] = {"windows": len(windows), "tolerances": tolerances, "cpu": instruction_set()}
     try:
         with atomic_output(int8_path) as temporary:
             report["op_types"] = quantize_int8(model_path, temporary, op_types)
@@ -311,13 +363,11 @@ def quantize_checked(
                 quantized, {**metadata, "quantization": "int8 dynamic (weights int8, activations uint8)"}
             )
             onnx.save(quantized, str(temporary))
-            report["agreement"] = agreement(run_onnx(model_path, windows), run_onnx(temporary, windows))
+            fp32, int8 = run_onnx(model_path, windows), run_onnx(temporary, windows)
+            report["agreement"] = int8_agreement(fp32, int8, axes, tolerances)
             report["size_ratio"] = temporary.stat().st_size / model_path.stat().st_size
-            worst = min_top1_agreement(report["agreement"])
-            if worst is not None and worst < settings.min_top1_agreement:
-                raise QuantizationRejectedError(
-                    f"top-1 agreement {worst:.4f} < quantize.min_top1_agreement={settings.min_top1_agreement}"
-                )
+            if failures := out_of_tolerance(report["agreement"], tolerances):
+                raise QuantizationRejectedError("; ".join(failures))
         report["status"] = "written"
     except QuantizationRejectedError as error:
         log.warning("int8 model not written: %s", error)

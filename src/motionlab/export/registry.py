@@ -34,7 +34,8 @@ from rich.console import Console
 from rich.table import Table
 
 from motionlab.errors import DataFormatError
-from motionlab.export.files import file_sha256, write_text_atomic
+from motionlab.export.files import file_sha256
+from motionlab.files import write_text_atomic
 
 REGISTRY_FORMAT = 1
 # The export settings that change the graph; with the checkpoint's bytes they identify a model.

@@ -74,12 +74,14 @@ def verification_cases(
         VerificationCase(f"1 test window of {window} frames", test_windows[:1]),
     ]
     for length in other_lengths:
-        stretches = _stretches(test_frames, length, other_batch)
-        cases.append(VerificationCase(f"{other_batch} test stretches of {length} frames", stretches))
+        runs = stretches(test_frames, length, other_batch)
+        cases.append(VerificationCase(f"{other_batch} test stretches of {length} frames", runs))
     return cases
 
 
-def _stretches(frames: np.ndarray, length: int, count: int) -> np.ndarray:
+def stretches(frames: np.ndarray, length: int, count: int) -> np.ndarray:
+    """``count`` evenly spaced runs of ``length`` consecutive frames ``[count, length, F]`` (the frames
+    repeated when there are fewer than ``length``)."""
     if len(frames) < length:
         frames = np.resize(frames, (length, frames.shape[1]))
     starts = np.linspace(0, len(frames) - length, count).round().astype(np.int64)

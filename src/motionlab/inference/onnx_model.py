@@ -23,6 +23,14 @@ def read_metadata(session: ort.InferenceSession) -> dict[str, Any]:
     return {key: json.loads(value) for key, value in session.get_modelmeta().custom_metadata_map.items()}
 
 
+def cpu_session(path: Path, threads: int | None) -> ort.InferenceSession:
+    """An ONNX Runtime session on the CPU with ``threads`` intra-op threads (None: its default)."""
+    options = ort.SessionOptions()
+    if threads is not None:
+        options.intra_op_num_threads = threads
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
 class OnnxMotionModel:
     """An exported model, loaded with ONNX Runtime on the CPU.
 
@@ -32,11 +40,8 @@ class OnnxMotionModel:
     """
 
     def __init__(self, path: str | Path, threads: int | None = None) -> None:
-        options = ort.SessionOptions()
-        if threads is not None:
-            options.intra_op_num_threads = threads
         self.path = Path(path)
-        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.session = cpu_session(self.path, threads)
         self.metadata = read_metadata(self.session)
         self.input_name = self.session.get_inputs()[0].name
         self.output_names = [output.name for output in self.session.get_outputs()]

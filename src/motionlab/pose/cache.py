@@ -11,8 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,6 +21,7 @@ import numpy as np
 from rich.progress import Progress
 
 from motionlab.errors import DataFormatError
+from motionlab.files import atomic_output
 from motionlab.pose.extractor import ExtractorSettings, PoseExtractor, PoseSequence
 
 log = logging.getLogger(__name__)
@@ -82,22 +81,15 @@ class LandmarkCache:
             return None
 
     def save(self, entry: Path, pose: PoseSequence, source: str | Path) -> None:
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=entry.parent, prefix=f".{entry.stem}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                np.savez_compressed(
-                    handle,
-                    landmarks=pose.landmarks.astype(np.float32),
-                    fps=np.float64(pose.fps),
-                    width=np.int64(pose.width),
-                    height=np.int64(pose.height),
-                    source=np.asarray(str(source)),
-                )
-            os.replace(tmp, entry)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_output(entry) as temporary, open(temporary, "wb") as handle:
+            np.savez_compressed(
+                handle,
+                landmarks=pose.landmarks.astype(np.float32),
+                fps=np.float64(pose.fps),
+                width=np.int64(pose.width),
+                height=np.int64(pose.height),
+                source=np.asarray(str(source)),
+            )
 
 
 @dataclass

@@ -19,8 +19,6 @@ landmark files and a folder of videos train the same way.
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -28,6 +26,7 @@ import numpy as np
 
 from motionlab.data.numbers import check_float32_range
 from motionlab.errors import DataFormatError
+from motionlab.files import atomic_output
 from motionlab.pose.landmarks import COORDINATES, NUM_FEATURES, NUM_LANDMARKS, feature_names
 
 LANDMARK_SUFFIXES: tuple[str, ...] = (".npy", ".npz", ".csv")
@@ -57,27 +56,21 @@ def write_landmarks(path: str | Path, landmarks: np.ndarray, fps: float | None =
     if path.suffix not in LANDMARK_SUFFIXES:
         raise ValueError(f"{path}: landmark files end in one of {LANDMARK_SUFFIXES}")
     landmarks = _check_landmarks(path, np.asarray(landmarks))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
-    try:
+    with atomic_output(path) as temporary:
         if path.suffix == ".csv":
-            with os.fdopen(fd, "w", newline="") as f:
+            with open(temporary, "w", newline="") as f:
                 writer = csv.writer(f)
                 writer.writerow(feature_names())
                 for row in landmarks.reshape(len(landmarks), NUM_FEATURES):
                     writer.writerow(["" if np.isnan(v) else f"{v:.7g}" for v in row])
         else:
-            with os.fdopen(fd, "wb") as f:
+            with open(temporary, "wb") as f:
                 if path.suffix == ".npy":
                     np.save(f, landmarks)
                 else:
                     np.savez_compressed(
                         f, landmarks=landmarks, **({} if fps is None else {"fps": np.float64(fps)})
                     )
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path
 
 

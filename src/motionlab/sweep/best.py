@@ -17,8 +17,8 @@ import yaml
 from omegaconf import DictConfig, OmegaConf
 from optuna.trial import TrialState
 
+from motionlab.files import write_json_atomic, write_text_atomic
 from motionlab.sweep.compose import compose_config
-from motionlab.training.summary import write_json_atomic, write_text_atomic
 
 BEST_FILES = ("best.json", "best_params.yaml", "best_experiment.yaml")
 # Not part of a recipe: Hydra's own settings and the machine's paths (data, outputs).

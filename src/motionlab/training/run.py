@@ -23,6 +23,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from motionlab.data.datamodule import MotionDataModule
 from motionlab.exits import signal_exit_status
+from motionlab.files import write_json_atomic
 from motionlab.targets import check_targets
 from motionlab.tasks.base import MotionTask
 from motionlab.training.callbacks import SummaryCallback
@@ -32,7 +33,7 @@ from motionlab.training.finetune import setup_finetuning
 from motionlab.training.hparams import final_metrics, log_final_hparams, select_hparams
 from motionlab.training.limits import check_finite_test_metrics, stop_reason
 from motionlab.training.preflight import check_whole_numbers, refuse_completed_run
-from motionlab.training.summary import RunSummary, write_json_atomic
+from motionlab.training.summary import RunSummary
 
 log = logging.getLogger(__name__)
 

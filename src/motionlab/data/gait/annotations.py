@@ -35,8 +35,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from motionlab.errors import DataFormatError
+from motionlab.files import write_text_atomic
 
 GAIT_PHASES: tuple[str, ...] = ("initial_contact", "mid_stance", "toe_off", "swing")
 GAIT_ISSUES: tuple[str, ...] = ("overstriding", "vertical_bounce", "asymmetry")
@@ -175,15 +174,7 @@ def write_annotation(path: str | Path, annotation: GaitAnnotation) -> Path:
     """Validate and write an annotation atomically."""
     path = Path(path)
     parse_annotation(path, json.loads(json.dumps(annotation.to_json())))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(annotation.to_json(), f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(path, json.dumps(annotation.to_json()))
     return path
 
 

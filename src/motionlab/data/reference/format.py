@@ -29,8 +29,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +41,7 @@ from motionlab.data.files import check_unique_stems, data_files
 from motionlab.data.numbers import check_float32_range
 from motionlab.data.reference.amp_json import is_amp_motion, load_json, read_amp_motion
 from motionlab.errors import DataFormatError
+from motionlab.files import atomic_output
 
 # A clip needs a state and the step after it.
 MIN_FRAMES = 2
@@ -336,12 +335,5 @@ def _matching(clip: ReferenceClip, first: ReferenceClip) -> ReferenceClip:
 
 
 def _write_atomic(path: Path, write: Callable[[IO], Any], binary: bool) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb" if binary else "w") as handle:
-            write(handle)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_output(path) as temporary, open(temporary, "wb" if binary else "w") as handle:
+        write(handle)

@@ -39,8 +39,6 @@ session), and ``meta["file"]`` (``user1/day1``) allows ``data.split.by=file``.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -52,6 +50,7 @@ from motionlab.data.files import data_files
 from motionlab.data.numbers import check_float32_range
 from motionlab.data.recording import Recording
 from motionlab.errors import DataFormatError
+from motionlab.files import write_text_atomic
 
 JOINTS: tuple[str, ...] = ("head", "hips", "left_arm", "right_arm")
 AXES: tuple[str, ...] = ("x", "y", "z")
@@ -157,15 +156,7 @@ def write_json_atomic(
     path = Path(path)
     for index, session in enumerate(sessions):
         _to_recording(path, index, session, f"{path.stem}#{index}", path.stem, 1.0)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(sessions, f, indent=indent, allow_nan=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(path, json.dumps(sessions, indent=indent, allow_nan=False))
     return path
 
 

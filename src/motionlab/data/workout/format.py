@@ -53,8 +53,6 @@ left/right_body_line           interior shoulder-hip-ankle angle: 180 straight  
 
 from __future__ import annotations
 
-import os
-import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
@@ -66,6 +64,7 @@ from motionlab.data.files import check_unique_stems, data_files
 from motionlab.data.numbers import check_float32_range
 from motionlab.data.recording import Recording
 from motionlab.errors import DataFormatError
+from motionlab.files import atomic_output
 
 WORKOUT_CLASSES: tuple[str, ...] = ("push_up", "squat", "pull_up", "dip", "no_exercise")
 
@@ -176,15 +175,8 @@ def write_workout_session(
     fields["angles"] = fields["angles"].astype(np.float32)
     fields["rep_starts"] = fields["rep_starts"].astype(np.int64)
     fields["fps"] = fields["fps"].astype(np.float64)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            (np.savez_compressed if compress else np.savez)(f, **fields)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_output(path) as temporary, open(temporary, "wb") as f:
+        (np.savez_compressed if compress else np.savez)(f, **fields)
     return path
 
 

@@ -1,0 +1,46 @@
+"""Atomic file output, the one way motionlab writes a file others read while it may change: readers
+see the old file or the complete new one, never a partial one.
+
+The temporary file is opened like any other file, so the result gets the usual permissions
+(0644 under the common umask 022), as the models, reports and data files must be readable by the
+people and services that use them; ``tempfile.mkstemp`` would make each one private (0600).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+
+@contextlib.contextmanager
+def atomic_output(path: Path) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; it replaces ``path`` only if the block succeeds, and
+    is removed either way."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        yield temporary
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    with atomic_output(path) as temporary:
+        temporary.write_text(text)
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """``data`` as indented JSON; arrays become lists and anything else unknown its ``str``."""
+    write_text_atomic(path, json.dumps(data, indent=2, default=_jsonable))
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return str(value)
