@@ -4,18 +4,17 @@ and motionlab's own."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import lightning as L
-from lightning.pytorch.callbacks import (
-    EarlyStopping,
-    RichModelSummary,
-    RichProgressBar,
-)
+from lightning.pytorch.callbacks import EarlyStopping, RichProgressBar
 from lightning.pytorch.callbacks import LearningRateMonitor as LightningLearningRateMonitor
 from lightning.pytorch.callbacks import ModelCheckpoint as LightningModelCheckpoint
+from lightning.pytorch.callbacks import RichModelSummary as LightningRichModelSummary
 
 from motionlab.training.limits import FiniteLossGuard, NonFiniteLossError
 from motionlab.training.resources import reset_cuda_peaks, resource_usage
+from motionlab.training.run_log import terminal_copy
 from motionlab.training.summary import RunSummary
 
 __all__ = [
@@ -35,6 +34,15 @@ class LearningRateMonitor(LightningLearningRateMonitor):
 
     def _extract_stats(self, trainer: L.Trainer, interval: str) -> dict[str, float]:
         return {f"train/{name}": value for name, value in super()._extract_stats(trainer, interval).items()}
+
+
+class RichModelSummary(LightningRichModelSummary):
+    """Lightning's model summary table, with a copy in ``train.log``."""
+
+    @staticmethod
+    def summarize(*args: Any, **kwargs: Any) -> None:
+        with terminal_copy():
+            LightningRichModelSummary.summarize(*args, **kwargs)
 
 
 class ModelCheckpoint(LightningModelCheckpoint):
