@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from wsgiref.util import setup_testing_defaults
 
 import optuna
+import optuna_dashboard
 import pytest
 import torch
 import yaml
@@ -24,6 +26,18 @@ from tests.helpers import CONFIG_DIR
 def settings_for(sweep_dir: Path, *overrides: str):
     settings, _ = load_sweep(CONFIG_DIR, [f"sweep.dir={sweep_dir}", "sweep.study=test", *overrides])
     return settings
+
+
+def dashboard_json(storage: str, path: str) -> dict:
+    """What optuna-dashboard's web app answers at ``path`` (its API, in this process, no server)."""
+    path, _, query = path.partition("?")
+    environ = {"PATH_INFO": path, "QUERY_STRING": query}
+    setup_testing_defaults(environ)
+    statuses: list[str] = []
+    app = optuna_dashboard.wsgi(storage)
+    body = b"".join(app(environ, lambda status, headers, exc_info=None: statuses.append(status)))
+    assert statuses == ["200 OK"], body[:500]
+    return json.loads(body)
 
 
 def recipe(cfg) -> dict:
@@ -63,6 +77,16 @@ def test_study_records_failed_and_diverged_trials_goes_on_and_stores_the_best(tm
         assert Path(trial.user_attrs["best_checkpoint"]).is_file()
     best = min(trials[2:], key=lambda t: t.value)
     assert study.best_trial.number == best.number
+    # the study describes itself: its metric's name and where it came from
+    assert study.metric_names == ["val/loss"]
+    assert study.user_attrs["search_file"] == "configs/search/workout_tcn.yaml"
+    assert study.user_attrs["search_params"]["task.optimizer.lr"] == "tag(log, interval(1e-4, 3e-3))"
+    assert study.user_attrs["git_commit"] is None or len(study.user_attrs["git_commit"]) >= 40
+    detail = dashboard_json(settings.storage, f"/api/studies/{study._study_id}?after=0")
+    assert detail["objective_names"] == ["val/loss"]  # what optuna-dashboard labels the objective
+    assert {a["key"]: a["value"] for a in detail["user_attrs"]}["search_file"] == study.user_attrs[
+        "search_file"
+    ]
 
     pointer = json.loads((sweep_dir / "best.json").read_text())
     assert pointer == {

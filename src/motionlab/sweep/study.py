@@ -30,6 +30,7 @@ from optuna.trial import TrialState
 from motionlab.errors import ConfigError
 from motionlab.sweep.best import write_best
 from motionlab.sweep.compose import compose_config, run_config
+from motionlab.sweep.describe import describe_study, study_attributes
 from motionlab.sweep.pruning import PruningCallback, make_pruner
 from motionlab.sweep.space import SearchSpace, override_keys
 from motionlab.training.cross_validation import cv_folds, train_or_cross_validate
@@ -191,13 +192,15 @@ def run_sweep(
     overrides: Sequence[str],
     config_dir: Path,
     pruner: optuna.pruners.BasePruner | None = None,
+    argv: Sequence[str] | None = None,
 ) -> optuna.Study:
     """Run trials of the study ``settings.study`` until it holds ``settings.n_trials`` (or
     ``settings.timeout`` seconds pass). The best-trial files are rewritten whenever a trial of this
     worker becomes the best.
 
     ``overrides`` are train.py overrides for every trial; a key they set is not searched. ``pruner``
-    replaces the one ``settings.pruner`` describes.
+    replaces the one ``settings.pruner`` describes. A new study is described in its storage (metric
+    name, search file, ``argv`` as the command, git commit: `describe_study`).
     """
     overrides = list(overrides)
     space = space.without(override_keys(overrides))
@@ -205,6 +208,12 @@ def run_sweep(
     base_cfg = _checked_base_config(config_dir, base, space)
     pruner = pruner or make_pruner(settings.pruner, base_cfg.trainer.get("max_epochs"))
     study = open_study(settings, DIRECTIONS[base_cfg.monitor.mode], pruner)
+    search = settings.get("search") or {}
+    describe_study(
+        study,
+        base_cfg.monitor.metric,
+        study_attributes(search.get("file"), search.get("params") or {}, argv),
+    )
     sweep_dir = Path(settings.dir)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ExperimentalWarning)
