@@ -54,7 +54,7 @@ def test_hparams_tab_shows_key_settings_against_the_summarys_final_metrics(make_
     events = read_events(run_dir)
 
     values, metric_names = hparams_record(events)
-    assert values["name"] == "workout_tcn" and values["data"] == "workout" and values["model"] == "tcn"
+    assert values["name"] == "workout-tcn" and values["data"] == "workout" and values["model"] == "tcn"
     assert values["task"] == "workout" and values["experiment"] == "null"
     assert values["model/channels"] == 16 and values["model/num_blocks"] == 2
     assert math.isclose(values["task/optimizer/lr"], 0.002)
