@@ -1,4 +1,5 @@
-"""The study driver: an Optuna study in an RDB storage, one ``train()`` run per trial.
+"""The study driver: an Optuna study in shared storage (`motionlab.sweep.storage`), one ``train()``
+run per trial.
 
 Any number of workers (processes, on one machine or many) may run the same study: they share it
 through the storage, which hands out trial numbers. Each worker records a heartbeat while a trial
@@ -13,17 +14,14 @@ import logging
 import math
 import os
 import socket
-import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import optuna
-import sqlalchemy.exc
 import yaml
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 from optuna.exceptions import ExperimentalWarning
-from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 from optuna.study import MaxTrialsCallback
 from optuna.trial import TrialState
 
@@ -33,6 +31,7 @@ from motionlab.sweep.compose import compose_config, run_config
 from motionlab.sweep.describe import describe_study, study_attributes
 from motionlab.sweep.pruning import PruningCallback, make_pruner
 from motionlab.sweep.space import SearchSpace, override_keys
+from motionlab.sweep.storage import make_storage, storage_file
 from motionlab.training.cross_validation import cv_folds, train_or_cross_validate
 
 log = logging.getLogger(__name__)
@@ -41,48 +40,10 @@ DIRECTIONS = {"min": "minimize", "max": "maximize"}
 # Trials that use up the study's budget (sweep.n_trials); RUNNING ones count so that parallel workers
 # do not overshoot it. WAITING ones (queued retries) do not: they have not run yet.
 COUNTED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL, TrialState.RUNNING)
-# SQLite lets one writer in at a time: other workers wait this long for the lock instead of failing.
-SQLITE_LOCK_TIMEOUT_S = 60
-STORAGE_ATTEMPTS = 3
 
 
 class DivergedError(RuntimeError):
     """A trial whose monitored metric never had a finite value (the run diverged)."""
-
-
-def make_storage(settings: DictConfig) -> RDBStorage:
-    """The RDB storage at ``sweep.storage``, with heartbeats and retries of trials whose worker died."""
-    url = str(settings.storage)
-    engine_kwargs = {}
-    database = sqlite_path(url)
-    if database is not None:
-        database.parent.mkdir(parents=True, exist_ok=True)
-        engine_kwargs = {"connect_args": {"timeout": SQLITE_LOCK_TIMEOUT_S}}
-    for _ in range(STORAGE_ATTEMPTS - 1):
-        try:
-            return _rdb_storage(url, engine_kwargs, settings.heartbeat)
-        except (sqlalchemy.exc.OperationalError, sqlalchemy.exc.IntegrityError):
-            # Workers that open a new database at the same moment race to create its tables and
-            # version rows; the loser finds them in place on the next attempt.
-            time.sleep(1.0)
-    return _rdb_storage(url, engine_kwargs, settings.heartbeat)
-
-
-def _rdb_storage(url: str, engine_kwargs: dict, heartbeat: DictConfig) -> RDBStorage:
-    with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna since 2.8
-        warnings.simplefilter("ignore", ExperimentalWarning)
-        return RDBStorage(
-            url,
-            engine_kwargs=engine_kwargs,
-            heartbeat_interval=heartbeat.interval,
-            grace_period=heartbeat.grace_period,
-            heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=heartbeat.max_retry),
-        )
-
-
-def sqlite_path(url: str) -> Path | None:
-    """The database file of a ``sqlite:///<path>`` URL; None for other databases."""
-    return Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
 
 
 def make_sampler(cfg: DictConfig, trials_so_far: int) -> optuna.samplers.BaseSampler:
@@ -115,7 +76,7 @@ def open_study(
             f"no study named {settings.study!r} in {settings.storage}",
             "run the sweep first, or check sweep.study and sweep.storage",
         )
-        database = sqlite_path(str(settings.storage))
+        database = storage_file(str(settings.storage))
         if database is not None and not database.is_file():
             raise missing
         try:
@@ -164,7 +125,7 @@ class TrialRunner:
         trial.set_user_attr("overrides", overrides)
         trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
         trial.set_user_attr("best_checkpoint", None)  # a retried trial arrives with its original's attributes
-        cfg = run_config(self.config_dir, overrides, run_dir)
+        cfg = with_hparams_keys(run_config(self.config_dir, overrides, run_dir), self.space.distributions)
         _save_overrides(run_dir, overrides)
         try:
             value = train_or_cross_validate(
@@ -271,6 +232,15 @@ def _checked_base_config(config_dir: Path, base: list[str], space: SearchSpace) 
             "a sweep trial trains in the sweep's own process, on one device",
             "use trainer.devices=1 and run one worker per GPU (CUDA_VISIBLE_DEVICES=<i> python sweep.py ...)",
         )
+    return cfg
+
+
+def with_hparams_keys(cfg: DictConfig, keys: Iterable[str]) -> DictConfig:
+    """``cfg`` whose HParams selection (``hparams.keys``) also holds ``keys``, the trial's searched
+    keys: every searched parameter is a column of TensorBoard's HParams tab."""
+    selected = list(cfg.hparams.get("keys") or [])
+    with open_dict(cfg):
+        cfg.hparams.keys = [*selected, *(key for key in keys if key not in selected)]
     return cfg
 
 

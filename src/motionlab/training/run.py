@@ -28,7 +28,7 @@ from motionlab.tasks.base import MotionTask
 from motionlab.training.callbacks import SummaryCallback
 from motionlab.training.checkpoints import DATA_REPORT, is_inside, resolve_ckpt_path
 from motionlab.training.finetune import setup_finetuning
-from motionlab.training.hparams import final_metrics, log_final_hparams, select_hparams
+from motionlab.training.hparams import log_final_hparams, metric_names, select_hparams
 from motionlab.training.limits import stop_reason
 from motionlab.training.run_log import RUN_LOG, metrics_table, run_log, terminal_copy
 from motionlab.training.summary import RunSummary, write_json_atomic
@@ -146,10 +146,7 @@ def _fit_and_test(
         _show_metrics("test", test_metrics)
         _save_evaluation(task, run_dir, "test")
     log_final_hparams(
-        trainer.loggers,
-        select_hparams(cfg),
-        final_metrics(cfg.monitor.metric, monitored, test_metrics),
-        step=trainer.global_step,
+        trainer.loggers, select_hparams(cfg), metric_names(cfg.monitor.metric, monitored, test_metrics)
     )
     last_path = (
         Path(checkpoint.dirpath) / "last.ckpt" if checkpoint is not None and checkpoint.dirpath else None
