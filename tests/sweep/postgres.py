@@ -84,7 +84,7 @@ def postgres_server(user: str = "motionlab") -> Iterator[str]:
             "start",
         )
         try:
-            yield f"postgresql+psycopg2://{user}@127.0.0.1:{port}/postgres"
+            yield f"postgresql://{user}@127.0.0.1:{port}/postgres"  # the README form (psycopg2 driver)
         finally:
             run(str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
     finally:
