@@ -30,9 +30,10 @@ log = logging.getLogger(__name__)
 
 
 def named_outputs(graph_def: GraphDef, step_stats: RunMetadata, names: Sequence[str]) -> tuple:
-    """The traced graph with one output node per task output, named by it (``output/cls_logits``):
-    the tracer draws a tuple of outputs as one ``output/output.1`` node fed by a TupleConstruct.
-    A graph whose outputs do not match ``names`` is returned as it is."""
+    """The traced graph with one output node per task output, named by it (``exercise_logits``, drawn
+    at the top level beside ``input`` and the model): the tracer draws a tuple of outputs as one
+    ``output/output.1`` node, inside a collapsed ``output`` box, fed by a TupleConstruct. A graph whose
+    outputs do not match ``names`` is returned as it is."""
     nodes = {node.name: node for node in graph_def.node}
     sinks = [node for node in graph_def.node if node.name.startswith("output/output.")]
     removed = {node.name for node in sinks}
@@ -46,7 +47,7 @@ def named_outputs(graph_def: GraphDef, step_stats: RunMetadata, names: Sequence[
     del graph_def.node[:]
     graph_def.node.extend(kept)
     for name, element in zip(names, elements, strict=True):
-        sink = graph_def.node.add(name=f"output/{name}", op=sinks[0].op, input=[element])
+        sink = graph_def.node.add(name=name, op=sinks[0].op, input=[element])
         if "_output_shapes" in nodes[element].attr:
             sink.attr["_output_shapes"].CopyFrom(nodes[element].attr["_output_shapes"])
     return graph_def, step_stats
