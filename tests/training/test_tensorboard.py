@@ -55,6 +55,7 @@ def test_hparams_tab_shows_key_settings_against_the_summarys_final_metrics(make_
     summary = json.loads((run_dir / "summary.json").read_text())
     events = read_events(run_dir)
 
+    assert not (run_dir / "hparams.yaml").exists()  # the run directory has config.yaml
     values, tags = hparams_record(events)
     # the run holds its row; the columns are the logdir's, shared with every other run under it
     assert tags == {"_hparams_/session_start_info", "_hparams_/session_end_info"}

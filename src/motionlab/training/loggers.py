@@ -71,6 +71,12 @@ class TensorBoardLogger(LightningTensorBoardLogger):
         self.hparams_logdir = None if hparams_logdir is None else Path(hparams_logdir)
 
     @rank_zero_only
+    def save(self) -> None:
+        """Flush the event files, without Lightning's ``hparams.yaml`` beside them: they are in the
+        run directory, which has the whole config in ``config.yaml``."""
+        self.experiment.flush()
+
+    @rank_zero_only
     def log_session(self, params: dict[str, Any], metrics: list[str]) -> None:
         """This run's row of the HParams tab: ``params`` against the last values of its ``metrics``
         scalars. The columns go to the shared logdir's experiment record; no ``hp/`` copies of the
