@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from pathlib import Path
 from wsgiref.util import setup_testing_defaults
 
@@ -164,3 +165,24 @@ def test_report_only_on_a_missing_study_says_so(tmp_path, capsys):
     assert main(["sweep.report_only=true", f"sweep.dir={tmp_path}", "sweep.study=nothing"], CONFIG_DIR) == 2
     assert "sweep.study: no study named 'nothing'" in capsys.readouterr().err
     assert not (tmp_path / "study.db").exists()
+
+
+def test_a_worker_whose_budget_is_spent_still_retries_a_dead_workers_trial(tmp_path, trial_overrides):
+    """The study's last trial belongs to a worker that died: the budget counts it as running, so no
+    new trial starts, but the worker does not leave before its parameters have run again."""
+    settings = settings_for(
+        tmp_path, "sweep.n_trials=1", "sweep.heartbeat.interval=1", "sweep.heartbeat.grace_period=1"
+    )
+    space = SearchSpace.parse({"task.optimizer.lr": "choice(1e-3, 2e-3)"})
+    storage = make_storage(settings)
+    dead = optuna.create_study(study_name="test", storage=storage).ask(
+        {"task.optimizer.lr": space.distributions["task.optimizer.lr"]}
+    )
+    storage.record_heartbeat(dead._trial_id)  # then nothing: its worker is gone
+    time.sleep(1.5)
+
+    study = run_sweep(settings, space, trial_overrides, CONFIG_DIR)
+
+    first, retry = study.get_trials()
+    assert first.state == TrialState.FAIL and retry.state == TrialState.COMPLETE
+    assert retry.system_attrs["failed_trial"] == 0 and retry.params == first.params

@@ -188,21 +188,33 @@ def run_sweep(
         settings.n_trials,
         ", ".join(space.distributions) or "nothing",
     )
-    if counted < settings.n_trials:
-        try:
+    runner, best_writer = TrialRunner(config_dir, base, space, sweep_dir), _BestWriter(sweep_dir, config_dir)
+    try:
+        if counted < settings.n_trials:
             study.optimize(
-                TrialRunner(config_dir, base, space, sweep_dir),
+                runner,
                 timeout=settings.timeout,
                 catch=(Exception,),  # a failed trial is recorded as failed and the study goes on
-                callbacks=[
-                    MaxTrialsCallback(settings.n_trials, states=COUNTED),
-                    _BestWriter(sweep_dir, config_dir),
-                ],
+                callbacks=[MaxTrialsCallback(settings.n_trials, states=COUNTED), best_writer],
             )
-        except KeyboardInterrupt:
-            log.warning("stopped: run the same command again to continue the study")
-            raise
+        _run_retries(study, runner, best_writer)
+    except KeyboardInterrupt:
+        log.warning("stopped: run the same command again to continue the study")
+        raise
     return study
+
+
+def _run_retries(study: optuna.Study, runner: TrialRunner, best_writer: _BestWriter) -> None:
+    """Before leaving, fail the trials of workers that died since this worker's last trial started
+    and run their queued retries: the budget counted them while they were running."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)
+    waiting = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
+    queued = sum("failed_trial" in trial.system_attrs for trial in waiting)  # retries, not enqueued trials
+    if queued:
+        log.info("running %d trial(s) queued again after their worker died", queued)
+        study.optimize(runner, n_trials=queued, catch=(Exception,), callbacks=[best_writer])
 
 
 class _BestWriter:
