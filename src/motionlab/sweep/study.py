@@ -125,13 +125,13 @@ class TrialRunner:
         trial.set_user_attr("overrides", overrides)
         trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
         trial.set_user_attr("best_checkpoint", None)  # a retried trial arrives with its original's attributes
-        cfg = with_hparams_keys(run_config(self.config_dir, overrides, run_dir), self.space.distributions)
+        cfg = self.trial_config(overrides, run_dir)
         _save_overrides(run_dir, overrides)
         try:
             value = train_or_cross_validate(
                 cfg,
                 [PruningCallback(trial, cfg.monitor.metric)],
-                lambda fold, fold_dir: run_config(self.config_dir, [*overrides, f"cv.fold={fold}"], fold_dir),
+                lambda fold, fold_dir: self.trial_config([*overrides, f"cv.fold={fold}"], fold_dir),
             )
         except SystemExit as stop:  # Lightning's answer to Ctrl-C / SIGTERM: fail the trial, stop the worker
             raise KeyboardInterrupt(f"trial {trial.number} interrupted") from stop
@@ -145,6 +145,10 @@ class TrialRunner:
                 "narrow the search space (e.g. a lower task.optimizer.lr)"
             )
         return value
+
+    def trial_config(self, overrides: list[str], run_dir: Path) -> DictConfig:
+        """A trial's (or a trial's fold's) run config, its searched keys among the HParams columns."""
+        return with_hparams_keys(run_config(self.config_dir, overrides, run_dir), self.space.distributions)
 
 
 def run_sweep(
