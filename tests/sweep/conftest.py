@@ -25,9 +25,9 @@ def postgres_url() -> Iterator[str]:
     where MOTIONLAB_REQUIRE_POSTGRES=1 (CI: .ci/run installs the server)."""
     give_up = pytest.fail if os.environ.get("MOTIONLAB_REQUIRE_POSTGRES") == "1" else pytest.skip
     try:
-        import psycopg2  # noqa: F401
+        import psycopg  # noqa: F401
     except ImportError:
-        give_up("the PostgreSQL driver is missing: pip install psycopg2-binary")
+        give_up("the PostgreSQL driver is missing: pip install 'psycopg[binary]'")
     try:
         with postgres_server() as url:
             yield url

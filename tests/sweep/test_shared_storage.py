@@ -88,8 +88,11 @@ def kill_when_training(
 ) -> None:
     """SIGKILL ``worker`` while it trains a trial (its run has a summary.json); records the trial."""
 
+    storage = make_storage(settings)  # one connection for the polling, not one per poll
+
     def training() -> bool:
-        for trial in load_study(settings).get_trials(states=(TrialState.RUNNING,)):
+        study = optuna.load_study(study_name=settings.study, storage=storage)
+        for trial in study.get_trials(states=(TrialState.RUNNING,)):
             mine = trial.user_attrs.get("worker", "").endswith(f":{worker.pid}")
             if mine and (study_dir / f"trial_{trial.number}" / "summary.json").is_file():
                 killed.append(trial.number)
