@@ -30,9 +30,9 @@ def test_the_logdir_record_holds_every_runs_columns_and_is_rewritten_only_when_t
         "data/history": api_pb2.DATA_TYPE_FLOAT64,
         "model/channels": api_pb2.DATA_TYPE_FLOAT64,
     }
-    [record] = tmp_path.glob("events.out.tfevents.*")
+    [record] = tmp_path.glob("hparams/events.out.tfevents.*")  # a run of its own: "hparams"
     assert not update_logdir_experiment(tmp_path, *WORKOUT)  # nothing new: the file stays as it was
-    assert list(tmp_path.glob("events.out.tfevents.*")) == [record]
+    assert list(tmp_path.glob("hparams/events.out.tfevents.*")) == [record]
 
 
 def test_a_trials_searched_keys_are_hparams_columns(make_config):

@@ -2,11 +2,12 @@
 
 TensorBoard takes the HParams columns from one ``_hparams_/experiment`` record, whichever run's it
 finds first, so runs write only their own session records (their values) and the experiment record
-lives once, in the logdir itself (``outputs/``): the union of every run's hyperparameter names and
+lives once, in the logdir (``outputs/hparams/``, a run of its own in TensorBoard's run list, named
+``hparams``, without scalars): the union of every run's hyperparameter names and
 metric tags, grown as runs end. A workout run adds ``test/acc``, a reference run its rollout error,
 a sweep trial its searched parameters; all of them are columns of one table.
 
-The record is one event file in the logdir (``events.out.tfevents.*.hparams``), replaced under a lock
+The record is one event file (``outputs/hparams/events.out.tfevents.*.hparams``), replaced under a lock
 when a run brings a new column. TensorBoard reads a record when it first sees it: restart it to show
 columns that appeared while it was running.
 """
@@ -24,21 +25,23 @@ from tensorboard.compat.proto.summary_pb2 import Summary
 from tensorboard.plugins.hparams import api_pb2, metadata, plugin_data_pb2
 from torch.utils.tensorboard.writer import FileWriter
 
+RECORD_RUN = "hparams"  # the record's folder in the logdir: the run TensorBoard lists it as
 SUFFIX = ".hparams"
-LOCK = ".hparams.lock"
+LOCK = ".lock"
 
 
 def update_logdir_experiment(logdir: Path, hparams: Mapping[str, Any], metrics: Sequence[str]) -> bool:
     """Add ``hparams``' names and the ``metrics`` tags to ``logdir``'s experiment record; returns
     whether the record changed (it is rewritten only then)."""
-    logdir.mkdir(parents=True, exist_ok=True)
-    with _locked(logdir / LOCK):
+    record_dir = logdir / RECORD_RUN
+    record_dir.mkdir(parents=True, exist_ok=True)
+    with _locked(record_dir / LOCK):
         previous = read_logdir_experiment(logdir)
         experiment = merged(previous or api_pb2.Experiment(), hparams, metrics)
         if previous is not None and experiment == previous:
             return False
         old_files = _record_files(logdir)
-        writer = FileWriter(str(logdir), filename_suffix=SUFFIX)
+        writer = FileWriter(str(record_dir), filename_suffix=SUFFIX)
         writer.add_summary(experiment_summary(experiment))
         writer.close()
         for path in old_files:
@@ -47,7 +50,7 @@ def update_logdir_experiment(logdir: Path, hparams: Mapping[str, Any], metrics: 
 
 
 def read_logdir_experiment(logdir: Path) -> api_pb2.Experiment | None:
-    """The experiment record in ``logdir`` itself (not in its runs), or None."""
+    """The experiment record of the runs in ``logdir``, or None."""
     for path in _record_files(logdir):
         for event in EventFileLoader(str(path)).Load():
             for value in event.summary.value:
@@ -88,7 +91,7 @@ def _data_type(value: Any) -> int:
 
 
 def _record_files(logdir: Path) -> list[Path]:
-    return sorted(logdir.glob(f"events.out.tfevents.*{SUFFIX}"))
+    return sorted((logdir / RECORD_RUN).glob(f"events.out.tfevents.*{SUFFIX}"))
 
 
 @contextmanager
