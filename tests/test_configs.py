@@ -37,8 +37,17 @@ def test_every_target_points_into_motionlab(path: Path):
 def test_every_data_model_pair_composes(data, model, tmp_path):
     cfg = compose_config([f"data={data}", f"model={model}"], tmp_path, tmp_path / "cache")
     resolved = OmegaConf.to_container(cfg, resolve=True)
-    assert resolved["name"] == f"{data}_{model}"
+    assert resolved["name"] == f"{data}-{model}"
     assert resolved["task"]["_target_"].startswith("motionlab.tasks.")
+
+
+def test_a_run_composed_from_groups_and_the_experiment_do_not_share_a_name(tmp_path):
+    """``data=workout`` (model tcn by default) and ``experiment=workout_tcn`` land in different folders
+    and register as different models."""
+    composed = compose_config(["data=workout"], tmp_path, tmp_path / "cache")
+    experiment = compose_config(["experiment=workout_tcn"], tmp_path, tmp_path / "cache")
+    assert (composed.name, experiment.name) == ("workout-tcn", "workout_tcn")
+    assert Path(composed.paths.output_dir).parent != Path(experiment.paths.output_dir).parent
 
 
 @pytest.mark.parametrize("group", ["trainer", "debug", "experiment", "logger", "callbacks"])

@@ -57,7 +57,7 @@ def test_exports_are_registered_with_version_hash_and_source_and_identical_reexp
     summary = json.loads((run_dir / "summary.json").read_text())
 
     first = export(log_dir, run_dir)
-    assert (first["model_name"], first["model_version"]) == ("workout_tcn", 1)
+    assert (first["model_name"], first["model_version"]) == ("workout-tcn", 1)
     [entry] = read_registry(registry)
     onnx_path = run_dir / "export" / "model.onnx"
     assert entry["onnx"]["path"] == str(onnx_path) and entry["onnx"]["sha256"] == file_sha256(onnx_path)
@@ -74,7 +74,7 @@ def test_exports_are_registered_with_version_hash_and_source_and_identical_reexp
     assert entry["monitor"]["value"] == summary["best_score"] and entry["exports"] == 1
     assert entry["model_card"] == str(run_dir / "export" / "model_card.json")
     assert onnx_props(str(onnx_path))["model_version"] == 1
-    assert "Model `workout_tcn`, version 1." in (run_dir / "export" / "model_card.md").read_text()
+    assert "Model `workout-tcn`, version 1." in (run_dir / "export" / "model_card.md").read_text()
 
     time.sleep(1.1)  # exported_at has one-second resolution
     again = export(log_dir, run_dir)  # the same checkpoint and graph settings: the same model
@@ -85,14 +85,14 @@ def test_exports_are_registered_with_version_hash_and_source_and_identical_reexp
 
     # another model of the same name (here: other graph settings) gets the next version
     raw = model_fingerprint(file_sha256(checkpoint), {"outputs": "raw", "opset": 18, "dynamic_time": True})
-    with registering(registry, "workout_tcn", raw) as registration:
+    with registering(registry, "workout-tcn", raw) as registration:
         assert registration.version == 2
         registration.record({**updated, "onnx": {**updated["onnx"], "sha256": "0" * 64}})
     with registering(registry, "rep_counter", raw) as registration:
         assert registration.version == 1  # versions count per name
     assert [(e["name"], e["version"]) for e in read_registry(registry)] == [
-        ("workout_tcn", 1),
-        ("workout_tcn", 2),
+        ("workout-tcn", 1),
+        ("workout-tcn", 2),
     ]
 
     # the listing checks every file against its recorded hash

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from pathlib import Path
+from wsgiref.util import setup_testing_defaults
 
 import optuna
+import optuna_dashboard
 import pytest
 import torch
 import yaml
@@ -24,6 +27,18 @@ from tests.helpers import CONFIG_DIR
 def settings_for(sweep_dir: Path, *overrides: str):
     settings, _ = load_sweep(CONFIG_DIR, [f"sweep.dir={sweep_dir}", "sweep.study=test", *overrides])
     return settings
+
+
+def dashboard_json(storage: str, path: str) -> dict:
+    """What optuna-dashboard's web app answers at ``path`` (its API, in this process, no server)."""
+    path, _, query = path.partition("?")
+    environ = {"PATH_INFO": path, "QUERY_STRING": query}
+    setup_testing_defaults(environ)
+    statuses: list[str] = []
+    app = optuna_dashboard.wsgi(storage)
+    body = b"".join(app(environ, lambda status, headers, exc_info=None: statuses.append(status)))
+    assert statuses == ["200 OK"], body[:500]
+    return json.loads(body)
 
 
 def recipe(cfg) -> dict:
@@ -63,6 +78,16 @@ def test_study_records_failed_and_diverged_trials_goes_on_and_stores_the_best(tm
         assert Path(trial.user_attrs["best_checkpoint"]).is_file()
     best = min(trials[2:], key=lambda t: t.value)
     assert study.best_trial.number == best.number
+    # the study describes itself: its metric's name and where it came from
+    assert study.metric_names == ["val/loss"]
+    assert study.user_attrs["search_file"] == "configs/search/workout_tcn.yaml"
+    assert study.user_attrs["search_params"]["task.optimizer.lr"] == "tag(log, interval(1e-4, 3e-3))"
+    assert study.user_attrs["git_commit"] is None or len(study.user_attrs["git_commit"]) >= 40
+    detail = dashboard_json(settings.storage, f"/api/studies/{study._study_id}?after=0")
+    assert detail["objective_names"] == ["val/loss"]  # what optuna-dashboard labels the objective
+    assert {a["key"]: a["value"] for a in detail["user_attrs"]}["search_file"] == study.user_attrs[
+        "search_file"
+    ]
 
     pointer = json.loads((sweep_dir / "best.json").read_text())
     assert pointer == {
@@ -140,3 +165,24 @@ def test_report_only_on_a_missing_study_says_so(tmp_path, capsys):
     assert main(["sweep.report_only=true", f"sweep.dir={tmp_path}", "sweep.study=nothing"], CONFIG_DIR) == 2
     assert "sweep.study: no study named 'nothing'" in capsys.readouterr().err
     assert not (tmp_path / "study.db").exists()
+
+
+def test_a_worker_whose_budget_is_spent_still_retries_a_dead_workers_trial(tmp_path, trial_overrides):
+    """The study's last trial belongs to a worker that died: the budget counts it as running, so no
+    new trial starts, but the worker does not leave before its parameters have run again."""
+    settings = settings_for(
+        tmp_path, "sweep.n_trials=1", "sweep.heartbeat.interval=1", "sweep.heartbeat.grace_period=1"
+    )
+    space = SearchSpace.parse({"task.optimizer.lr": "choice(1e-3, 2e-3)"})
+    storage = make_storage(settings)
+    dead = optuna.create_study(study_name="test", storage=storage).ask(
+        {"task.optimizer.lr": space.distributions["task.optimizer.lr"]}
+    )
+    storage.record_heartbeat(dead._trial_id)  # then nothing: its worker is gone
+    time.sleep(1.5)
+
+    study = run_sweep(settings, space, trial_overrides, CONFIG_DIR)
+
+    first, retry = study.get_trials()
+    assert first.state == TrialState.FAIL and retry.state == TrialState.COMPLETE
+    assert retry.system_attrs["failed_trial"] == 0 and retry.params == first.params

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -128,6 +129,10 @@ def test_two_workers_on_one_study_share_its_trials_without_duplicate_numbers(tmp
     assert all(t.state == TrialState.COMPLETE for t in trials)
     assert len({t.user_attrs["run_dir"] for t in trials}) == len(trials)
     assert len({t.user_attrs["worker"] for t in trials}) == 2  # both did some of the work
+    # the worker that created the study recorded its command; the second one left it as it was
+    study = optuna.load_study(study_name="workout_tcn", storage=f"sqlite:///{study_dir / 'study.db'}")
+    assert study.user_attrs["command"] == shlex.join(["python", "sweep.py", *args])
+    assert study.metric_names == ["val/loss"]
 
 
 def open_storage_at_once(settings, workers: int) -> list[Exception]:

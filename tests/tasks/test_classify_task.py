@@ -162,7 +162,7 @@ def test_seed_001_recipe_beats_the_majority_baseline_on_the_sample(make_config):
     )
     assert encoder["label_to_index"]["standing_still"] == encoder["class_names"].index("standing_still")
     assert (run_dir / "test_confusion_matrix.png").stat().st_size > 10_000
-    events = EventAccumulator(str(run_dir / "tensorboard"))
+    events = EventAccumulator(str(run_dir))
     events.Reload()
     assert {"val/confusion_matrix", "test/confusion_matrix"} <= set(events.Tags()["images"])
     assert {"val/f1", "val/recall/standing_still", "test/precision/walking_away"} <= set(

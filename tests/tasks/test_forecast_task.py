@@ -172,6 +172,6 @@ def test_default_recipe_beats_the_repeat_last_frame_baseline(make_config):
     best = min(summary["history"], key=lambda row: row["val/loss"])
     assert best["val/mse"] <= 0.7 * best["val/baseline_mse"]
     assert best["val/mse"] < 0.01
-    events = EventAccumulator(str(run_dir / "tensorboard"))
+    events = EventAccumulator(str(run_dir))
     events.Reload()
     assert "val/trajectories" in events.Tags()["images"]

@@ -192,7 +192,7 @@ def test_summary_json_tracks_the_run_while_it_trains(make_config) -> None:
         after["test_metrics"]
     )
     assert len(after["details"]["test_rollout"]) == after["data"]["test"]["recordings"]
-    events = EventAccumulator(str(run_dir / "tensorboard"))
+    events = EventAccumulator(str(run_dir))
     events.Reload()
     assert {"val/rollout", "test/rollout"} <= set(events.Tags()["images"])
     assert {"val/rollout_ratio", "val/baseline/hold_first", "val/baseline/mean_pose"} <= set(

@@ -1,5 +1,6 @@
 """What TensorBoard shows of a run, read back from the real event files: namespaced scalars, the hparams
-tab against ``summary.json``'s numbers, the model graph, and each task's figures at validation end."""
+tab against ``summary.json``'s numbers (its columns in the logdir's experiment record), the model graph
+with named outputs, and each task's figures at validation end."""
 
 from __future__ import annotations
 
@@ -18,32 +19,33 @@ from tensorboard.plugins.hparams import plugin_data_pb2
 
 from motionlab.data.spec import DataSpec
 from motionlab.training import train
+from motionlab.training.hparams_experiment import read_logdir_experiment
 from motionlab.training.loggers import TensorBoardLogger
 from tests.helpers import CONFIG_DIR, TINY, applicable_overrides
 
 DATA_CONFIGS = sorted(path.stem for path in (CONFIG_DIR / "data").glob("*.yaml"))
 MODEL_CONFIGS = sorted(path.stem for path in (CONFIG_DIR / "model").glob("*.yaml"))
-# Top-level namespaces of the Scalars tab; `epoch` is Lightning's own.
-NAMESPACES = ("train/", "val/", "test/", "hp/")
+# Top-level namespaces of the Scalars tab; `epoch` is Lightning's own. No `hp/`: the HParams tab
+# reads the run's own scalars.
+NAMESPACES = ("train/", "val/", "test/")
 
 
 def read_events(run_dir: Path) -> EventAccumulator:
-    events = EventAccumulator(str(run_dir / "tensorboard"), size_guidance={"tensors": 0, "scalars": 0})
+    """The event files of a run: in its directory, which TensorBoard names the run after."""
+    events = EventAccumulator(str(run_dir), size_guidance={"tensors": 0, "scalars": 0})
     events.Reload()
     return events
 
 
 def hparams_record(events: EventAccumulator) -> tuple[dict, set[str]]:
-    """The run's hyperparameter values and the metric names its hparams record declares."""
+    """The run's hyperparameter values and the hparams tags it holds."""
     content = events.PluginTagToContent("hparams")
     start = plugin_data_pb2.HParamsPluginData.FromString(content["_hparams_/session_start_info"])
-    experiment = plugin_data_pb2.HParamsPluginData.FromString(content["_hparams_/experiment"])
     values = {
         name: value.string_value if value.HasField("string_value") else value.number_value
         for name, value in start.session_start_info.hparams.items()
     }
-    metrics = {info.name.tag for info in experiment.experiment.metric_infos}
-    return values, metrics
+    return values, set(content)
 
 
 def test_hparams_tab_shows_key_settings_against_the_summarys_final_metrics(make_config):
@@ -53,8 +55,14 @@ def test_hparams_tab_shows_key_settings_against_the_summarys_final_metrics(make_
     summary = json.loads((run_dir / "summary.json").read_text())
     events = read_events(run_dir)
 
-    values, metric_names = hparams_record(events)
-    assert values["name"] == "workout_tcn" and values["data"] == "workout" and values["model"] == "tcn"
+    assert not (run_dir / "hparams.yaml").exists()  # the run directory has config.yaml
+    values, tags = hparams_record(events)
+    # the run holds its row; the columns are the logdir's, shared with every other run under it
+    assert tags == {"_hparams_/session_start_info", "_hparams_/session_end_info"}
+    experiment = read_logdir_experiment(Path(cfg.paths.log_dir))
+    assert {info.name for info in experiment.hparam_infos} == set(values)
+    metric_names = {info.name.tag for info in experiment.metric_infos}
+    assert values["name"] == "workout-tcn" and values["data"] == "workout" and values["model"] == "tcn"
     assert values["task"] == "workout" and values["experiment"] == "null"
     assert values["model/channels"] == 16 and values["model/num_blocks"] == 2
     assert math.isclose(values["task/optimizer/lr"], 0.002)
@@ -64,24 +72,27 @@ def test_hparams_tab_shows_key_settings_against_the_summarys_final_metrics(make_
     assert not any(name.startswith(("data/cache_dir", "paths")) or "_target_" in name for name in values)
     assert "data/sequence_length" not in values
 
-    expected = {"hp/best/val/loss": summary["best_score"]}
-    expected |= {f"hp/{name}": value for name, value in summary["test_metrics"].items()}
+    expected = {"val/loss_best": summary["best_score"], **summary["test_metrics"]}
     assert metric_names == set(expected)
-    for tag, value in expected.items():
-        logged = events.Scalars(tag)
-        assert len(logged) == 1 and math.isclose(logged[0].value, value, rel_tol=1e-6), tag
-    best_epoch = min(row["val/loss"] for row in summary["history"])
-    assert math.isclose(summary["best_score"], best_epoch, rel_tol=1e-6)
+    for tag, value in expected.items():  # HParams shows a metric's last value
+        assert math.isclose(events.Scalars(tag)[-1].value, value, rel_tol=1e-6), tag
+    # val/loss_best is the running best of val/loss, one point per epoch
+    running_best = list(itertools.accumulate((row["val/loss"] for row in summary["history"]), min))
+    assert [point.value for point in events.Scalars("val/loss_best")] == pytest.approx(running_best)
 
     scalars = events.Tags()["scalars"]
     assert [tag for tag in scalars if not tag.startswith(NAMESPACES)] == ["epoch"]
-    assert "train/lr-AdamW" in scalars
-    assert events.Tags()["graph"]  # the Graphs tab
+    assert "train/lr" in scalars and not any(tag.startswith("train/lr-") for tag in scalars)
+    outputs = {node.name for node in events.Graph().node if node.op == "IO Node"}
+    assert outputs == {"input/x.1", "exercise_logits", "rep_logits"}  # Graphs tab: outputs by name
 
-    # the CSV logger gets the same final metrics, in its last row
+    # the CSV logger has the same numbers in its own columns
     with (run_dir / "csv" / "metrics.csv").open() as handle:
-        rows = [row for row in csv.DictReader(handle) if row["hp/best/val/loss"]]
-    assert len(rows) == 1 and math.isclose(float(rows[0]["hp/test/acc"]), summary["test_metrics"]["test/acc"])
+        rows = list(csv.DictReader(handle))
+    best = [float(row["val/loss_best"]) for row in rows if row["val/loss_best"]]
+    assert best == pytest.approx(running_best)
+    tested = [float(row["test/acc"]) for row in rows if row["test/acc"]]
+    assert tested == pytest.approx([summary["test_metrics"]["test/acc"]])
 
 
 @pytest.mark.parametrize("model", MODEL_CONFIGS)

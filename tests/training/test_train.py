@@ -64,7 +64,7 @@ def test_run_directory_has_checkpoints_events_config_and_history(make_config):
     assert summary["best_checkpoint"].endswith("best.ckpt") and math.isclose(summary["best_score"], value)
     assert {"test/acc", "test/f1", "test/seg_auroc", "test/rep_count_mae"} <= set(summary["test_metrics"])
     assert len(summary["details"]["test_rep_counts"]) == summary["data"]["test"]["recordings"]
-    events = EventAccumulator(str(run_dir / "tensorboard"))
+    events = EventAccumulator(str(run_dir))
     events.Reload()
     tags = set(events.Tags()["scalars"])
     assert {

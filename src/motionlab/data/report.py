@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rich import get_console
 from rich.console import Console
 from rich.table import Table
 
@@ -107,7 +108,7 @@ class DataReport:
         Path(path).write_text(json.dumps(self.to_dict(), indent=2))
 
     def print(self, console: Console | None = None) -> None:
-        console = console or Console()
+        console = console or get_console()
         table = Table(title=f"data: {self.source}", title_justify="left")
         table.add_column("split")
         table.add_column(f"{self.unit}s", justify="right")

@@ -44,12 +44,17 @@ def split_arguments(argv: Sequence[str]) -> tuple[list[str], list[str]]:
 
 
 def load_sweep(config_dir: Path, overrides: Sequence[str]) -> tuple[DictConfig, SearchSpace]:
-    """``configs/sweep.yaml`` with ``overrides``: the resolved ``sweep`` settings and the search space."""
+    """``configs/sweep.yaml`` with ``overrides``: the resolved ``sweep`` settings and the search space.
+
+    The settings also name the search file and hold its params as written (``search.file``,
+    ``search.params``), which describe the study in its storage.
+    """
     cfg = compose_config(config_dir, "sweep", overrides)
     settings = OmegaConf.create(OmegaConf.to_container(cfg.sweep, resolve=True))
     params = OmegaConf.to_container(cfg.search.params, resolve=True)
-    where = f"configs/search/{cfg.hydra.runtime.choices.search}.yaml: params"
-    return settings, SearchSpace.parse(params, where=where)
+    search_file = f"configs/search/{cfg.hydra.runtime.choices.search}.yaml"
+    settings.search = {"file": search_file, "params": params}
+    return settings, SearchSpace.parse(params, where=f"{search_file}: params")
 
 
 def main(argv: Sequence[str], config_dir: Path) -> int:
@@ -64,7 +69,7 @@ def main(argv: Sequence[str], config_dir: Path) -> int:
             study = open_study(settings)
             write_best(study, Path(settings.dir), config_dir)
         else:
-            study = run_sweep(settings, space, train_args, config_dir)
+            study = run_sweep(settings, space, train_args, config_dir, argv=argv)
     except (ConfigError, HydraException) as error:
         print(f"sweep.py: {error}", file=sys.stderr)
         return 2

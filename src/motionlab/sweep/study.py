@@ -1,4 +1,5 @@
-"""The study driver: an Optuna study in an RDB storage, one ``train()`` run per trial.
+"""The study driver: an Optuna study in shared storage (`motionlab.sweep.storage`), one ``train()``
+run per trial.
 
 Any number of workers (processes, on one machine or many) may run the same study: they share it
 through the storage, which hands out trial numbers. Each worker records a heartbeat while a trial
@@ -11,72 +12,33 @@ from __future__ import annotations
 import json
 import logging
 import math
-import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import optuna
-import sqlalchemy.exc
 import yaml
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 from optuna.exceptions import ExperimentalWarning
-from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 from optuna.trial import TrialState
 
 from motionlab.errors import ConfigError, MotionlabError
 from motionlab.sweep.best import write_best
 from motionlab.sweep.budget import TrialBudget, counted_trials, retry_dead_local_trials, worker_name
 from motionlab.sweep.compose import compose_config, run_config
+from motionlab.sweep.describe import describe_study, study_attributes
 from motionlab.sweep.pruning import PruningCallback, make_pruner
 from motionlab.sweep.space import SearchSpace, override_keys
+from motionlab.sweep.storage import make_storage, storage_file
 from motionlab.training.cross_validation import cv_folds, train_or_cross_validate
 
 log = logging.getLogger(__name__)
 
 DIRECTIONS = {"min": "minimize", "max": "maximize"}
-# SQLite lets one writer in at a time: other workers wait this long for the lock instead of failing.
-SQLITE_LOCK_TIMEOUT_S = 60
-STORAGE_ATTEMPTS = 3
 
 
 class DivergedError(MotionlabError, RuntimeError):
     """A trial whose monitored metric never had a finite value (the run diverged)."""
-
-
-def make_storage(settings: DictConfig) -> RDBStorage:
-    """The RDB storage at ``sweep.storage``, with heartbeats and retries of trials whose worker died."""
-    url = str(settings.storage)
-    engine_kwargs = {}
-    database = sqlite_path(url)
-    if database is not None:
-        database.parent.mkdir(parents=True, exist_ok=True)
-        engine_kwargs = {"connect_args": {"timeout": SQLITE_LOCK_TIMEOUT_S}}
-    for _ in range(STORAGE_ATTEMPTS - 1):
-        try:
-            return _rdb_storage(url, engine_kwargs, settings.heartbeat)
-        except (sqlalchemy.exc.OperationalError, sqlalchemy.exc.IntegrityError):
-            # Workers that open a new database at the same moment race to create its tables and
-            # version rows; the loser finds them in place on the next attempt.
-            time.sleep(1.0)
-    return _rdb_storage(url, engine_kwargs, settings.heartbeat)
-
-
-def _rdb_storage(url: str, engine_kwargs: dict, heartbeat: DictConfig) -> RDBStorage:
-    with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna since 2.8
-        warnings.simplefilter("ignore", ExperimentalWarning)
-        return RDBStorage(
-            url,
-            engine_kwargs=engine_kwargs,
-            heartbeat_interval=heartbeat.interval,
-            grace_period=heartbeat.grace_period,
-            heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=heartbeat.max_retry),
-        )
-
-
-def sqlite_path(url: str) -> Path | None:
-    """The database file of a ``sqlite:///<path>`` URL; None for other databases."""
-    return Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
 
 
 def make_sampler(cfg: DictConfig, trials_so_far: int) -> optuna.samplers.BaseSampler:
@@ -109,7 +71,7 @@ def open_study(
             f"no study named {settings.study!r} in {settings.storage}",
             "run the sweep first, or check sweep.study and sweep.storage",
         )
-        database = sqlite_path(str(settings.storage))
+        database = storage_file(str(settings.storage))
         if database is not None and not database.is_file():
             raise missing
         try:
@@ -158,13 +120,13 @@ class TrialRunner:
         trial.set_user_attr("overrides", overrides)
         trial.set_user_attr("worker", worker_name())
         trial.set_user_attr("best_checkpoint", None)  # a retried trial arrives with its original's attributes
-        cfg = run_config(self.config_dir, overrides, run_dir)
+        cfg = self.trial_config(overrides, run_dir)
         _save_overrides(run_dir, overrides)
         try:
             value = train_or_cross_validate(
                 cfg,
                 [PruningCallback(trial, cfg.monitor.metric)],
-                lambda fold, fold_dir: run_config(self.config_dir, [*overrides, f"cv.fold={fold}"], fold_dir),
+                lambda fold, fold_dir: self.trial_config([*overrides, f"cv.fold={fold}"], fold_dir),
             )
         except SystemExit as stop:  # Lightning's answer to Ctrl-C / SIGTERM: fail the trial, stop the worker
             raise KeyboardInterrupt(f"trial {trial.number} interrupted") from stop
@@ -179,6 +141,10 @@ class TrialRunner:
             )
         return value
 
+    def trial_config(self, overrides: list[str], run_dir: Path) -> DictConfig:
+        """A trial's (or a trial's fold's) run config, its searched keys among the HParams columns."""
+        return with_hparams_keys(run_config(self.config_dir, overrides, run_dir), self.space.distributions)
+
 
 def run_sweep(
     settings: DictConfig,
@@ -186,13 +152,15 @@ def run_sweep(
     overrides: Sequence[str],
     config_dir: Path,
     pruner: optuna.pruners.BasePruner | None = None,
+    argv: Sequence[str] | None = None,
 ) -> optuna.Study:
     """Run trials of the study ``settings.study`` until it holds ``settings.n_trials`` (or
     ``settings.timeout`` seconds pass). The best-trial files are rewritten whenever a trial of this
     worker becomes the best.
 
     ``overrides`` are train.py overrides for every trial; a key they set is not searched. ``pruner``
-    replaces the one ``settings.pruner`` describes.
+    replaces the one ``settings.pruner`` describes. A new study is described in its storage (metric
+    name, search file, ``argv`` as the command, git commit: `describe_study`).
     """
     overrides = list(overrides)
     space = space.without(override_keys(overrides))
@@ -200,6 +168,12 @@ def run_sweep(
     base_cfg = _checked_base_config(config_dir, base, space)
     pruner = pruner or make_pruner(settings.pruner, base_cfg.trainer.get("max_epochs"))
     study = open_study(settings, DIRECTIONS[base_cfg.monitor.mode], pruner)
+    search = settings.get("search") or {}
+    describe_study(
+        study,
+        base_cfg.monitor.metric,
+        study_attributes(search.get("file"), search.get("params") or {}, argv),
+    )
     sweep_dir = Path(settings.dir)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ExperimentalWarning)
@@ -216,21 +190,33 @@ def run_sweep(
         settings.n_trials,
         ", ".join(space.distributions) or "nothing",
     )
-    if counted < settings.n_trials:
-        try:
+    runner, best_writer = TrialRunner(config_dir, base, space, sweep_dir), _BestWriter(sweep_dir, config_dir)
+    try:
+        if counted < settings.n_trials:
             study.optimize(
-                TrialRunner(config_dir, base, space, sweep_dir),
+                runner,
                 timeout=settings.timeout,
                 catch=(Exception,),  # a failed trial is recorded as failed and the study goes on
-                callbacks=[
-                    TrialBudget(settings.n_trials),
-                    _BestWriter(sweep_dir, config_dir),
-                ],
+                callbacks=[TrialBudget(settings.n_trials), best_writer],
             )
-        except KeyboardInterrupt:
-            log.warning("stopped: run the same command again to continue the study")
-            raise
+        _run_retries(study, runner, best_writer)
+    except KeyboardInterrupt:
+        log.warning("stopped: run the same command again to continue the study")
+        raise
     return study
+
+
+def _run_retries(study: optuna.Study, runner: TrialRunner, best_writer: _BestWriter) -> None:
+    """Before leaving, fail the trials of workers that died since this worker's last trial started
+    and run their queued retries: the budget counted them while they were running."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)
+    waiting = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
+    queued = sum("failed_trial" in trial.system_attrs for trial in waiting)  # retries, not enqueued trials
+    if queued:
+        log.info("running %d trial(s) queued again after their worker died", queued)
+        study.optimize(runner, n_trials=queued, catch=(Exception,), callbacks=[best_writer])
 
 
 class _BestWriter:
@@ -260,6 +246,15 @@ def _checked_base_config(config_dir: Path, base: list[str], space: SearchSpace) 
             "a sweep trial trains in the sweep's own process, on one device",
             "use trainer.devices=1 and run one worker per GPU (CUDA_VISIBLE_DEVICES=<i> python sweep.py ...)",
         )
+    return cfg
+
+
+def with_hparams_keys(cfg: DictConfig, keys: Iterable[str]) -> DictConfig:
+    """``cfg`` whose HParams selection (``hparams.keys``) also holds ``keys``, the trial's searched
+    keys: every searched parameter is a column of TensorBoard's HParams tab."""
+    selected = list(cfg.hparams.get("keys") or [])
+    with open_dict(cfg):
+        cfg.hparams.keys = [*selected, *(key for key in keys if key not in selected)]
     return cfg
 
 

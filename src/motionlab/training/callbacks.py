@@ -4,20 +4,20 @@ and motionlab's own."""
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import lightning as L
-from lightning.pytorch.callbacks import (
-    EarlyStopping,
-    RichModelSummary,
-    RichProgressBar,
-)
+from lightning.pytorch.callbacks import EarlyStopping, RichProgressBar
 from lightning.pytorch.callbacks import LearningRateMonitor as LightningLearningRateMonitor
 from lightning.pytorch.callbacks import ModelCheckpoint as LightningModelCheckpoint
+from lightning.pytorch.callbacks import RichModelSummary as LightningRichModelSummary
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
+from motionlab.training.hparams import best_metric_name
 from motionlab.training.limits import FiniteLossGuard, NonFiniteLossError
 from motionlab.training.resources import reset_cuda_peaks, resource_usage
+from motionlab.training.run_log import terminal_copy
 from motionlab.training.summary import RunSummary
 
 __all__ = [
@@ -31,18 +31,57 @@ __all__ = [
 ]
 
 
+# Lightning names learning-rate scalars after the optimiser class: lr-AdamW, lr-AdamW/pg2.
+OPTIMIZER_NAME = re.compile(r"^lr-[A-Za-z0-9_]+")
+
+
 class LearningRateMonitor(LightningLearningRateMonitor):
-    """Lightning's learning-rate monitor, its scalars under ``train/`` (``train/lr-AdamW``) like every
-    other training scalar instead of at the top level of TensorBoard's Scalars tab."""
+    """Lightning's learning-rate monitor, its scalars under ``train/`` like every other training
+    scalar, named ``train/lr`` whatever the optimiser (Lightning's ``lr-AdamW`` and ``lr-Adam`` would
+    split runs of one task across two charts); parameter groups keep their suffix (``train/lr/pg2``)."""
 
     def _extract_stats(self, trainer: L.Trainer, interval: str) -> dict[str, float]:
-        return {f"train/{name}": value for name, value in super()._extract_stats(trainer, interval).items()}
+        stats = super()._extract_stats(trainer, interval)
+        return {f"train/{OPTIMIZER_NAME.sub('lr', name)}": value for name, value in stats.items()}
+
+
+class RichModelSummary(LightningRichModelSummary):
+    """Lightning's model summary table, with a copy in ``train.log``."""
+
+    @staticmethod
+    def summarize(*args: Any, **kwargs: Any) -> None:
+        with terminal_copy():
+            LightningRichModelSummary.summarize(*args, **kwargs)
 
 
 class ModelCheckpoint(LightningModelCheckpoint):
     """Lightning's checkpointing, except that the `FiniteLossGuard`'s error writes no checkpoint: the
     weights after a NaN loss are NaN too, and ``last.ckpt`` must keep the last good state.
-    (``save_on_exception`` still saves on Ctrl-C, SIGTERM and other errors.)"""
+    (``save_on_exception`` still saves on Ctrl-C, SIGTERM and other errors.)
+
+    With a monitored metric it logs the best checkpoint's score whenever it checks for a better one
+    (``val/loss_best``): the HParams tab's best-value column, as a curve beside ``val/loss``.
+    """
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        super().on_train_epoch_end(trainer, pl_module)
+        if self._should_save_on_train_epoch_end(trainer):
+            self._log_best(trainer)
+
+    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        super().on_validation_end(trainer, pl_module)
+        if not self._should_save_on_train_epoch_end(trainer):
+            self._log_best(trainer)
+
+    def _log_best(self, trainer: L.Trainer) -> None:
+        """After the hook in which Lightning compares the monitored value with the best (at a training
+        epoch's end or at a validation's end, by the trainer's settings)."""
+        if self.monitor is None or self.best_model_score is None or trainer.sanity_checking:
+            return
+        for logger in trainer.loggers:
+            logger.log_metrics(
+                {best_metric_name(self.monitor): float(self.best_model_score)}, step=trainer.global_step
+            )
 
     def on_exception(
         self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException

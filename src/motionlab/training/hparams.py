@@ -1,12 +1,13 @@
 """The run's key hyperparameters against its final metrics: TensorBoard's hparams tab.
 
 Which settings count as key is config (``hparams`` in ``configs/train.yaml``): the config groups the
-run was composed from and a list of dotted keys, a section contributing each scalar setting in it.
-The metrics are the best value of the monitored metric (``hp/best/<metric>``) and every test metric
-(``hp/<test metric>``), the same numbers as ``summary.json``'s ``best_score`` and ``test_metrics``.
+run was composed from and a list of dotted keys, a section contributing each scalar setting in it
+(a sweep trial adds its searched keys). The metrics are scalars the run logs anyway: the best value
+of the monitored metric so far (``<metric>_best``, e.g. ``val/loss_best``, logged at every
+validation by `ModelCheckpoint`) and every test metric (``test/...``), the same numbers as
+``summary.json``'s ``best_score`` and ``test_metrics``; no second copy of them under ``hp/``.
 
-They are logged once, when the run ends: TensorBoard keeps the first hparams record of a run, so an
-earlier record would hide the metrics only known after testing.
+They are declared once, when the run ends, when every test metric is known.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from lightning.pytorch.loggers import Logger, TensorBoardLogger
+from lightning.pytorch.loggers import Logger
 from omegaconf import DictConfig, OmegaConf
+
+from motionlab.training.loggers import TensorBoardLogger
 
 # Lists longer than this (as text) are left out: a column of long lists is unreadable.
 MAX_LIST_CHARS = 80
@@ -45,23 +48,26 @@ def select_hparams(cfg: DictConfig) -> dict[str, Any]:
     return params
 
 
-def final_metrics(monitor: str, best: float, test_metrics: Mapping[str, float]) -> dict[str, float]:
-    """``hp/best/<monitor>`` and ``hp/<test metric>`` for the finite ones of these values."""
-    metrics = {f"hp/best/{monitor}": best, **{f"hp/{name}": value for name, value in test_metrics.items()}}
-    return {name: float(value) for name, value in metrics.items() if math.isfinite(value)}
+def best_metric_name(monitor: str) -> str:
+    """The scalar tag of the monitored metric's best value so far: ``val/loss`` → ``val/loss_best``."""
+    return f"{monitor}_best"
 
 
-def log_final_hparams(
-    loggers: Sequence[Logger], params: Mapping[str, Any], metrics: Mapping[str, float], step: int
-) -> None:
-    """Hyperparameters with the final metrics for TensorBoard; the others take both as they can.
-    Saved at once: the trainer has already finalised its loggers."""
+def metric_names(monitor: str, best: float, test_metrics: Mapping[str, float]) -> list[str]:
+    """The HParams metric columns of a run: its best monitored value and the finite test metrics."""
+    names = [best_metric_name(monitor)] if math.isfinite(best) else []
+    return names + sorted(name for name, value in test_metrics.items() if math.isfinite(value))
+
+
+def log_final_hparams(loggers: Sequence[Logger], params: Mapping[str, Any], metrics: Sequence[str]) -> None:
+    """Hyperparameters against the ``metrics`` tags for TensorBoard's HParams tab; the other loggers
+    record the hyperparameters (the metrics are in their logs already). Saved at once: the trainer
+    has already finalised its loggers."""
     for logger in loggers:
         if isinstance(logger, TensorBoardLogger):
-            logger.log_hyperparams(dict(params), metrics=dict(metrics), step=step)
+            logger.log_session(dict(params), list(metrics))
         else:
             logger.log_hyperparams(dict(params))
-            logger.log_metrics(dict(metrics), step=step)
         logger.save()
 
 

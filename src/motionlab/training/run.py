@@ -13,6 +13,7 @@ import logging
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import lightning as L
 import torch
@@ -20,6 +21,7 @@ from hydra.utils import instantiate
 from lightning.pytorch.callbacks import LearningRateMonitor, ModelSummary, ProgressBar
 from lightning.pytorch.utilities.rank_zero import rank_zero_only
 from omegaconf import DictConfig, OmegaConf
+from rich import get_console
 
 from motionlab.data.datamodule import MotionDataModule
 from motionlab.exits import signal_exit_status
@@ -30,9 +32,10 @@ from motionlab.training.callbacks import SummaryCallback
 from motionlab.training.checkpoint_io import AtomicCheckpointIO
 from motionlab.training.checkpoints import DATA_REPORT, is_inside, resolve_ckpt_path
 from motionlab.training.finetune import setup_finetuning
-from motionlab.training.hparams import final_metrics, log_final_hparams, select_hparams
+from motionlab.training.hparams import log_final_hparams, metric_names, select_hparams
 from motionlab.training.limits import check_finite_test_metrics, stop_reason
 from motionlab.training.preflight import check_whole_numbers, refuse_completed_run
+from motionlab.training.run_log import RUN_LOG, metrics_table, run_log, terminal_copy
 from motionlab.training.summary import RunSummary
 
 log = logging.getLogger(__name__)
@@ -61,14 +64,17 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[L.Callback] = ()) -> float:
         stopped_by=None,
     )
     summary.update()
-    try:
-        return _fit_and_test(cfg, run_dir, ckpt_path, summary, extra_callbacks)
-    except BaseException as error:
-        summary.finish(stopped_status(error), error, stopped_by=getattr(error, "stopped_by", None))
-        status = signal_exit_status(error)
-        if status is not None:  # Lightning ends a SIGTERM'd run with status 0: see motionlab.exits
-            raise SystemExit(status) from error
-        raise
+    with run_log(run_dir / RUN_LOG):
+        try:
+            return _fit_and_test(cfg, run_dir, ckpt_path, summary, extra_callbacks)
+        except BaseException as error:
+            summary.finish(stopped_status(error), error, stopped_by=getattr(error, "stopped_by", None))
+            status = signal_exit_status(error)
+            if status is not None:  # Lightning ends a SIGTERM'd run with status 0: see motionlab.exits
+                raise SystemExit(status) from error
+            raise
+        finally:
+            _log_outcome(summary.data)
 
 
 def stopped_status(error: BaseException) -> str:
@@ -150,15 +156,14 @@ def _fit_and_test(
     monitored = _monitored_value(trainer, cfg.monitor.metric)
     test_metrics: dict[str, float] = {}
     if cfg.test:
-        results = trainer.test(task, datamodule=datamodule, ckpt_path=best_path or None)
+        # verbose=False: the same table is printed below, where train.log gets a copy
+        results = trainer.test(task, datamodule=datamodule, ckpt_path=best_path or None, verbose=False)
         test_metrics = results[0] if results else {}
+        _show_metrics("test", test_metrics)
         _save_evaluation(task, run_dir, "test")
         check_finite_test_metrics(test_metrics, summary)
     log_final_hparams(
-        trainer.loggers,
-        select_hparams(cfg),
-        final_metrics(cfg.monitor.metric, monitored, test_metrics),
-        step=trainer.global_step,
+        trainer.loggers, select_hparams(cfg), metric_names(cfg.monitor.metric, monitored, test_metrics)
     )
     last_path = (
         Path(checkpoint.dirpath) / "last.ckpt" if checkpoint is not None and checkpoint.dirpath else None
@@ -219,8 +224,34 @@ def _save_resolved_config(cfg: DictConfig, run_dir: Path) -> None:
 
 @rank_zero_only
 def _publish_report(datamodule: MotionDataModule, run_dir: Path) -> None:
-    datamodule.report.print()
+    with terminal_copy():
+        datamodule.report.print()
     datamodule.report.save(run_dir / DATA_REPORT)
+
+
+@rank_zero_only
+def _show_metrics(stage: str, metrics: dict[str, float]) -> None:
+    if metrics:
+        with terminal_copy():
+            get_console().print(metrics_table(stage, metrics))
+
+
+@rank_zero_only
+def _log_outcome(summary: dict[str, Any]) -> None:
+    """The run's last line on the terminal and in ``train.log``: how it ended and its best value (the
+    test metrics table is printed just before)."""
+    monitor = summary["monitor"]["metric"]
+    parts = [
+        f"run {summary['status']}"
+        + (f" ({summary['stopped_by']})" if summary.get("stopped_by") else "")
+        + f" after {summary.get('current_epoch', 0)} epoch(s) in {summary['duration_s']:.1f} s"
+    ]
+    if summary.get("best_score") is not None:
+        parts.append(f"best {monitor} {summary['best_score']:.6g} ({summary.get('best_checkpoint')})")
+    if summary.get("error"):
+        parts.append(summary["error"])
+    parts.append(f"run directory {summary['run_dir']}")
+    log.log(logging.INFO if summary["status"] == "completed" else logging.WARNING, "; ".join(parts))
 
 
 @rank_zero_only
