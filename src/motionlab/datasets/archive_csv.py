@@ -1,0 +1,75 @@
+"""Archive cases → one per-frame CSV in the project's pose/sensor CSV layout (README "Pose CSVs").
+
+Columns: ``recording`` (one archive case), ``split`` (train/val/test), ``label``, ``frame``, then
+one column per channel. The archive's own TEST cases stay the test split; validation is a
+class-stratified share of its TRAIN cases, picked deterministically, so every run of every method
+sees the same three splits.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from motionlab.datasets.ts_archive import ArchiveCases
+
+# Every VAL_EVERY-th training case of each class (in file order) becomes a validation case.
+VAL_EVERY = 4
+
+
+def validation_mask(labels: np.ndarray, every: int = VAL_EVERY) -> np.ndarray:
+    """True for every ``every``-th case of each class (its 2nd, 6th, ... in file order)."""
+    order = np.argsort(labels, kind="stable")
+    rank = np.empty(len(labels), dtype=np.int64)
+    sorted_labels = labels[order]
+    first = np.r_[0, np.flatnonzero(sorted_labels[1:] != sorted_labels[:-1]) + 1]
+    starts = np.repeat(first, np.diff(np.r_[first, len(labels)]))
+    rank[order] = np.arange(len(labels)) - starts
+    return rank % every == 1
+
+
+def write_archive_csv(
+    out: Path,
+    parts: dict[str, ArchiveCases],
+    channels: Sequence[str],
+    label_names: dict[str, str] | None = None,
+) -> tuple[Path, dict[str, Any]]:
+    """Write the TRAIN/TEST cases as ``out`` (a CSV, one row per frame) and return it with a summary
+    of what was written (cases per split and class, frames)."""
+    rows: list[list[str]] = []
+    summary: dict[str, Any] = {"cases": {}, "frames": 0}
+    for archive_split, cases in parts.items():
+        labels = np.array([(label_names or {}).get(x, x) for x in cases.labels])
+        is_val = validation_mask(labels) if archive_split == "TRAIN" else np.zeros(len(labels), bool)
+        for i in range(len(labels)):
+            split = "test" if archive_split == "TEST" else ("val" if is_val[i] else "train")
+            length = int(cases.lengths[i])
+            values = cases.series[i, :, :length].T
+            name = f"{archive_split.lower()}_{i:03d}"
+            rows += [
+                [name, split, labels[i], str(t), *(f"{v:.6g}" for v in frame)]
+                for t, frame in enumerate(values)
+            ]
+            counts = summary["cases"].setdefault(split, {})
+            counts[labels[i]] = counts.get(labels[i], 0) + 1
+            summary["frames"] += length
+    out.parent.mkdir(parents=True, exist_ok=True)
+    temporary = out.with_suffix(".tmp")
+    with temporary.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["recording", "split", "label", "frame", *channels])
+        writer.writerows(rows)
+    temporary.replace(out)
+    return out, summary
+
+
+def write_provenance(directory: Path, provenance: dict[str, Any]) -> Path:
+    """``provenance.json`` beside the converted data: source, licence, citation, what was written."""
+    path = directory / "provenance.json"
+    path.write_text(json.dumps(provenance, indent=2) + "\n", encoding="utf-8")
+    return path
