@@ -34,6 +34,7 @@ class Benchmark:
 
 # Add a benchmark here: a module under bench/ with rows() (preferred) or main().
 SUITE = [
+    Benchmark("bench.bench_real_data"),  # real recordings: motionlab vs control vs MiniRocket
     Benchmark("bench.bench_foundation"),
     Benchmark("bench.bench_experiments"),
     Benchmark("bench.bench_large_data"),

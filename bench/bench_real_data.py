@@ -135,6 +135,7 @@ def measure_set(
     out: Path,
     methods: Sequence[str] = METHODS,
     extra_overrides: Sequence[str] = (),
+    control_epochs: int = 30,
 ) -> dict[str, list[dict[str, float]]]:
     from motionlab.datasets.registry import real_dataset
     from motionlab.sweep.compose import run_config
@@ -186,12 +187,17 @@ def rows(
 ) -> list[Row]:
     from motionlab.datasets.registry import real_datasets
 
-    seeds = seeds[:1] if quick else seeds
+    if quick:  # one seed, two epochs: checks that the benchmark runs, measures nothing
+        seeds, extra_overrides = seeds[:1], [*extra_overrides, "trainer.max_epochs=2"]
     with tempfile.TemporaryDirectory() as tmp:
         return [
             row
             for name in sets or list(real_datasets())
-            for row in set_rows(name, measure_set(name, seeds, Path(tmp), methods, extra_overrides), seeds)
+            for row in set_rows(
+                name,
+                measure_set(name, seeds, Path(tmp), methods, extra_overrides, 2 if quick else 30),
+                seeds,
+            )
         ]
 
 

@@ -44,3 +44,18 @@ def test_runner_collects_rows_and_printed_tables_into_one_report(tmp_path, monke
     }
     assert all(name in report for name in names) and "| compile | 1.3 | x |" in report
     assert {b.module for b in SUITE if not b.slow} >= {"bench.bench_foundation", "bench.bench_large_data"}
+
+
+def test_real_data_scores_aggregate_window_probabilities_per_recording():
+    import numpy as np
+    from bench.bench_real_data import scores
+
+    probs = np.array([[0.9, 0.1], [0.4, 0.6], [0.45, 0.55], [0.2, 0.8], [0.7, 0.3]])
+    labels = np.array([0, 0, 0, 1, 1])
+    recordings = np.array([0, 0, 0, 1, 1])
+    result = scores(probs, labels, recordings)
+    # windows: 0 right, 1 wrong, 2 wrong, 3 right, 4 wrong → 2/5; recording 0's mean prob favours class 0
+    # (0.583 vs 0.417), recording 1's class 1 (0.55 vs 0.45) → both right
+    assert result["window accuracy"] == 0.4
+    assert result["recording accuracy"] == 1.0 and result["recording macro-F1"] == 1.0
+    assert abs(result["window macro-F1"] - 0.4) < 1e-9

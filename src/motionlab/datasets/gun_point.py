@@ -50,5 +50,5 @@ DATASET = RealDataset(
     kind="landmarks",
     convert=convert,
     fps=30,
-    overrides=("data.fps=30", "data.window=120", "data.stride=5", "data.eval_stride=5"),
+    overrides=("data.fps=30", "data.window=120", "data.eval_stride=5"),
 )
