@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from motionlab.datasets.ts_archive import ArchiveCases
+from motionlab.datasets.ts_archive import ARCHIVE_SPLITS, ArchiveCases, bundled_file, read_ts
 
 # Every VAL_EVERY-th training case of each class (in file order) becomes a validation case.
 VAL_EVERY = 4
@@ -37,14 +37,14 @@ def write_archive_csv(
     out: Path,
     parts: dict[str, ArchiveCases],
     channels: Sequence[str],
-    label_names: dict[str, str] | None = None,
+    label_names: dict[str, str],
 ) -> tuple[Path, dict[str, Any]]:
     """Write the TRAIN/TEST cases as ``out`` (a CSV, one row per frame) and return it with a summary
     of what was written (cases per split and class, frames)."""
     rows: list[list[str]] = []
     summary: dict[str, Any] = {"cases": {}, "frames": 0}
     for archive_split, cases in parts.items():
-        labels = np.array([(label_names or {}).get(x, x) for x in cases.labels])
+        labels = np.array([label_names.get(x, x) for x in cases.labels])
         is_val = validation_mask(labels) if archive_split == "TRAIN" else np.zeros(len(labels), bool)
         for i in range(len(labels)):
             split = "test" if archive_split == "TEST" else ("val" if is_val[i] else "train")
@@ -73,3 +73,32 @@ def write_provenance(directory: Path, provenance: dict[str, Any]) -> Path:
     path = directory / "provenance.json"
     path.write_text(json.dumps(provenance, indent=2) + "\n", encoding="utf-8")
     return path
+
+
+def convert_archive(
+    out: Path,
+    archive: str,
+    archive_source: str,
+    channels: Sequence[str],
+    label_names: dict[str, str],
+    provenance: dict[str, Any],
+) -> Path:
+    """Convert the aeon-bundled archive set ``archive`` (its TRAIN and TEST ``.ts`` files) into
+    ``out/<name>.csv`` plus ``provenance.json`` (``provenance``: licence, citation, fps, ...)."""
+    parts = {
+        split: read_ts(bundled_file("aeon", f"datasets/data/{archive}/{archive}_{split}.ts", "classical"))
+        for split in ARCHIVE_SPLITS
+    }
+    csv_path, summary = write_archive_csv(out / f"{out.name}.csv", parts, channels, label_names)
+    write_provenance(
+        out,
+        {
+            "dataset": archive,
+            "source": f"{archive_source}, as bundled in the aeon wheel (aeon/datasets/data/{archive}/*.ts)",
+            "files": [f"aeon/datasets/data/{archive}/{part.path.name}" for part in parts.values()],
+            "description": parts["TRAIN"].description,
+            **provenance,
+            **summary,
+        },
+    )
+    return csv_path

@@ -8,48 +8,29 @@ TEST recordings are the test split.
 
 from __future__ import annotations
 
-from pathlib import Path
+import functools
 
-from motionlab.datasets.archive_csv import write_archive_csv, write_provenance
+from motionlab.datasets.archive_csv import convert_archive
 from motionlab.datasets.registry import RealDataset
-from motionlab.datasets.ts_archive import ARCHIVE_SPLITS, bundled_file, read_ts
-
-CHANNELS = ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z")
-
-
-def convert(out: Path) -> Path:
-    parts = {
-        split: read_ts(
-            bundled_file("aeon", f"datasets/data/BasicMotions/BasicMotions_{split}.ts", "classical")
-        )
-        for split in ARCHIVE_SPLITS
-    }
-    names = {label: label.lower() for part in parts.values() for label in part.labels}
-    csv_path, summary = write_archive_csv(out / "basic_motions.csv", parts, CHANNELS, names)
-    write_provenance(
-        out,
-        {
-            "dataset": "BasicMotions",
-            "source": "UEA multivariate time series classification archive, as bundled in the aeon "
-            "wheel (aeon/datasets/data/BasicMotions/*.ts)",
-            "files": [str(part.path) for part in parts.values()],
-            "description": parts["TRAIN"].description,
-            "licence": "UEA archive: free for research use, cite the archive; aeon itself is BSD-3-Clause",
-            "citation": "Bagnall et al., The UEA multivariate time series classification archive, 2018. "
-            "arXiv:1811.00075",
-            "fps": 10,
-            "held_out": "recordings (the archive's TEST cases); the student of each recording is unknown",
-            **summary,
-        },
-    )
-    return csv_path
-
 
 DATASET = RealDataset(
     name="basic_motions",
     title="BasicMotions — smartwatch accelerometer + gyroscope, 4 activities, 80 recordings",
     kind="imu",
-    convert=convert,
+    convert=functools.partial(
+        convert_archive,
+        archive="BasicMotions",
+        archive_source="UEA multivariate time series classification archive",
+        channels=("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z"),
+        label_names={name: name.lower() for name in ("Standing", "Walking", "Running", "Badminton")},
+        provenance={
+            "licence": "UEA archive: free for research use, cite the archive; aeon itself is BSD-3-Clause",
+            "citation": "Bagnall et al., The UEA multivariate time series classification archive, 2018. "
+            "arXiv:1811.00075",
+            "fps": 10,
+            "held_out": "recordings (the archive's TEST cases); the student of each recording is unknown",
+        },
+    ),
     fps=10,
     overrides=("data.fps=10", "data.window=50", "data.stride=5", "data.eval_stride=5"),
 )

@@ -8,47 +8,30 @@ per recording by the archive). 200 recordings; the archive's 150 TEST recordings
 
 from __future__ import annotations
 
-from pathlib import Path
+import functools
 
-from motionlab.datasets.archive_csv import write_archive_csv, write_provenance
+from motionlab.datasets.archive_csv import convert_archive
 from motionlab.datasets.registry import RealDataset
-from motionlab.datasets.ts_archive import ARCHIVE_SPLITS, bundled_file, read_ts
-
-CHANNELS = ("hand_x",)
-LABELS = {"1": "gun", "2": "point"}
-
-
-def convert(out: Path) -> Path:
-    parts = {
-        split: read_ts(bundled_file("aeon", f"datasets/data/GunPoint/GunPoint_{split}.ts", "classical"))
-        for split in ARCHIVE_SPLITS
-    }
-    csv_path, summary = write_archive_csv(out / "gun_point.csv", parts, CHANNELS, LABELS)
-    write_provenance(
-        out,
-        {
-            "dataset": "GunPoint",
-            "source": "UCR time series classification archive, as bundled in the aeon wheel "
-            "(aeon/datasets/data/GunPoint/*.ts)",
-            "files": [str(part.path) for part in parts.values()],
-            "description": parts["TRAIN"].description,
-            "licence": "UCR archive: free for research use, cite the archive; aeon itself is BSD-3-Clause",
-            "citation": "Ratanamahatana and Keogh, 2005; Dau et al., The UCR time series archive, 2019. "
-            "arXiv:1810.07758",
-            "fps": 30,
-            "labels": LABELS,
-            "held_out": "recordings (the archive's TEST cases); the actor of each recording is unknown",
-            **summary,
-        },
-    )
-    return csv_path
-
 
 DATASET = RealDataset(
     name="gun_point",
     title="GunPoint — tracked hand position in video, gun-draw vs point, 200 recordings",
     kind="landmarks",
-    convert=convert,
+    convert=functools.partial(
+        convert_archive,
+        archive="GunPoint",
+        archive_source="UCR time series classification archive",
+        channels=("hand_x",),
+        label_names={"1": "gun", "2": "point"},
+        provenance={
+            "licence": "UCR archive: free for research use, cite the archive; aeon itself is BSD-3-Clause",
+            "citation": "Ratanamahatana and Keogh, 2005; Dau et al., The UCR time series archive, 2019. "
+            "arXiv:1810.07758",
+            "fps": 30,
+            "labels": {"1": "gun", "2": "point"},
+            "held_out": "recordings (the archive's TEST cases); the actor of each recording is unknown",
+        },
+    ),
     fps=30,
     overrides=("data.fps=30", "data.window=120", "data.eval_stride=5"),
 )
