@@ -175,8 +175,8 @@ def recording_predictions(
     mixed = np.flatnonzero(group_labels[inverse] != labels)
     if len(mixed):
         raise ValueError(
-            f"group {groups[inverse[mixed[0]]].item()!r} holds windows of different labels: give each labelled "
-            "segment its own group id (labelled_segments)"
+            f"group {groups[inverse[mixed[0]]].item()!r} holds windows of different labels: give each "
+            "labelled segment its own group id (labelled_segments)"
         )
     return RecordingPredictions(groups, sums / windows[:, None], votes, group_labels, windows)
 
