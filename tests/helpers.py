@@ -27,6 +27,8 @@ TINY = [
     "model.attention_heads=2",
     "task.cls_hidden=[16]",
     "task.seg_hidden=[16]",
+    # the MiniRocket baseline has tests of its own (tests/baselines); plumbing tests skip its seconds
+    "baseline.minirocket.enabled=false",
 ]
 
 

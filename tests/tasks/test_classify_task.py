@@ -13,6 +13,7 @@ import torch.nn.functional as F
 import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from motionlab.baselines.minirocket import aeon_missing
 from motionlab.errors import ConfigError
 from motionlab.tasks import ClassifyTask
 from motionlab.tasks.classification import classification_report
@@ -161,6 +162,20 @@ def test_seed_001_recipe_beats_the_majority_baseline_on_the_sample(make_config):
     assert 0 < recording["majority_vote"]["accuracy"] <= 1 and 0 < recording["macro_f1"] <= 1
     assert recording["accuracy"] == pytest.approx(summary["test_metrics"]["test/recording_acc"], abs=1e-6)
     assert recording["macro_f1"] == pytest.approx(summary["test_metrics"]["test/recording_f1"], abs=1e-6)
+    # MiniRocket beside it, fitted on the same 448 training windows, scored on the same 98 and 21
+    minirocket = report["baselines"]["minirocket"]
+    assert summary["baselines"]["minirocket"] == minirocket
+    if aeon_missing() is None:
+        assert (
+            minirocket["train_windows"]
+            == minirocket["train_windows_total"]
+            == summary["data"]["train"]["windows"]
+        )
+        assert (minirocket["windows"], minirocket["recordings"]) == (98, 21)
+        assert minirocket["accuracy"] >= baseline + 0.25 and minirocket["recording_accuracy"] >= 0.5
+        assert minirocket["fit_cpu_seconds"] > 0 and 0 < minirocket["fit_seconds"] < 120
+    else:
+        assert "aeon cannot be imported" in minirocket["skipped"]
     # the run carries what an app needs to decode the outputs, and the confusion matrix as an image
     encoder = json.loads((run_dir / "label_encoder.json").read_text())
     assert (

@@ -13,6 +13,7 @@ import logging
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import lightning as L
 import torch
@@ -21,7 +22,9 @@ from lightning.pytorch.callbacks import LearningRateMonitor, ModelSummary, Progr
 from lightning.pytorch.utilities.rank_zero import rank_zero_only
 from omegaconf import DictConfig, OmegaConf
 
+from motionlab.baselines.report import minirocket_baseline, summary_line
 from motionlab.data.datamodule import MotionDataModule
+from motionlab.tasks import ClassifyTask
 from motionlab.tasks.base import MotionTask
 from motionlab.training.callbacks import SummaryCallback
 from motionlab.training.checkpoints import DATA_REPORT, is_inside, resolve_ckpt_path
@@ -133,10 +136,11 @@ def _fit_and_test(
     best_path = checkpoint.best_model_path if checkpoint is not None else ""
     monitored = _monitored_value(trainer, cfg.monitor.metric)
     test_metrics: dict[str, float] = {}
+    baselines = None
     if cfg.test:
         results = trainer.test(task, datamodule=datamodule, ckpt_path=best_path or None)
         test_metrics = results[0] if results else {}
-        _save_evaluation(task, run_dir, "test")
+        baselines = _save_evaluation(task, run_dir, "test", _baselines(cfg, task, datamodule))
     log_final_hparams(
         trainer.loggers,
         select_hparams(cfg),
@@ -155,6 +159,7 @@ def _fit_and_test(
         stopped_by=stop_reason(trainer),
         test_metrics=test_metrics,
         details=task.eval_details,
+        **({"baselines": baselines} if baselines else {}),
     )
     return monitored
 
@@ -216,11 +221,42 @@ def _save_label_encoder(class_names: Sequence[str], run_dir: Path) -> None:
         )
 
 
+def _baselines(cfg: DictConfig, task: MotionTask, datamodule: MotionDataModule) -> dict[str, Any]:
+    """The classical baselines the config asks for and the run can have: MiniRocket (``baseline.
+    minirocket``) beside a window classifier, on global rank zero (other processes get none)."""
+    settings = cfg.get("baseline", {}).get("minirocket")
+    if (
+        not settings
+        or not settings.enabled
+        or not isinstance(task, ClassifyTask)
+        or not task.trainer.is_global_zero
+    ):
+        return {}
+    baseline = minirocket_baseline(
+        datamodule.windows["train"],
+        datamodule.windows["test"],
+        datamodule.class_target,
+        datamodule.spec.class_names,
+        OmegaConf.to_container(settings, resolve=True),
+        cfg.seed,
+    )
+    return {"minirocket": baseline}
+
+
 @rank_zero_only
-def _save_evaluation(task: MotionTask, run_dir: Path, stage: str) -> None:
-    """The task's evaluation report (``evaluation_report.json``) and its figures as ``<stage>_<tag>.png``."""
+def _save_evaluation(
+    task: MotionTask, run_dir: Path, stage: str, baselines: dict[str, Any]
+) -> dict[str, Any]:
+    """The task's evaluation report (``evaluation_report.json``, with the ``baselines`` beside the
+    model's results) and its figures as ``<stage>_<tag>.png``; the baselines are logged in one line
+    each and returned."""
     report = task.evaluation_report(stage)
     if report is not None:
+        if baselines:
+            report["baselines"] = baselines
+            for baseline in baselines.values():
+                log.info(summary_line(baseline, report))
         write_json_atomic(run_dir / "evaluation_report.json", report)
     for tag, figure in task.figures(stage).items():
         figure.savefig(run_dir / f"{stage}_{tag}.png", dpi=100)
+    return baselines
