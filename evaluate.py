@@ -13,9 +13,8 @@ from motionlab.evaluation import evaluate
 def main(cfg: DictConfig) -> None:
     result = evaluate(cfg)
     print(json.dumps(result.metrics, indent=2))
-    print(
-        f"wrote {result.report_path}" + (f" and {result.predictions_path}" if result.predictions_path else "")
-    )
+    written = [result.report_path, result.predictions_path, result.recordings_path]
+    print("wrote " + ", ".join(str(path) for path in written if path))
 
 
 if __name__ == "__main__":

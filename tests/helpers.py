@@ -31,6 +31,24 @@ TINY = [
     "baseline.minirocket.enabled=false",
 ]
 
+# A pose-CSV classifier (data=pose, ClassifyTask) at test size: 8 videos of 4 subjects, a tiny TCN.
+POSE_TINY = [
+    "data=pose",
+    "model=tcn",
+    "model.channels=8",
+    "model.num_blocks=1",
+    "model.attention_heads=2",
+    "task.hidden=[8]",
+    "trainer=cpu",
+    "trainer.max_epochs=1",
+    "trainer.enable_progress_bar=false",
+    "trainer.enable_model_summary=false",
+    "data.sample.num_sources=1",
+    "data.sample.videos_per_source=8",
+    "data.sample.num_subjects=4",
+    "baseline.minirocket.enabled=false",
+]
+
 
 def compose_config(overrides: list[str], log_dir: Path, cache_dir: Path, run: str = "run") -> DictConfig:
     """The composed train config; the run writes to ``log_dir/<name>/<run>`` like a real run does, and

@@ -18,7 +18,7 @@ from motionlab.baselines.minirocket import (
     score_minirocket,
 )
 from motionlab.baselines.report import training_subset
-from tests.helpers import REPO
+from tests.helpers import POSE_TINY, REPO
 
 needs_aeon = pytest.mark.skipif(
     aeon_missing() is not None, reason="the optional extra 'classical' is missing"
@@ -87,28 +87,20 @@ BLOCKED_RUN = textwrap.dedent(
     assert "aeon" not in sys.modules
     """
 )
-POSE_TINY = [
-    "data=pose",
-    "model=tcn",
-    "model.channels=8",
-    "model.num_blocks=1",
-    "model.attention_heads=2",
-    "task.hidden=[8]",
-    "trainer=cpu",
-    "trainer.max_epochs=1",
-    "trainer.enable_progress_bar=false",
-    "trainer.enable_model_summary=false",
-    "logger=none",
-    "data.sample.num_sources=1",
-    "data.sample.videos_per_source=8",
-    "data.sample.num_subjects=4",
-    "baseline.minirocket.enabled=true",
-]
 
 
 def test_without_aeon_the_run_goes_on_with_a_one_line_note(tmp_path, sample_cache):
+    with_aeon_on = ["logger=none", "baseline.minirocket.enabled=true"]
     done = subprocess.run(
-        [sys.executable, "-c", BLOCKED_RUN, str(tmp_path / "outputs"), str(sample_cache), *POSE_TINY],
+        [
+            sys.executable,
+            "-c",
+            BLOCKED_RUN,
+            str(tmp_path / "outputs"),
+            str(sample_cache),
+            *POSE_TINY,
+            *with_aeon_on,
+        ],
         cwd=REPO,
         capture_output=True,
         text=True,

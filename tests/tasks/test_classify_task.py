@@ -155,7 +155,7 @@ def test_seed_001_recipe_beats_the_majority_baseline_on_the_sample(make_config):
     baseline = report["majority_baseline"]["accuracy"]
     assert report["accuracy"] >= baseline + 0.25 and report["macro_f1"] >= 0.45
     assert report["accuracy"] == pytest.approx(summary["test_metrics"]["test/acc"], abs=1e-6)
-    # one answer per recording (the sample's videos hold one activity each): 21 test videos
+    # one answer per labelled segment (a video's run of one activity): 21 in the test videos
     recording = report["recording"]
     assert recording["recordings"] == 21 == int(np.sum(recording["confusion_matrix"]["counts"]))
     assert recording["accuracy"] >= recording["majority_baseline"]["accuracy"] + 0.25

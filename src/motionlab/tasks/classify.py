@@ -48,6 +48,8 @@ class ClassifyTask(MotionTask):
         label_smoothing: share of the target mass spread uniformly over the classes.
     """
 
+    window_class_output = "class_probs"
+
     def __init__(
         self,
         encoder: Mapping[str, Any],
