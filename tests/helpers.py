@@ -31,14 +31,14 @@ TINY = [
     "baseline.minirocket.enabled=false",
 ]
 
-# A pose-CSV classifier (data=pose, ClassifyTask) at test size: 8 videos of 4 subjects, a tiny TCN.
+# A pose-CSV classifier (data=pose, ClassifyTask) at test size: 8 videos of 4 subjects, TINY's TCN.
 POSE_TINY = [
     "data=pose",
     "model=tcn",
-    "model.channels=8",
-    "model.num_blocks=1",
+    "model.channels=16",
+    "model.num_blocks=2",
     "model.attention_heads=2",
-    "task.hidden=[8]",
+    "task.hidden=[16]",
     "trainer=cpu",
     "trainer.max_epochs=1",
     "trainer.enable_progress_bar=false",

@@ -36,6 +36,11 @@ class ClassifyTask(MotionTask):
     focal loss; ``label_smoothing`` applies to either. Validation uses the same weighted loss, so the
     monitored ``val/loss`` rewards every class, not only the frequent ones.
 
+    Validation and test also answer per recording: the windows' probabilities are averaged per
+    labelled segment (a recording's run of one label) and logged as ``recording_acc`` and
+    ``recording_f1``; the evaluation report's ``recording`` section adds the majority vote
+    (docs/evaluation.md).
+
     Args:
         hidden: hidden sizes of the head (seed 001: ``[32]``).
         head_dropout: dropout after each hidden layer of the head (seed 001: 0.2).
