@@ -34,19 +34,23 @@ def minirocket_baseline(
 ) -> dict[str, Any]:
     """MiniRocket's window and recording accuracy and macro-F1 on ``test`` after fitting on ``train``
     (at most ``settings["max_train_windows"]`` of them, a random subset beyond; ``n_kernels``,
-    ``n_jobs``), with its fit time; ``{"skipped": note}`` when aeon is not installed."""
+    ``n_jobs``), with its fit time; ``{"skipped": note}`` when aeon is not installed or the training
+    windows cannot be fitted."""
     missing = aeon_missing()
     if missing is not None:
         return {"skipped": missing}
     chosen = training_subset(len(train), settings.get("max_train_windows"), seed)
-    model = fit_minirocket(
-        train.gather(chosen)["x"].numpy(),
-        train.window_targets[class_target][chosen].numpy(),
-        len(class_names),
-        seed=seed,
-        n_kernels=settings["n_kernels"],
-        n_jobs=settings["n_jobs"],
-    )
+    try:
+        model = fit_minirocket(
+            train.gather(chosen)["x"].numpy(),
+            train.window_targets[class_target][chosen].numpy(),
+            len(class_names),
+            seed=seed,
+            n_kernels=settings["n_kernels"],
+            n_jobs=settings["n_jobs"],
+        )
+    except ValueError as error:  # e.g. a single class among the training windows
+        return {"skipped": f"no MiniRocket baseline: {error}"}
     scores = np.concatenate(
         [
             score_minirocket(model, test.gather(block)["x"].numpy())

@@ -223,12 +223,14 @@ def _save_label_encoder(class_names: Sequence[str], run_dir: Path) -> None:
 
 def _baselines(cfg: DictConfig, task: MotionTask, datamodule: MotionDataModule) -> dict[str, Any]:
     """The classical baselines the config asks for and the run can have: MiniRocket (``baseline.
-    minirocket``) beside a window classifier, on global rank zero (other processes get none)."""
-    settings = cfg.get("baseline", {}).get("minirocket")
+    minirocket``) beside a window classifier, on global rank zero (other processes get none). A run
+    directory's config from before the setting existed (resumed) has none."""
+    settings = OmegaConf.select(cfg, "baseline.minirocket")
     if (
         not settings
         or not settings.enabled
         or not isinstance(task, ClassifyTask)
+        or datamodule.class_target is None
         or not task.trainer.is_global_zero
     ):
         return {}
