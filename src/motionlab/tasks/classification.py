@@ -250,8 +250,9 @@ def recording_epoch_metrics(
     scores: WindowScores, class_names: Sequence[str], details: dict[str, Any], stage: str
 ) -> dict[str, float]:
     """``recording_acc`` and ``recording_f1`` of the windows collected this epoch, per labelled
-    segment (mean probability), and both confusion matrices in ``details`` (for `recording_details_report`);
-    ``scores`` is reset. Nothing when no window was collected."""
+    segment (mean probability); both confusion matrices and the number of windows they aggregate go
+    to ``details`` (for `recording_details_report`) and ``scores`` is reset. Nothing when no window
+    was collected."""
     if not scores.update_called:
         return {}
     windows = scores.compute()
@@ -262,6 +263,7 @@ def recording_epoch_metrics(
     )
     details[f"{stage}_recording_confusion_matrix"] = confusion.tolist()
     details[f"{stage}_recording_vote_confusion_matrix"] = votes.tolist()
+    details[f"{stage}_recording_windows"] = len(segments)
     report = classification_report(confusion, class_names)
     return {"recording_acc": report["accuracy"], "recording_f1": report["macro_f1"]}
 
@@ -269,9 +271,11 @@ def recording_epoch_metrics(
 def recording_details_report(
     details: Mapping[str, Any], stage: str, class_names: Sequence[str]
 ) -> dict[str, Any] | None:
-    """The ``recording`` section from the confusion matrices `recording_epoch_metrics` stored."""
+    """The ``recording`` section from what `recording_epoch_metrics` stored, with ``windows``: how
+    many windows the answers aggregate."""
     confusion = details.get(f"{stage}_recording_confusion_matrix")
     if confusion is None:
         return None
     votes = details[f"{stage}_recording_vote_confusion_matrix"]
-    return recording_report(np.array(confusion), np.array(votes), class_names)
+    report = recording_report(np.array(confusion), np.array(votes), class_names)
+    return {"windows": details[f"{stage}_recording_windows"], **report}
