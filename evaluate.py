@@ -16,9 +16,8 @@ from motionlab.exits import one_line_errors, run_with_hints
 def main(cfg: DictConfig) -> None:
     result = evaluate(cfg)
     print(json.dumps(result.metrics, indent=2))
-    print(
-        f"wrote {result.report_path}" + (f" and {result.predictions_path}" if result.predictions_path else "")
-    )
+    written = [result.report_path, result.predictions_path, result.recordings_path]
+    print("wrote " + ", ".join(str(path) for path in written if path))
 
 
 if __name__ == "__main__":

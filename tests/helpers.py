@@ -27,6 +27,26 @@ TINY = [
     "model.attention_heads=2",
     "task.cls_hidden=[16]",
     "task.seg_hidden=[16]",
+    # the MiniRocket baseline has tests of its own (tests/baselines); plumbing tests skip its seconds
+    "baseline.minirocket.enabled=false",
+]
+
+# A pose-CSV classifier (data=pose, ClassifyTask) at test size: 8 videos of 4 subjects, TINY's TCN.
+POSE_TINY = [
+    "data=pose",
+    "model=tcn",
+    "model.channels=16",
+    "model.num_blocks=2",
+    "model.attention_heads=2",
+    "task.hidden=[16]",
+    "trainer=cpu",
+    "trainer.max_epochs=1",
+    "trainer.enable_progress_bar=false",
+    "trainer.enable_model_summary=false",
+    "data.sample.num_sources=1",
+    "data.sample.videos_per_source=8",
+    "data.sample.num_subjects=4",
+    "baseline.minirocket.enabled=false",
 ]
 
 

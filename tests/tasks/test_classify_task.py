@@ -13,6 +13,7 @@ import torch.nn.functional as F
 import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from motionlab.baselines.minirocket import aeon_missing
 from motionlab.errors import ConfigError
 from motionlab.tasks import ClassifyTask
 from motionlab.tasks.classification import classification_report
@@ -154,6 +155,27 @@ def test_seed_001_recipe_beats_the_majority_baseline_on_the_sample(make_config):
     baseline = report["majority_baseline"]["accuracy"]
     assert report["accuracy"] >= baseline + 0.25 and report["macro_f1"] >= 0.45
     assert report["accuracy"] == pytest.approx(summary["test_metrics"]["test/acc"], abs=1e-6)
+    # one answer per labelled segment (a video's run of one activity): 21 in the test videos
+    recording = report["recording"]
+    assert recording["recordings"] == 21 == int(np.sum(recording["confusion_matrix"]["counts"]))
+    assert recording["accuracy"] >= recording["majority_baseline"]["accuracy"] + 0.25
+    assert 0 < recording["majority_vote"]["accuracy"] <= 1 and 0 < recording["macro_f1"] <= 1
+    assert recording["accuracy"] == pytest.approx(summary["test_metrics"]["test/recording_acc"], abs=1e-6)
+    assert recording["macro_f1"] == pytest.approx(summary["test_metrics"]["test/recording_f1"], abs=1e-6)
+    # MiniRocket beside it, fitted on the same 448 training windows, scored on the same 98 and 21
+    minirocket = report["baselines"]["minirocket"]
+    assert summary["baselines"]["minirocket"] == minirocket
+    if aeon_missing() is None:
+        assert (
+            minirocket["train_windows"]
+            == minirocket["train_windows_total"]
+            == summary["data"]["train"]["windows"]
+        )
+        assert (minirocket["windows"], minirocket["recordings"]) == (98, 21)
+        assert minirocket["accuracy"] >= baseline + 0.25 and minirocket["recording_accuracy"] >= 0.5
+        assert minirocket["fit_cpu_seconds"] > 0 and 0 < minirocket["fit_seconds"] < 120
+    else:
+        assert "aeon cannot be imported" in minirocket["skipped"]
     # the run carries what an app needs to decode the outputs, and the confusion matrix as an image
     encoder = json.loads((run_dir / "label_encoder.json").read_text())
     assert (
@@ -165,9 +187,13 @@ def test_seed_001_recipe_beats_the_majority_baseline_on_the_sample(make_config):
     events = EventAccumulator(str(run_dir))
     events.Reload()
     assert {"val/confusion_matrix", "test/confusion_matrix"} <= set(events.Tags()["images"])
-    assert {"val/f1", "val/recall/standing_still", "test/precision/walking_away"} <= set(
-        events.Tags()["scalars"]
-    )
+    assert {
+        "val/f1",
+        "val/recall/standing_still",
+        "test/precision/walking_away",
+        "val/recording_acc",
+        "test/recording_f1",
+    } <= set(events.Tags()["scalars"])
     model = ClassifyTask.load_from_checkpoint(summary["best_checkpoint"])
     assert model.spec.class_names == encoder["class_names"] and model.normalizer.std.ne(1).all()
     assert model.hparams.pool == "last" and model.encoder.output_dim == 64

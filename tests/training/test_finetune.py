@@ -15,7 +15,7 @@ from motionlab.errors import ConfigError
 from motionlab.tasks import WorkoutTask
 from motionlab.training import train
 from motionlab.training.finetune import GradualUnfreezing, load_pretrained
-from tests.helpers import TINY, compose_config
+from tests.helpers import POSE_TINY, TINY, compose_config
 
 # A few batches per epoch and no test stage: enough to see which weights move.
 FAST = ["+trainer.limit_train_batches=2", "+trainer.limit_val_batches=1", "test=false", "logger=none"]
@@ -103,19 +103,7 @@ def test_across_datasets_the_encoder_loads_and_the_input_block_and_heads_are_rep
 ):
     """Workout sessions (25 angles, exercise + rep heads) → pose CSVs (10 features, 7 activities)."""
     pose = [
-        "data=pose",
-        "model=tcn",
-        "model.channels=16",
-        "model.num_blocks=2",
-        "model.attention_heads=2",
-        "trainer=cpu",
-        "trainer.max_epochs=1",
-        "trainer.enable_progress_bar=false",
-        "trainer.enable_model_summary=false",
-        "data.sample.num_sources=1",
-        "data.sample.videos_per_source=8",
-        "data.sample.num_subjects=4",
-        "task.hidden=[16]",
+        *POSE_TINY,
         *FAST,
         f"init_from={source_run}",
     ]

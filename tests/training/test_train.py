@@ -16,11 +16,11 @@ import torch
 from hydra.utils import instantiate
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from motionlab.tasks import WorkoutTask
+from motionlab.tasks import ClassifyTask, WorkoutTask
 from motionlab.training import train
 from motionlab.training.checkpoints import latest_run_dir
 from motionlab.training.resume import resume_command
-from tests.helpers import REPO, TINY
+from tests.helpers import POSE_TINY, REPO, TINY, compose_config
 
 
 def read_summary(run_dir: Path) -> dict:
@@ -160,19 +160,16 @@ def test_bad_data_path_fails_clearly_before_training(make_config, tmp_path):
 ODD_TEST_SPLIT = ["data.eval_stride=13", "logger=none"]
 
 
-def test_ddp_cpu_trains_with_two_processes(tmp_path, sample_cache, make_config):
-    """A real 2-process DDP run (gloo): rank zero alone writes the run's files, the global batch is
-    recorded, and the test metrics equal a single process testing the same checkpoint on the same
-    data (every test window evaluated exactly once, none repeated to even out the processes)."""
-    run_dir = tmp_path / "ddp"
+def train_with_ddp(run_dir: Path, sample_cache: Path, overrides: list[str]) -> tuple[subprocess.Popen, str]:
+    """``train.py`` with ``trainer=ddp_cpu`` (2 processes) and ``overrides`` (their ``trainer=`` left
+    out), run to completion: the process and its output."""
     command = [
         sys.executable,
         "train.py",
         "trainer=ddp_cpu",
-        *[o for o in TINY if not o.startswith("trainer=")],
+        *[o for o in overrides if not o.startswith("trainer=")],
         f"hydra.run.dir={run_dir}",
         f"paths.cache_dir={sample_cache}",
-        *ODD_TEST_SPLIT,
     ]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     process = subprocess.Popen(
@@ -180,6 +177,15 @@ def test_ddp_cpu_trains_with_two_processes(tmp_path, sample_cache, make_config):
     )
     output = process.communicate(timeout=300)[0]
     assert process.returncode == 0, output[-3000:]
+    return process, output
+
+
+def test_ddp_cpu_trains_with_two_processes(tmp_path, sample_cache, make_config):
+    """A real 2-process DDP run (gloo): rank zero alone writes the run's files, the global batch is
+    recorded, and the test metrics equal a single process testing the same checkpoint on the same
+    data (every test window evaluated exactly once, none repeated to even out the processes)."""
+    run_dir = tmp_path / "ddp"
+    process, output = train_with_ddp(run_dir, sample_cache, [*TINY, *ODD_TEST_SPLIT])
     assert "world_size=2" in output or "MEMBER: 2/2" in output
     summary = read_summary(run_dir)
     assert summary["status"] == "completed"
@@ -216,3 +222,24 @@ def test_ddp_cpu_trains_with_two_processes(tmp_path, sample_cache, make_config):
     assert set(summary["test_metrics"]) == set(expected)
     for name, value in expected.items():
         assert math.isclose(summary["test_metrics"][name], value, rel_tol=1e-5, abs_tol=1e-6), name
+
+
+def test_ddp_recording_results_equal_a_single_process(tmp_path, sample_cache):
+    """A pose classifier under 2-process DDP: every process holds some of the test windows, and the
+    recording-level metrics gathered from both equal one process testing the same checkpoint."""
+    odd = [*POSE_TINY, "data.eval_stride=7", "logger=none"]  # 79 test windows: uneven per process
+    train_with_ddp(tmp_path / "ddp", sample_cache, odd)
+    summary = read_summary(tmp_path / "ddp")
+    assert summary["data"]["test"]["windows"] % 2 == 1
+    cfg = compose_config(odd, tmp_path / "single", sample_cache)
+    single = L.Trainer(accelerator="cpu", devices=1, logger=False, enable_progress_bar=False)
+    task = ClassifyTask.load_from_checkpoint(summary["best_checkpoint"])
+    expected = single.test(task, datamodule=instantiate(cfg.data, _convert_="all"), verbose=False)[0]
+    for name in ("test/acc", "test/f1", "test/recording_acc", "test/recording_f1"):
+        assert math.isclose(summary["test_metrics"][name], expected[name], abs_tol=1e-6), name
+    # both processes' windows were aggregated, each once
+    report = json.loads((tmp_path / "ddp" / "evaluation_report.json").read_text())["recording"]
+    assert (
+        report["windows"] == summary["data"]["test"]["windows"] == task.eval_details["test_recording_windows"]
+    )
+    assert report["recordings"] == int(np.sum(summary["details"]["test_recording_confusion_matrix"]))

@@ -23,6 +23,11 @@ from motionlab.data.mapped import MappedArray
 from motionlab.data.recording import Recording
 from motionlab.data.split_store import SplitStore
 
+# Batch keys a `WindowDataset` adds: each window's position in its split and its recording's index, so
+# that evaluation can put windows back in order and answer per recording (under any sampler).
+WINDOW_INDEX = "window_index"
+RECORDING_INDEX = "recording_index"
+
 
 def window_starts(lengths: Sequence[int] | np.ndarray, window: int, stride: int) -> np.ndarray:
     """Start offsets of every full window inside consecutive segments of the given lengths.
@@ -169,7 +174,8 @@ class WindowDataset(torch.utils.data.Dataset):
 
     ``DataLoader`` calls ``__getitems__`` with the whole list of sampled indices, so standard samplers
     (random, weighted, Lightning's distributed wrapper) work unchanged while batching stays a single
-    tensor operation. Use it with ``collate_fn=keep_batch``.
+    tensor operation. Use it with ``collate_fn=keep_batch``. Besides ``x`` and the targets, a batch
+    holds each window's ``window_index`` (position in the split) and ``recording_index``.
     """
 
     def __init__(self, windows: WindowSet) -> None:
@@ -183,7 +189,11 @@ class WindowDataset(torch.utils.data.Dataset):
         return {key: value[0] for key, value in self.__getitems__([index]).items()}
 
     def __getitems__(self, indices: list[int]) -> dict[str, Tensor]:
-        return self.windows.gather(torch.as_tensor(indices, dtype=torch.long))
+        index = torch.as_tensor(indices, dtype=torch.long)
+        batch = self.windows.gather(index)
+        batch[WINDOW_INDEX] = index
+        batch[RECORDING_INDEX] = self.windows.recording_index[index]
+        return batch
 
 
 def keep_batch(batch: dict[str, Tensor]) -> dict[str, Tensor]:

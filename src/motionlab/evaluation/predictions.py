@@ -16,6 +16,12 @@ Columns, in order:
   like a named output takes its names), plus ``true_<class target>_name`` with the class's name.
 
 The model runs on batches of windows gathered in one tensor operation each, as in `trainer.test`.
+
+For a window classifier, `recording_table` gives one row per labelled segment (a recording's run of
+one label: the recording itself when it holds one activity): ``split``, ``recording``, ``group``,
+``start_frame`` / ``end_frame`` of the segment's windows, ``windows``, ``true_class``,
+``predicted_class`` (highest mean probability), ``majority_vote_class`` and the mean probability of
+each class, ``<output>/<class>``.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from motionlab.data.datamodule import MotionDataModule
 from motionlab.data.windows import WindowSet
 from motionlab.errors import ConfigError
 from motionlab.tasks.base import MotionTask
+from motionlab.tasks.classification import labelled_segments, recording_predictions
 
 FORMATS = ("csv", "parquet")
 TARGET_PREFIX = "true_"
@@ -105,6 +112,39 @@ def window_positions(windows: WindowSet) -> dict[str, np.ndarray]:
         "start_time_s": start_time,
         "end_time_s": end_time,
     }
+
+
+def recording_table(
+    windows: WindowSet,
+    split: Sequence[str],
+    output: str,
+    probs: Tensor,
+    labels: Tensor,
+    class_names: Sequence[str],
+) -> pa.Table:
+    """One row per labelled segment of ``windows`` (see the module docstring) from the windows' class
+    probabilities ``probs [M, C]`` (the output named ``output``) and class indices ``labels [M]``."""
+    labels_np = labels.numpy()
+    segments = labelled_segments(windows.recording_index.numpy(), labels_np)
+    recordings = recording_predictions(probs.numpy(), segments, labels_np)
+    first = np.flatnonzero(np.diff(segments, prepend=-1))
+    last = np.append(first[1:], len(segments)) - 1
+    positions = window_positions(windows)
+    names = np.asarray(class_names)
+    return pa.table(
+        {
+            "split": np.asarray(split)[first],
+            "recording": positions["recording"][first],
+            "group": positions["group"][first],
+            "start_frame": positions["start_frame"][first],
+            "end_frame": positions["end_frame"][last],
+            "windows": recordings.windows,
+            "true_class": names[recordings.labels],
+            "predicted_class": names[recordings.predicted],
+            "majority_vote_class": names[recordings.voted],
+            **flat_columns(output, recordings.scores, class_names),
+        }
+    )
 
 
 def flat_columns(name: str, values: np.ndarray, labels: Sequence[str] | None) -> dict[str, np.ndarray]:

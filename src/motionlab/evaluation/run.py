@@ -18,13 +18,15 @@ from typing import Any
 import lightning as L
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
+from torch import Tensor
 
 from motionlab.data.datamodule import MotionDataModule
 from motionlab.data.splits import SPLITS
+from motionlab.data.windows import WindowSet
 from motionlab.ensemble import resolve_model_source
 from motionlab.errors import ConfigError
 from motionlab.evaluation.data import ALL, evaluation_data_config, load_evaluation_data, split_windows
-from motionlab.evaluation.predictions import predict_windows, prediction_table, write_table
+from motionlab.evaluation.predictions import predict_windows, prediction_table, recording_table, write_table
 from motionlab.export.source import ExportSource, ModelSource, run_source
 from motionlab.files import write_json_atomic
 from motionlab.tasks.base import MotionTask
@@ -41,6 +43,7 @@ class EvaluationResult:
     report: dict[str, Any]
     report_path: Path
     predictions_path: Path | None
+    recordings_path: Path | None = None
 
 
 def evaluate(cfg: DictConfig) -> EvaluationResult:
@@ -66,7 +69,7 @@ def evaluate(cfg: DictConfig) -> EvaluationResult:
     metrics = {name.removeprefix(TEST_PREFIX): float(value) for name, value in results[0].items()}
 
     output_dir = Path(cfg.output_dir or source.run_dir / "evaluation")
-    predictions_path = None
+    predictions_path = recordings_path = None
     if cfg.predictions.enabled:
         outputs, targets = predict_windows(task, datamodule, windows, cfg.predictions.batch_size)
         table = prediction_table(
@@ -78,6 +81,9 @@ def evaluate(cfg: DictConfig) -> EvaluationResult:
             class_target(datamodule),
         )
         predictions_path = write_table(table, output_dir / f"predictions_{cfg.split}", cfg.predictions.format)
+        recordings_path = _write_recordings(
+            task, datamodule, windows, splits, outputs, targets, output_dir, cfg
+        )
     seen = groups_seen_in_training(source.runs(), evaluated_groups(datamodule, cfg.split))
     if seen and cfg.split == "test":
         log.warning(
@@ -105,11 +111,32 @@ def evaluate(cfg: DictConfig) -> EvaluationResult:
         "evaluation_report": task.evaluation_report("test"),
         "details": _test_details(task),
         "predictions": str(predictions_path) if predictions_path else None,
+        "recording_predictions": str(recordings_path) if recordings_path else None,
         "evaluated_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     report_path = output_dir / f"evaluation_{cfg.split}.json"
     write_json_atomic(report_path, report)
-    return EvaluationResult(metrics, report, report_path, predictions_path)
+    return EvaluationResult(metrics, report, report_path, predictions_path, recordings_path)
+
+
+def _write_recordings(
+    task: MotionTask,
+    datamodule: MotionDataModule,
+    windows: WindowSet,
+    splits: np.ndarray,
+    outputs: dict[str, Tensor],
+    targets: dict[str, Tensor],
+    output_dir: Path,
+    cfg: DictConfig,
+) -> Path | None:
+    """``predictions_<split>_recordings``: a window classifier's answer per recording
+    (`recording_table`); ``None`` for other tasks."""
+    output, target = task.window_class_output, class_target(datamodule)
+    if output is None or target is None:
+        return None
+    key, class_names = target
+    table = recording_table(windows, splits, output, outputs[output], targets[key], class_names)
+    return write_table(table, output_dir / f"predictions_{cfg.split}_recordings", cfg.predictions.format)
 
 
 def model_source(cfg: DictConfig) -> ModelSource:

@@ -56,6 +56,10 @@ class MotionTask(L.LightningModule):
         monitor: ``{metric, mode}``, the run's monitored metric (for the plateau scheduler).
     """
 
+    #: name of the app output holding one window's class probabilities ``[B, C]`` when the task
+    #: classifies windows: prediction files then also answer per recording (`recording_table`).
+    window_class_output: str | None = None
+
     def __init__(
         self,
         encoder: Mapping[str, Any],

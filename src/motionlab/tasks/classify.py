@@ -15,8 +15,12 @@ from motionlab.models.heads import MLPHead, SequencePool
 from motionlab.models.losses import FocalLoss
 from motionlab.tasks.base import MotionTask, StageMetrics
 from motionlab.tasks.classification import (
+    WindowScores,
     classification_metrics,
     classification_report,
+    collect_window_scores,
+    recording_details_report,
+    recording_epoch_metrics,
     split_classification,
 )
 from motionlab.tasks.outputs import softmax_logits
@@ -32,6 +36,11 @@ class ClassifyTask(MotionTask):
     focal loss; ``label_smoothing`` applies to either. Validation uses the same weighted loss, so the
     monitored ``val/loss`` rewards every class, not only the frequent ones.
 
+    Validation and test also answer per recording: the windows' probabilities are averaged per
+    labelled segment (a recording's run of one label) and logged as ``recording_acc`` and
+    ``recording_f1``; the evaluation report's ``recording`` section adds the majority vote
+    (docs/evaluation.md).
+
     Args:
         hidden: hidden sizes of the head (seed 001: ``[32]``).
         head_dropout: dropout after each hidden layer of the head (seed 001: 0.2).
@@ -43,6 +52,8 @@ class ClassifyTask(MotionTask):
         focal_gamma: 0 for cross-entropy, > 0 for focal loss with this γ.
         label_smoothing: share of the target mass spread uniformly over the classes.
     """
+
+    window_class_output = "class_probs"
 
     def __init__(
         self,
@@ -78,6 +89,7 @@ class ClassifyTask(MotionTask):
             label_smoothing=label_smoothing,
         )
         self.metrics = StageMetrics(lambda: classification_metrics(num_classes))
+        self.window_scores = StageMetrics(WindowScores)
 
     def forward(self, x: Tensor) -> dict[str, Tensor]:
         return {"class_logits": self.head(self.pool(self.features(x)))}
@@ -87,11 +99,18 @@ class ClassifyTask(MotionTask):
 
     def update_metrics(self, stage: str, outputs: dict[str, Tensor], batch: dict[str, Tensor]) -> None:
         self.metrics[stage].update(outputs["class_logits"], batch["label"])
+        if stage != "train":
+            collect_window_scores(self.window_scores[stage], outputs["class_logits"], batch)
 
     def epoch_metrics(self, stage: str) -> dict[str, Tensor]:
         metrics, confusion = split_classification(self.metrics[stage].compute(), self.spec.class_names)
         self.eval_details[f"{stage}_confusion_matrix"] = confusion.tolist()
         self.metrics[stage].reset()
+        metrics.update(
+            recording_epoch_metrics(
+                self.window_scores[stage], self.spec.class_names, self.eval_details, stage
+            )
+        )
         return metrics
 
     def figures(self, stage: str) -> dict[str, Figure]:
@@ -107,7 +126,9 @@ class ClassifyTask(MotionTask):
         confusion = self.eval_details.get(f"{stage}_confusion_matrix")
         if confusion is None:
             return None
-        return {"split": stage, **classification_report(np.array(confusion), self.spec.class_names)}
+        report = {"split": stage, **classification_report(np.array(confusion), self.spec.class_names)}
+        recordings = recording_details_report(self.eval_details, stage, self.spec.class_names)
+        return report if recordings is None else {**report, "recording": recordings}
 
     # ----------------------------------------------------------------- export contract
     def app_outputs(self, raw: dict[str, Tensor], x: Tensor) -> dict[str, Tensor]:

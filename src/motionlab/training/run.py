@@ -23,10 +23,12 @@ from lightning.pytorch.utilities.rank_zero import rank_zero_only
 from omegaconf import DictConfig, OmegaConf
 from rich import get_console
 
+from motionlab.baselines.report import minirocket_baseline, summary_line
 from motionlab.data.datamodule import MotionDataModule
 from motionlab.exits import signal_exit_status
 from motionlab.files import write_json_atomic
 from motionlab.targets import check_targets
+from motionlab.tasks import ClassifyTask
 from motionlab.tasks.base import MotionTask
 from motionlab.training.callbacks import SummaryCallback
 from motionlab.training.checkpoint_io import AtomicCheckpointIO
@@ -155,12 +157,13 @@ def _fit_and_test(
     best_path = checkpoint.best_model_path if checkpoint is not None else ""
     monitored = _monitored_value(trainer, cfg.monitor.metric)
     test_metrics: dict[str, float] = {}
+    baselines = None
     if cfg.test:
         # verbose=False: the same table is printed below, where train.log gets a copy
         results = trainer.test(task, datamodule=datamodule, ckpt_path=best_path or None, verbose=False)
         test_metrics = results[0] if results else {}
         _show_metrics("test", test_metrics)
-        _save_evaluation(task, run_dir, "test")
+        baselines = _save_evaluation(task, run_dir, "test", _baselines(cfg, task, datamodule))
         check_finite_test_metrics(test_metrics, summary)
     log_final_hparams(
         trainer.loggers, select_hparams(cfg), metric_names(cfg.monitor.metric, monitored, test_metrics)
@@ -177,6 +180,7 @@ def _fit_and_test(
         stopped_by=stopped_by,
         test_metrics=test_metrics,
         details=task.eval_details,
+        **({"baselines": baselines} if baselines else {}),
     )
     return monitored
 
@@ -264,11 +268,44 @@ def _save_label_encoder(class_names: Sequence[str], run_dir: Path) -> None:
         )
 
 
+def _baselines(cfg: DictConfig, task: MotionTask, datamodule: MotionDataModule) -> dict[str, Any]:
+    """The classical baselines the config asks for and the run can have: MiniRocket (``baseline.
+    minirocket``) beside a window classifier, on global rank zero (other processes get none). A run
+    directory's config from before the setting existed (resumed) has none."""
+    settings = OmegaConf.select(cfg, "baseline.minirocket")
+    if (
+        not settings
+        or not settings.enabled
+        or not isinstance(task, ClassifyTask)
+        or datamodule.class_target is None
+        or not task.trainer.is_global_zero
+    ):
+        return {}
+    baseline = minirocket_baseline(
+        datamodule.windows["train"],
+        datamodule.windows["test"],
+        datamodule.class_target,
+        datamodule.spec.class_names,
+        OmegaConf.to_container(settings, resolve=True),
+        cfg.seed,
+    )
+    return {"minirocket": baseline}
+
+
 @rank_zero_only
-def _save_evaluation(task: MotionTask, run_dir: Path, stage: str) -> None:
-    """The task's evaluation report (``evaluation_report.json``) and its figures as ``<stage>_<tag>.png``."""
+def _save_evaluation(
+    task: MotionTask, run_dir: Path, stage: str, baselines: dict[str, Any]
+) -> dict[str, Any]:
+    """The task's evaluation report (``evaluation_report.json``, with the ``baselines`` beside the
+    model's results) and its figures as ``<stage>_<tag>.png``; the baselines are logged in one line
+    each and returned."""
     report = task.evaluation_report(stage)
     if report is not None:
+        if baselines:
+            report["baselines"] = baselines
+            for baseline in baselines.values():
+                log.info(summary_line(baseline, report))
         write_json_atomic(run_dir / "evaluation_report.json", report)
     for tag, figure in task.figures(stage).items():
         figure.savefig(run_dir / f"{stage}_{tag}.png", dpi=100)
+    return baselines
