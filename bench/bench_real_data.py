@@ -14,7 +14,8 @@ built from the recipe's config gives the train/val/test windows that all three m
 
 All three are scored by the same code: window accuracy and macro-F1, and recording accuracy and
 macro-F1 from the mean of each test recording's window probabilities. ``fit seconds`` is the
-process CPU time of fitting (for motionlab the whole run: training, validation, test, files).
+process CPU time of fitting: for motionlab the whole run (data, training, validation, test, files),
+for MiniRocket its transform and ridge fit (aeon's one-time kernel compilation excluded).
 """
 
 from __future__ import annotations
@@ -48,28 +49,23 @@ def split_arrays(datamodule, split: str) -> tuple[torch.Tensor, torch.Tensor, np
 
 
 def scores(probs: np.ndarray, labels: np.ndarray, recordings: np.ndarray) -> dict[str, float]:
-    """Window and recording (mean probability per recording) accuracy and macro-F1."""
-    labels = np.asarray(labels)
-    window_pred = probs.argmax(1)
-    ids, inverse = np.unique(recordings, return_inverse=True)
-    summed = np.zeros((len(ids), probs.shape[1]))
-    np.add.at(summed, inverse, probs)
-    recording_labels = np.zeros(len(ids), dtype=np.int64)
-    recording_labels[inverse] = labels
-    recording_pred = summed.argmax(1)
+    """Window and recording (mean probability per recording) accuracy and macro-F1, computed by the
+    same functions as a run's evaluation report."""
+    from motionlab.tasks.classification import classification_report, confusion_matrix, recording_predictions
+
     classes = probs.shape[1]
+    names = [str(c) for c in range(classes)]
+    window = classification_report(confusion_matrix(labels, probs.argmax(1), classes), names)
+    per_recording = recording_predictions(probs, recordings, labels)
+    recording = classification_report(
+        confusion_matrix(per_recording.labels, per_recording.predicted, classes), names
+    )
     return {
-        "window accuracy": float((window_pred == labels).mean()),
-        "window macro-F1": macro_f1(labels, window_pred, classes),
-        "recording accuracy": float((recording_pred == recording_labels).mean()),
-        "recording macro-F1": macro_f1(recording_labels, recording_pred, classes),
+        "window accuracy": window["accuracy"],
+        "window macro-F1": window["macro_f1"],
+        "recording accuracy": recording["accuracy"],
+        "recording macro-F1": recording["macro_f1"],
     }
-
-
-def macro_f1(labels: np.ndarray, predicted: np.ndarray, classes: int) -> float:
-    from sklearn.metrics import f1_score
-
-    return float(f1_score(labels, predicted, labels=np.arange(classes), average="macro", zero_division=0))
 
 
 def timed_cpu(fit: Callable[[], np.ndarray]) -> tuple[np.ndarray, float]:
@@ -91,6 +87,7 @@ def run_motionlab(overrides: Sequence[str], seed: int, run_dir: Path, test_x: to
             "trainer=cpu",
             "trainer.enable_progress_bar=false",
             "trainer.enable_model_summary=false",
+            "baseline.minirocket.enabled=false",  # measured on its own, as the third method
             "logger=none",
         ],
         run_dir,
@@ -107,26 +104,15 @@ def control_probs(*args) -> np.ndarray:
 
 
 def run_minirocket(
-    train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, seed: int
-) -> np.ndarray:
-    from aeon.transformations.collection.convolution_based import MiniRocket
-    from sklearn.linear_model import RidgeClassifierCV
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
+    train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, classes: int, seed: int
+) -> tuple[np.ndarray, float]:
+    """MiniRocket's test-window probabilities (softmax of its ridge scores) and its fit CPU seconds
+    (aeon's one-time kernel compilation excluded, see `fit_minirocket`)."""
+    from motionlab.baselines.minirocket import fit_minirocket, score_minirocket
 
-    def layout(x: torch.Tensor) -> np.ndarray:
-        return x.numpy().transpose(0, 2, 1).astype(np.float64)
-
-    model = make_pipeline(
-        MiniRocket(random_state=seed),
-        StandardScaler(with_mean=False),
-        RidgeClassifierCV(alphas=np.logspace(-3, 3, 10)),
-    )
-    model.fit(layout(train_x), train_y.numpy())
-    decision = model.decision_function(layout(test_x))
-    if decision.ndim == 1:
-        decision = np.stack([-decision, decision], 1)
-    return torch.tensor(decision).softmax(-1).numpy()
+    model = fit_minirocket(train_x.numpy(), train_y.numpy(), classes, seed=seed)
+    probs = torch.from_numpy(score_minirocket(model, test_x.numpy())).softmax(-1).numpy()
+    return probs, model.fit_cpu_seconds
 
 
 def measure_set(

@@ -79,6 +79,7 @@ def test_imu_recipe_learns_held_out_recordings_of_real_smartwatch_data(real_root
         "trainer.enable_progress_bar=false",
         "trainer.enable_model_summary=false",
         "logger=none",
+        "baseline.minirocket.enabled=false",
         "seed=1",
     ]
     cfg = compose_config(overrides, tmp_path, tmp_path / "cache")
