@@ -187,7 +187,7 @@ def test_a_completed_run_directory_is_refused_unless_overwrite_is_asked(make_con
     run_dir = Path(cfg.paths.output_dir)
     best = run_dir / "checkpoints" / "best.ckpt"
     before = (best.stat().st_mtime_ns, (run_dir / "summary.json").read_text())
-    with pytest.raises(ConfigError, match=r"holds the completed run 'workout_tcn'.*make resume RUN="):
+    with pytest.raises(ConfigError, match=r"holds the completed run 'workout-tcn'.*make resume RUN="):
         train(make_config("logger=none", "test=false", "seed=7"))
     assert (best.stat().st_mtime_ns, (run_dir / "summary.json").read_text()) == before
     train(make_config("logger=none", "test=false", "seed=7", "overwrite=true"))
