@@ -138,14 +138,14 @@ def measure_set(
     for seed in seeds:
         for method in methods:
             if method == "motionlab":
-                fit = functools.partial(run_motionlab, overrides, seed, out / f"{name}_seed{seed}", test_x)
+                run = functools.partial(run_motionlab, overrides, seed, out / f"{name}_seed{seed}", test_x)
+                probs, seconds = timed_cpu(run)
             elif method == "control":
-                fit = functools.partial(
-                    control_probs, (train_x, train_y), (val_x, val_y), test_x, classes, seed
-                )
+                train, val = (train_x, train_y), (val_x, val_y)
+                control = functools.partial(control_probs, train, val, test_x, classes, seed, control_epochs)
+                probs, seconds = timed_cpu(control)
             else:
-                fit = functools.partial(run_minirocket, train_x, train_y, test_x, seed)
-            probs, seconds = timed_cpu(fit)
+                probs, seconds = run_minirocket(train_x, train_y, test_x, classes, seed)
             result = scores(probs, test_y.numpy(), test_rec)
             result["fit seconds"] = seconds
             results[method].append(result)
