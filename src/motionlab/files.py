@@ -1,5 +1,7 @@
 """Atomic file output, the one way motionlab writes a file others read while it may change: readers
-see the old file or the complete new one, never a partial one.
+see the old file or the complete new one, never a partial one. The new file is flushed to disk
+(``fsync``) before it replaces the old one, and the directory after, so a crash or power loss never
+leaves a truncated file where a good one was.
 
 The temporary file is opened like any other file, so the result gets the usual permissions
 (0644 under the common umask 022), as the models, reports and data files must be readable by the
@@ -25,9 +27,20 @@ def atomic_output(path: Path) -> Iterator[Path]:
     temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
         yield temporary
+        _sync(temporary)
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
+    _sync(path.parent)
+
+
+def _sync(path: Path) -> None:
+    """``fsync`` a file or a directory (a directory's entries: the rename)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def write_text_atomic(path: Path, text: str) -> None:

@@ -10,45 +10,25 @@ the old checkpoint stays as it was.
 
 from __future__ import annotations
 
-import contextlib
 import io
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 from lightning.fabric.plugins.io.torch_io import TorchCheckpointIO
 
+from motionlab.files import atomic_output
+
 
 def save_atomic(checkpoint: dict[str, Any], path: str | Path) -> None:
-    """``torch.save(checkpoint, path)``, atomically (temporary file, fsync, rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """``torch.save(checkpoint, path)``, atomically (`motionlab.files.atomic_output`: temporary file,
+    fsync, rename)."""
     # Serialised in memory first (as Lightning does): torch.save's zip writer turns a failing write
     # into a RuntimeError about positions, where a plain write raises the OSError (ENOSPC) it is.
     buffer = io.BytesIO()
     torch.save(checkpoint, buffer)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(buffer.getbuffer())
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    _sync_directory(path.parent)
-
-
-def _sync_directory(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    with atomic_output(Path(path)) as temporary:
+        temporary.write_bytes(buffer.getbuffer())
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):
