@@ -21,10 +21,9 @@ for MiniRocket its transform and ridge fit (aeon's one-time kernel compilation e
 from __future__ import annotations
 
 import argparse
-import functools
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -68,12 +67,6 @@ def scores(probs: np.ndarray, labels: np.ndarray, recordings: np.ndarray) -> dic
     }
 
 
-def timed_cpu(fit: Callable[[], np.ndarray]) -> tuple[np.ndarray, float]:
-    started = time.process_time()
-    probs = fit()
-    return probs, time.process_time() - started
-
-
 def run_motionlab(overrides: Sequence[str], seed: int, run_dir: Path, test_x: torch.Tensor) -> np.ndarray:
     from motionlab.export.graph import load_task
     from motionlab.sweep.compose import run_config
@@ -97,10 +90,6 @@ def run_motionlab(overrides: Sequence[str], seed: int, run_dir: Path, test_x: to
     task.eval()
     with torch.no_grad():
         return task.predict_outputs(test_x)["class_probs"].numpy()
-
-
-def control_probs(*args) -> np.ndarray:
-    return fit_plain_loop(*args).window_probs
 
 
 def run_minirocket(
@@ -138,12 +127,14 @@ def measure_set(
     for seed in seeds:
         for method in methods:
             if method == "motionlab":
-                run = functools.partial(run_motionlab, overrides, seed, out / f"{name}_seed{seed}", test_x)
-                probs, seconds = timed_cpu(run)
+                started = time.process_time()
+                probs = run_motionlab(overrides, seed, out / f"{name}_seed{seed}", test_x)
+                seconds = time.process_time() - started
             elif method == "control":
-                train, val = (train_x, train_y), (val_x, val_y)
-                control = functools.partial(control_probs, train, val, test_x, classes, seed, control_epochs)
-                probs, seconds = timed_cpu(control)
+                control = fit_plain_loop(
+                    (train_x, train_y), (val_x, val_y), test_x, classes, seed, epochs=control_epochs
+                )
+                probs, seconds = control.window_probs, control.fit_cpu_seconds
             else:
                 probs, seconds = run_minirocket(train_x, train_y, test_x, classes, seed)
             result = scores(probs, test_y.numpy(), test_rec)

@@ -9,7 +9,6 @@ sees the same three splits.
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from motionlab.datasets.ts_archive import ARCHIVE_SPLITS, ArchiveCases, bundled_file, read_ts
+from motionlab.files import atomic_output, write_json_atomic
 
 # Every VAL_EVERY-th training case of each class (in file order) becomes a validation case.
 VAL_EVERY = 4
@@ -58,21 +58,11 @@ def write_archive_csv(
             counts = summary["cases"].setdefault(split, {})
             counts[labels[i]] = counts.get(labels[i], 0) + 1
             summary["frames"] += length
-    out.parent.mkdir(parents=True, exist_ok=True)
-    temporary = out.with_suffix(".tmp")
-    with temporary.open("w", newline="", encoding="utf-8") as handle:
+    with atomic_output(out) as temporary, temporary.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["recording", "split", "label", "frame", *channels])
         writer.writerows(rows)
-    temporary.replace(out)
     return out, summary
-
-
-def write_provenance(directory: Path, provenance: dict[str, Any]) -> Path:
-    """``provenance.json`` beside the converted data: source, licence, citation, what was written."""
-    path = directory / "provenance.json"
-    path.write_text(json.dumps(provenance, indent=2) + "\n", encoding="utf-8")
-    return path
 
 
 def convert_archive(
@@ -90,8 +80,8 @@ def convert_archive(
         for split in ARCHIVE_SPLITS
     }
     csv_path, summary = write_archive_csv(out / f"{out.name}.csv", parts, channels, label_names)
-    write_provenance(
-        out,
+    write_json_atomic(
+        out / "provenance.json",
         {
             "dataset": archive,
             "source": f"{archive_source}, as bundled in the aeon wheel (aeon/datasets/data/{archive}/*.ts)",

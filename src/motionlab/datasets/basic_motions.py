@@ -13,6 +13,8 @@ import functools
 from motionlab.datasets.archive_csv import convert_archive
 from motionlab.datasets.registry import RealDataset
 
+FPS = 10
+
 DATASET = RealDataset(
     name="basic_motions",
     title="BasicMotions — smartwatch accelerometer + gyroscope, 4 activities, 80 recordings",
@@ -27,10 +29,10 @@ DATASET = RealDataset(
             "licence": "UEA archive: free for research use, cite the archive; aeon itself is BSD-3-Clause",
             "citation": "Bagnall et al., The UEA multivariate time series classification archive, 2018. "
             "arXiv:1811.00075",
-            "fps": 10,
+            "fps": FPS,
             "held_out": "recordings (the archive's TEST cases); the student of each recording is unknown",
         },
     ),
-    fps=10,
-    overrides=("data.fps=10", "data.window=50", "data.stride=5", "data.eval_stride=5"),
+    fps=FPS,
+    overrides=("data.window=50", "data.stride=5", "data.eval_stride=5"),
 )

@@ -13,6 +13,8 @@ import functools
 from motionlab.datasets.archive_csv import convert_archive
 from motionlab.datasets.registry import RealDataset
 
+FPS = 30
+
 DATASET = RealDataset(
     name="gun_point",
     title="GunPoint — tracked hand position in video, gun-draw vs point, 200 recordings",
@@ -27,11 +29,11 @@ DATASET = RealDataset(
             "licence": "UCR archive: free for research use, cite the archive; aeon itself is BSD-3-Clause",
             "citation": "Ratanamahatana and Keogh, 2005; Dau et al., The UCR time series archive, 2019. "
             "arXiv:1810.07758",
-            "fps": 30,
+            "fps": FPS,
             "labels": {"1": "gun", "2": "point"},
             "held_out": "recordings (the archive's TEST cases); the actor of each recording is unknown",
         },
     ),
-    fps=30,
-    overrides=("data.fps=30", "data.window=120", "data.eval_stride=5"),
+    fps=FPS,
+    overrides=("data.window=120", "data.eval_stride=5"),
 )

@@ -10,9 +10,6 @@ from pathlib import Path
 
 from motionlab.errors import ConfigError
 
-#: The recipe that trains on each kind of data (``experiment=<recipe>``).
-RECIPES = {"imu": "imu", "landmarks": "landmarks"}
-
 
 @dataclass(frozen=True)
 class RealDataset:
@@ -21,10 +18,11 @@ class RealDataset:
     Attributes:
         name: the id used on the command line (``python -m motionlab.datasets convert <name>``).
         title: one line for listings.
-        kind: ``imu`` (body-worn sensors) or ``landmarks`` (tracked body points): picks the recipe.
+        kind: ``imu`` (body-worn sensors) or ``landmarks`` (tracked body points): the recipe that
+            trains on it, ``experiment=<kind>``.
         convert: writes the data set under a directory in the project's CSV layout; returns the CSV.
         fps: frame rate.
-        overrides: the data settings of this set (frame rate, window) for ``train.py``.
+        overrides: the other data settings of this set (window, strides) for ``train.py``.
     """
 
     name: str
@@ -45,9 +43,10 @@ class RealDataset:
     def train_overrides(self, csv_path: str | Path) -> list[str]:
         """``train.py`` overrides that train this set's recommended recipe on the converted CSV."""
         return [
-            f"experiment={RECIPES[self.kind]}",
+            f"experiment={self.kind}",
             f"data.path={csv_path}",
             "data.split.column=split",
+            f"data.fps={self.fps:g}",
             *self.overrides,
         ]
 
