@@ -1,4 +1,4 @@
-"""Optuna hyperparameter search: ``python sweep.py search=workout_tcn`` (see README "Sweeps")."""
+"""Optuna hyperparameter search: ``python sweep.py search=workout_tcn`` (see docs/sweeps.md)."""
 
 import sys
 from pathlib import Path

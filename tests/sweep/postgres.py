@@ -84,7 +84,7 @@ def postgres_server(user: str = "motionlab") -> Iterator[str]:
             "start",
         )
         try:
-            yield f"postgresql://{user}@127.0.0.1:{port}/postgres"  # the README form (psycopg 3 driver)
+            yield f"postgresql://{user}@127.0.0.1:{port}/postgres"  # as in docs/sweeps.md (psycopg 3)
         finally:
             run(str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
     finally:

@@ -215,7 +215,7 @@ def test_default_recipe_drifts_far_less_than_a_constant_policy(make_config) -> N
     holding the training mean pose (0.110 rad on this split).
 
     Measured over seeds 0-4: test rollout error 0.048-0.059 rad, 0.44-0.53 of the constant policy's
-    (the full 40-epoch recipe: 0.32-0.41 of it, README "Reference motions"). The bar is 0.65.
+    (the full 40-epoch recipe: 0.32-0.41 of it, docs/formats/reference.md). The bar is 0.65.
     """
     cfg = make_config(
         "experiment=reference_mlp",

@@ -1,4 +1,4 @@
-"""Archive cases → one per-frame CSV in the project's pose/sensor CSV layout (README "Pose CSVs").
+"""Archive cases → one per-frame CSV in the project's pose/sensor CSV layout (docs/formats/pose-csv.md).
 
 Columns: ``recording`` (one archive case), ``split`` (train/val/test), ``label``, ``frame``, then
 one column per channel. The archive's own TEST cases stay the test split; validation is a

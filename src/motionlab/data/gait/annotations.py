@@ -49,7 +49,7 @@ GAIT_PHASES: tuple[str, ...] = ("initial_contact", "mid_stance", "toe_off", "swi
 GAIT_ISSUES: tuple[str, ...] = ("overstriding", "vertical_bounce", "asymmetry")
 ANNOTATION_SUFFIX = ".gait.json"
 MAX_SCORE = 10.0
-_DOCS = "see motionlab.data.gait.annotations or the README section 'Running gait'"
+_DOCS = "see motionlab.data.gait.annotations or docs/formats/gait.md"
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,7 @@ def find_gait_items(path: str | Path) -> tuple[list[GaitItem], list[Path]]:
             )
         if not annotation.is_file():
             raise DataFormatError(
-                path, f"has no annotation {annotation.name} beside it", "write one (README 'Running gait')"
+                path, f"has no annotation {annotation.name} beside it", "write one (docs/formats/gait.md)"
             )
         return [GaitItem(path.stem, path, annotation)], []
     annotations = sorted(path.rglob(f"*{ANNOTATION_SUFFIX}"))
@@ -83,7 +83,7 @@ def find_gait_items(path: str | Path) -> tuple[list[GaitItem], list[Path]]:
             path,
             f"no annotated recordings: {len(media)} video/landmark file(s), "
             f"no *{ANNOTATION_SUFFIX} annotations",
-            f"add a <stem>{ANNOTATION_SUFFIX} per video (README 'Running gait')",
+            f"add a <stem>{ANNOTATION_SUFFIX} per video (docs/formats/gait.md)",
         )
     unannotated = sorted(file for files in by_stem.values() for file in files)
     return items, unannotated

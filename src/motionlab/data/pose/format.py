@@ -44,7 +44,7 @@ from motionlab.errors import ConfigError, DataFormatError
 
 NAN_POLICIES = ("interpolate", "error")
 
-_DOCS = "see the README section 'Pose CSVs'"
+_DOCS = "see docs/formats/pose-csv.md"
 _NAN_FIX = "fill it in, or set data.nan_policy=interpolate to interpolate short gaps (data.max_gap)"
 
 

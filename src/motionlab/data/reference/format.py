@@ -49,7 +49,7 @@ SIDECAR_SUFFIXES = (".json", ".yaml", ".yml")
 # Metadata keys set by the reader itself; a sidecar may not define them.
 RESERVED_KEYS = ("clip",)
 
-_DOCS = "README section 'Reference motions'"
+_DOCS = "docs/formats/reference.md"
 _FIX_DIR = (
     f"store one <clip id>.npy array [T, J] per clip, optionally with a .json sidecar ({_DOCS}), or one "
     "AMP motion .json per clip (docs/reference-motions.md)"

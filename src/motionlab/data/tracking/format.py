@@ -62,7 +62,7 @@ UNITS: dict[str, str] = {
     "right_arm": "position units",
 }
 
-_DOCS = "README section 'Tracking sessions'"
+_DOCS = "'Tracking sessions' format page (docs/formats/tracking.md)"
 _NUMBER = (int, float)
 
 

@@ -98,7 +98,7 @@ JOINT_ANGLES: tuple[str, ...] = (
 
 FIELDS: tuple[str, ...] = ("angles", "angle_names", "labels", "rep_starts", "subject", "fps")
 
-_DOCS = "README section 'Workout sessions'"
+_DOCS = "'Workout sessions' format page (docs/formats/workout.md)"
 _REEXPORT = "re-export the session, e.g. with motionlab.data.workout.format.write_workout_session"
 # What np.load / NpzFile raise on a file that is not a well-formed npz archive.
 _UNREADABLE = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error)

@@ -47,7 +47,7 @@ LABELS_SUFFIX = ".labels.yaml"
 UNITS: tuple[str, ...] = ("seconds", "frames")
 #: The label of time outside every segment.
 BACKGROUND = "no_exercise"
-_DOCS = "see motionlab.data.workout.labels or the README section 'From video to results'"
+_DOCS = "see motionlab.data.workout.labels or docs/video.md"
 
 
 @dataclass(frozen=True)
