@@ -68,9 +68,9 @@ def scores(probs: np.ndarray, labels: np.ndarray, recordings: np.ndarray) -> dic
 
 
 def run_motionlab(overrides: Sequence[str], seed: int, run_dir: Path, test_x: torch.Tensor) -> np.ndarray:
-    from motionlab.export.graph import load_task
+    from motionlab.runs.sources import load_task
     from motionlab.sweep.compose import run_config
-    from motionlab.training import train
+    from motionlab.training.run import train
 
     cfg = run_config(
         CONFIG_DIR,

@@ -30,7 +30,7 @@ BAR = 0.65
 def run_seed(out: Path, seed: int, epochs: int | None) -> dict[str, float]:
     """Train one seed; its test metrics."""
     from motionlab.sweep.compose import run_config
-    from motionlab.training import train
+    from motionlab.training.run import train
 
     run_dir = out / f"seed_{seed}"
     overrides = [

@@ -16,7 +16,7 @@ from motionlab.data.tracking.format import read_tracking_file
 from motionlab.errors import ConfigError, DataFormatError
 from motionlab.exits import one_line_errors, run_with_hints
 from motionlab.suggest import suggest_setting
-from motionlab.training import train
+from motionlab.training.run import train
 from tests.data.tracking.test_tracking_format import frame
 from tests.helpers import REPO
 
