@@ -47,10 +47,10 @@ from typing import Any
 import numpy as np
 
 from motionlab.data.files import data_files
-from motionlab.data.numbers import check_float32_range
 from motionlab.data.recording import Recording
 from motionlab.errors import DataFormatError
 from motionlab.files import write_text_atomic
+from motionlab.numbers import check_float32_range
 
 JOINTS: tuple[str, ...] = ("head", "hips", "left_arm", "right_arm")
 AXES: tuple[str, ...] = ("x", "y", "z")
