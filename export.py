@@ -8,7 +8,7 @@ from omegaconf import DictConfig
 
 from motionlab.exits import one_line_errors
 from motionlab.export.pipeline import export_model
-from motionlab.runs.sources import resolve_model_source
+from motionlab.runs.ensembles import resolve_model_source
 from motionlab.suggest import run_with_hints
 
 

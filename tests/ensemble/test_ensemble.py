@@ -20,7 +20,8 @@ from motionlab.evaluation import evaluate
 from motionlab.evaluation.run import groups_seen_in_training
 from motionlab.export.pipeline import export_model, load_test_split
 from motionlab.inference.onnx_model import OnnxMotionModel
-from motionlab.runs.sources import load_task, resolve_ensemble
+from motionlab.runs.ensembles import resolve_ensemble
+from motionlab.runs.sources import load_task
 from tests.helpers import compose_entry
 
 pytestmark = pytest.mark.xdist_group("evaluation")

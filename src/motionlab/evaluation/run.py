@@ -27,8 +27,9 @@ from motionlab.errors import ConfigError
 from motionlab.evaluation.data import ALL, evaluation_data_config, load_evaluation_data, split_windows
 from motionlab.evaluation.predictions import predict_windows, prediction_table, recording_table, write_table
 from motionlab.files import read_json, write_json_atomic
+from motionlab.runs.ensembles import resolve_model_source
 from motionlab.runs.layout import DATA_REPORT, EVALUATION_DIR
-from motionlab.runs.sources import ExportSource, ModelSource, resolve_model_source, run_source
+from motionlab.runs.sources import ExportSource, ModelSource, run_source
 from motionlab.tasks.base import MotionTask
 
 log = logging.getLogger(__name__)
