@@ -39,6 +39,15 @@ def atomic_output(path: Path) -> Iterator[Path]:
     _sync(path.parent)
 
 
+def move_into_place(source: Path, destination: Path) -> None:
+    """Rename the finished ``source`` (a file, or a folder built beside ``destination``) to
+    ``destination`` in one step and sync the directory, so that readers see the old entry or the
+    complete new one and the rename survives a crash. Raises `OSError` when ``destination`` is a
+    folder that is not empty (another process published it first)."""
+    os.replace(source, destination)
+    _sync(destination.parent)
+
+
 def _sync(path: Path) -> None:
     """``fsync`` a file or a directory (a directory's entries: the rename)."""
     fd = os.open(path, os.O_RDONLY)

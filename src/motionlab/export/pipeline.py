@@ -45,7 +45,7 @@ from motionlab.export.verify import (
     verification_cases,
     verify_onnx,
 )
-from motionlab.files import atomic_output, file_sha256, write_json_atomic, write_text_atomic
+from motionlab.files import atomic_output, file_sha256, move_into_place, write_json_atomic, write_text_atomic
 from motionlab.runs.layout import EXPORT_DIR, MODEL_CARD, MODEL_CARD_MARKDOWN
 from motionlab.runs.sources import ModelSource
 from motionlab.targets import instantiate_allowed
@@ -249,7 +249,7 @@ def publish(staged: ExportResult, output_dir: Path, identity: dict[str, Any]) ->
     for path in [*staged_files.values(), *staged_cards]:
         if path is not None:
             moved[path] = output_dir / path.name
-            os.replace(path, moved[path])
+            move_into_place(path, moved[path])
     int8_path = moved.get(staged.int8_path)
     for kind in ("int8", "streaming"):  # never leave such a file from an older export beside this one
         if staged_files[kind] is None:
