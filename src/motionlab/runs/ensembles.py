@@ -19,7 +19,7 @@ from omegaconf import DictConfig
 from motionlab.ensemble.module import build_ensemble
 from motionlab.errors import ConfigError
 from motionlab.runs.find import RunCheckpoint, cv_fold_runs, top_trial_runs
-from motionlab.runs.layout import ENSEMBLES_DIR
+from motionlab.runs.layout import ENSEMBLE_DIR, ENSEMBLES_DIR
 from motionlab.runs.sources import ExportSource, ModelSource, load_task, resolve_source, run_source
 from motionlab.tasks.base import MotionTask
 
@@ -118,17 +118,17 @@ def resolve_ensemble(
     if runs:
         found = [(Path(run), None) for run in runs]
         key = hashlib.sha1("\n".join(str(Path(r).resolve()) for r in runs).encode()).hexdigest()[:8]
-        origin, default_dir = {"kind": "runs"}, Path(log_dir) / ENSEMBLES_DIR / f"ensemble_{key}"
+        origin, default_dir = {"kind": "runs"}, Path(log_dir) / ENSEMBLES_DIR / f"{ENSEMBLE_DIR}_{key}"
     elif sweep:
         study_dir = Path(sweeps_dir) / sweep
         found = top_trial_runs(study_dir, int(settings.top_k))
         origin, default_dir = (
             {"kind": "sweep", "study": sweep, "top_k": int(settings.top_k)},
-            study_dir / f"ensemble_top{settings.top_k}",
+            study_dir / f"{ENSEMBLE_DIR}_top{settings.top_k}",
         )
     else:
         found = cv_fold_runs(Path(cv))
-        origin, default_dir = {"kind": "cv", "cv_dir": str(cv)}, Path(cv) / "ensemble"
+        origin, default_dir = {"kind": "cv", "cv_dir": str(cv)}, Path(cv) / ENSEMBLE_DIR
     members = [run_source(run_dir, checkpoint) for run_dir, checkpoint in found]
     if len(members) < 2:
         raise ConfigError(

@@ -58,7 +58,9 @@ SWEEP_BEST = "best.json"
 BEST_PARAMS = "best_params.yaml"
 BEST_EXPERIMENT = "best_experiment.yaml"
 
-# Ensembles of named runs, under the runs' log directory.
+# An ensemble's outputs (exports, evaluations): <cv_dir>/ensemble/, <sweep_dir>/ensemble_top<k>/, and
+# for named runs <log_dir>/ensembles/ensemble_<hash of their paths>/.
+ENSEMBLE_DIR = "ensemble"
 ENSEMBLES_DIR = "ensembles"
 
 
