@@ -1,5 +1,5 @@
-"""Facts about motionlab's structure, read from the source (``ast``; nothing is imported but the
-run layout's constants):
+"""Facts about motionlab's structure, read from the source with ``ast`` (nothing of motionlab is
+imported, so a broken import cannot hide a cycle):
 
 - the import graph between the top-level parts of ``src/motionlab`` (subpackages and top-level
   modules), counting every import: module level, inside functions, ``TYPE_CHECKING`` blocks,
