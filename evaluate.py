@@ -8,7 +8,8 @@ import hydra
 from omegaconf import DictConfig
 
 from motionlab.evaluation import evaluate
-from motionlab.exits import one_line_errors, run_with_hints
+from motionlab.exits import one_line_errors
+from motionlab.suggest import run_with_hints
 
 
 @hydra.main(version_base="1.3", config_path="configs", config_name="evaluate")

@@ -6,9 +6,10 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig
 
-from motionlab.ensemble import resolve_model_source
-from motionlab.exits import one_line_errors, run_with_hints
-from motionlab.export import export_model
+from motionlab.exits import one_line_errors
+from motionlab.export.pipeline import export_model
+from motionlab.runs.ensembles import resolve_model_source
+from motionlab.suggest import run_with_hints
 
 
 @hydra.main(version_base="1.3", config_path="configs", config_name="export")

@@ -5,7 +5,8 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig
 
-from motionlab.exits import one_line_errors, run_with_hints
+from motionlab.exits import one_line_errors
+from motionlab.suggest import run_with_hints
 from motionlab.training.cross_validation import train_or_cross_validate
 
 

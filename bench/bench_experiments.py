@@ -43,9 +43,9 @@ def measure(experiment: str, out: Path, warmup: int, steps: int, iterations: int
 
     from motionlab.export.case import write_case
     from motionlab.export.pipeline import export_model
-    from motionlab.export.source import run_source
+    from motionlab.runs.sources import run_source
     from motionlab.sweep.compose import compose_config, run_config
-    from motionlab.training import train
+    from motionlab.training.run import train
 
     class StepTimer(L.Callback):
         def __init__(self) -> None:

@@ -68,9 +68,10 @@ def scores(probs: np.ndarray, labels: np.ndarray, recordings: np.ndarray) -> dic
 
 
 def run_motionlab(overrides: Sequence[str], seed: int, run_dir: Path, test_x: torch.Tensor) -> np.ndarray:
-    from motionlab.export.graph import load_task
+    from motionlab.runs.layout import BEST_CHECKPOINT, checkpoint_path
+    from motionlab.runs.sources import load_task
     from motionlab.sweep.compose import run_config
-    from motionlab.training import train
+    from motionlab.training.run import train
 
     cfg = run_config(
         CONFIG_DIR,
@@ -86,7 +87,7 @@ def run_motionlab(overrides: Sequence[str], seed: int, run_dir: Path, test_x: to
         run_dir,
     )
     train(cfg)
-    task = load_task(run_dir / "checkpoints" / "best.ckpt", cfg.task._target_)
+    task = load_task(checkpoint_path(run_dir, BEST_CHECKPOINT), cfg.task._target_)
     task.eval()
     with torch.no_grad():
         return task.predict_outputs(test_x)["class_probs"].numpy()

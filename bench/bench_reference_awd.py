@@ -13,7 +13,6 @@ recipe's bar is a mean <= 0.65 x.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import tempfile
 from pathlib import Path
@@ -29,8 +28,10 @@ BAR = 0.65
 
 def run_seed(out: Path, seed: int, epochs: int | None) -> dict[str, float]:
     """Train one seed; its test metrics."""
+    from motionlab.files import read_json
+    from motionlab.runs.layout import SUMMARY
     from motionlab.sweep.compose import run_config
-    from motionlab.training import train
+    from motionlab.training.run import train
 
     run_dir = out / f"seed_{seed}"
     overrides = [
@@ -46,7 +47,7 @@ def run_seed(out: Path, seed: int, epochs: int | None) -> dict[str, float]:
     if epochs is not None:
         overrides.append(f"trainer.max_epochs={epochs}")
     train(run_config(REPO / "configs", overrides, run_dir))
-    return json.loads((run_dir / "summary.json").read_text())["test_metrics"]
+    return read_json(run_dir / SUMMARY)["test_metrics"]
 
 
 def rows(quick: bool = False, seeds: tuple[int, ...] = SEEDS, epochs: int | None = None) -> list[Row]:

@@ -14,9 +14,9 @@ import pytest
 from motionlab.data.recording import Recording, fill_gaps
 from motionlab.data.tracking.format import read_tracking_file
 from motionlab.errors import ConfigError, DataFormatError
-from motionlab.exits import one_line_errors, run_with_hints
-from motionlab.suggest import suggest_setting
-from motionlab.training import train
+from motionlab.exits import one_line_errors
+from motionlab.suggest import run_with_hints, suggest_setting
+from motionlab.training.run import train
 from tests.data.tracking.test_tracking_format import frame
 from tests.helpers import REPO
 

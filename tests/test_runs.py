@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from motionlab.runs import collect, main
-from motionlab.training.checkpoints import latest_run_dir
+from motionlab.runs.find import latest_run_dir
+from motionlab.runs.index import collect, main
 from motionlab.training.summary import RunSummary
 
 

@@ -13,9 +13,8 @@ import yaml
 
 from motionlab.data.datamodule import MotionDataModule
 from motionlab.errors import ConfigError
-from motionlab.export.graph import load_task
-from motionlab.export.source import run_source
 from motionlab.models.encoders import Encoder, TCNEncoder
+from motionlab.runs.sources import load_task, run_source
 from motionlab.targets import allowed_class, check_targets
 from motionlab.tasks import WorkoutTask
 from motionlab.tasks.base import MotionTask, build_encoder
@@ -48,7 +47,7 @@ def crafted_checkpoint(path: Path, encoder: dict) -> Path:
         "pathlib.Path.write_text",  # outside motionlab
         "motionlab.errors.Path",  # a class motionlab only imports
         "motionlab.training.run.subprocess.Popen",  # an attribute chain through a motionlab module
-        "motionlab.export.graph.load_task",  # a motionlab function, not a class
+        "motionlab.runs.sources.load_task",  # a motionlab function, not a class
         "motionlab.tasks.WorkoutTask",  # a motionlab class, but not an encoder
         "motionlab.no_such_module.Encoder",
         None,

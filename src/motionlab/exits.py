@@ -18,7 +18,6 @@ import os
 import signal
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 from motionlab.errors import MotionlabError
@@ -82,18 +81,3 @@ def one_line_errors(main: Callable[P, R]) -> Callable[P, R]:
             raise SystemExit(status) from error
 
     return wrapper
-
-
-def run_with_hints(main: Callable[[], object], config_dir: Path, config_name: str) -> None:
-    """Run a ``@hydra.main`` entry point; when Hydra rejects the command line (exit status 1), add a
-    "did you mean" line for a misspelt setting (`motionlab.suggest`)."""
-    try:
-        main()
-    except SystemExit as stop:
-        if stop.code == 1:
-            from motionlab.suggest import suggest_setting
-
-            hint = suggest_setting(config_dir, config_name, sys.argv[1:])
-            if hint:
-                print(f"error: {hint}", file=sys.stderr, flush=True)
-        raise

@@ -1,14 +1,16 @@
 """'Did you mean …?' for a command-line override whose key the config does not have.
 
 Hydra stops such a command (``train.py data.windw=30``) with "Key 'windw' is not in struct" and no
-hint. After it has, the entry point asks `suggest_setting` for the closest existing key.
+hint. After it has, the entry point (`run_with_hints`) asks `suggest_setting` for the closest
+existing key.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from hydra.errors import HydraException
@@ -44,3 +46,16 @@ def suggest_setting(config_dir: Path, config_name: str, overrides: Sequence[str]
         return None
     prefix = f"{parent_key}." if parent_key else ""
     return f"{key}: no such setting — did you mean {prefix}{close[0]}? (+{key}=... adds a new key)"
+
+
+def run_with_hints(main: Callable[[], object], config_dir: Path, config_name: str) -> None:
+    """Run a ``@hydra.main`` entry point; when Hydra rejects the command line (exit status 1), add a
+    "did you mean" line for a misspelt setting (`suggest_setting`)."""
+    try:
+        main()
+    except SystemExit as stop:
+        if stop.code == 1:
+            hint = suggest_setting(config_dir, config_name, sys.argv[1:])
+            if hint:
+                print(f"error: {hint}", file=sys.stderr, flush=True)
+        raise

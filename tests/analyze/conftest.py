@@ -95,8 +95,9 @@ def built(videos) -> tuple[Path, BuildReport]:
 
 def train_and_export(overrides: list[str], log_dir: Path, cache_dir: Path) -> Path:
     """Train a run with ``overrides``, export its best checkpoint; the model's path."""
-    from motionlab.export import export_model, resolve_source
-    from motionlab.training import train
+    from motionlab.export.pipeline import export_model
+    from motionlab.runs.sources import resolve_source
+    from motionlab.training.run import train
 
     cfg = compose_config(overrides, log_dir, cache_dir, run="trained")
     train(cfg)

@@ -80,7 +80,7 @@ BLOCKED_RUN = textwrap.dedent(
 
     sys.meta_path.insert(0, BlockAeon())
     logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(message)s")
-    from motionlab.training import train
+    from motionlab.training.run import train
     from tests.helpers import compose_config
 
     train(compose_config(sys.argv[3:], Path(sys.argv[1]), Path(sys.argv[2])))

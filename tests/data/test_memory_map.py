@@ -18,7 +18,7 @@ from motionlab.data.mapped import MappedArray, NpyAppender
 from motionlab.data.stats import fit_feature_stats, row_chunks
 from motionlab.data.windows import WindowDataset
 from motionlab.data.workout.synthetic import ensure_workout_sample
-from motionlab.training import train
+from motionlab.training.run import train
 
 # The pose sample at test size (its own keys: the workout-sized TINY overrides do not apply).
 POSE_SMALL = ["data=pose", "data.sample.videos_per_source=10", "data.sample.num_subjects=6"]

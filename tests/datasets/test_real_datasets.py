@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from motionlab.datasets.registry import real_dataset, real_datasets
-from motionlab.training import train
+from motionlab.training.run import train
 from tests.helpers import REPO, compose_config
 
 pytest.importorskip(

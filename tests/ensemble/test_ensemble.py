@@ -13,15 +13,15 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
-from motionlab.ensemble import build_ensemble, resolve_ensemble
+from motionlab.ensemble import build_ensemble
 from motionlab.ensemble.module import check_compatible
 from motionlab.errors import ConfigError, DataFormatError
 from motionlab.evaluation import evaluate
 from motionlab.evaluation.run import groups_seen_in_training
-from motionlab.export import export_model
-from motionlab.export.graph import load_task
-from motionlab.export.pipeline import load_test_split
+from motionlab.export.pipeline import export_model, load_test_split
 from motionlab.inference.onnx_model import OnnxMotionModel
+from motionlab.runs.ensembles import resolve_ensemble
+from motionlab.runs.sources import load_task
 from tests.helpers import compose_entry
 
 pytestmark = pytest.mark.xdist_group("evaluation")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from motionlab.training import train
+from motionlab.training.run import train
 from tests.helpers import TINY, compose_config
 
 

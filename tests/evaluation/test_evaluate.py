@@ -12,7 +12,7 @@ from omegaconf import OmegaConf
 from motionlab.errors import ConfigError
 from motionlab.evaluation import evaluate
 from motionlab.evaluation.data import check_data_fits, evaluation_data_config, load_evaluation_data
-from motionlab.export.graph import load_task
+from motionlab.runs.sources import load_task
 from tests.helpers import compose_entry
 
 pytestmark = pytest.mark.xdist_group("evaluation")

@@ -12,7 +12,7 @@ import pyarrow.csv
 import pytest
 
 from motionlab.evaluation import evaluate
-from motionlab.training import train
+from motionlab.training.run import train
 from tests.helpers import POSE_TINY, compose_config, compose_entry
 
 

@@ -20,8 +20,9 @@ from pathlib import Path
 import pytest
 from omegaconf import DictConfig, OmegaConf
 
-from motionlab.export.graph import ExportGraph, load_task
-from motionlab.training import train
+from motionlab.export.graph import ExportGraph
+from motionlab.runs.sources import load_task
+from motionlab.training.run import train
 from tests.helpers import CONFIG_DIR, REPO, TINY, applicable_overrides, compose_config
 
 DATA_CONFIGS = sorted(path.stem for path in (CONFIG_DIR / "data").glob("*.yaml"))

@@ -17,9 +17,9 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
-from motionlab.export.files import file_sha256
 from motionlab.export.pipeline import load_test_split, quantize_checked
 from motionlab.export.registry import read_registry
+from motionlab.files import file_sha256
 from motionlab.inference.onnx_model import OnnxMotionModel
 from motionlab.inference.sliding import overlap_average, sliding_windows
 from tests.export.conftest import ExportedRun

@@ -10,11 +10,12 @@ from pathlib import Path
 import onnx
 import pytest
 
-from motionlab.export import export_model, resolve_source
-from motionlab.export.files import file_sha256
+from motionlab.export.pipeline import export_model
 from motionlab.export.registry import main, model_fingerprint, read_registry, registering
+from motionlab.files import file_sha256
+from motionlab.runs.sources import resolve_source
 from motionlab.sweep.compose import compose_config as compose_named
-from motionlab.training import train
+from motionlab.training.run import train
 from tests.helpers import CONFIG_DIR, TINY, compose_config
 
 # The cheapest export that still writes and verifies a real ONNX file.

@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from motionlab.errors import ConfigError
-from motionlab.export.source import latest_completed_run, resolve_source
+from motionlab.runs.find import latest_completed_run
+from motionlab.runs.sources import resolve_source
 
 
 def make_run(log_dir: Path, name: str, status: str, finished_at: str | None, best: bool = True) -> Path:

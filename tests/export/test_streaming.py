@@ -14,19 +14,20 @@ import torch
 
 from motionlab.data.workout.format import JOINT_ANGLES, WORKOUT_CLASSES
 from motionlab.errors import ConfigError
-from motionlab.export import export_model, resolve_source
 from motionlab.export.case import main as write_case_command
 from motionlab.export.errors import ExportVerificationError
-from motionlab.export.files import file_sha256
 from motionlab.export.graph import ExportGraph
 from motionlab.export.metadata import output_axes
+from motionlab.export.pipeline import export_model
 from motionlab.export.registry import read_registry
 from motionlab.export.streaming import streaming_graph, write_streaming
+from motionlab.files import file_sha256
 from motionlab.inference.streaming import StreamingMotionModel
+from motionlab.runs.sources import resolve_source
 from motionlab.sweep.compose import compose_config as compose_named
 from motionlab.tasks import GaitTask, WorkoutTask
 from motionlab.tasks.base import MotionTask
-from motionlab.training import train
+from motionlab.training.run import train
 from tests.export.conftest import NODE, Chromium
 from tests.export.test_registry import FAST_EXPORT
 from tests.helpers import CONFIG_DIR, TINY, compose_config

@@ -14,9 +14,10 @@ import pytest
 from nbclient import NotebookClient
 from nbformat import NotebookNode
 
-from motionlab.export import export_model, resolve_source
+from motionlab.export.pipeline import export_model
+from motionlab.runs.sources import resolve_source
 from motionlab.sweep.compose import compose_config as compose_named
-from motionlab.training import train
+from motionlab.training.run import train
 from tests.helpers import CONFIG_DIR, REPO, TINY, compose_config
 
 NOTEBOOKS = REPO / "notebooks"

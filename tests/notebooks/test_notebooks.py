@@ -14,8 +14,8 @@ import torch
 
 from motionlab.data.recording import fill_gaps, split_at_gaps
 from motionlab.data.workout.format import read_workout_session
-from motionlab.export.graph import load_task
 from motionlab.inference.sliding import overlap_average, sliding_windows
+from motionlab.runs.sources import load_task
 from tests.helpers import GAIT_TINY, REPO, TINY, applicable_overrides
 from tests.notebooks.conftest import NOTEBOOKS, execute, printed_json
 

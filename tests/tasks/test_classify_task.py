@@ -17,7 +17,7 @@ from motionlab.baselines.minirocket import aeon_missing
 from motionlab.errors import ConfigError
 from motionlab.tasks import ClassifyTask
 from motionlab.tasks.classification import classification_report
-from motionlab.training import train
+from motionlab.training.run import train
 from tests.helpers import CONFIG_DIR
 
 CLASSES = ["sit", "stand", "walk"]

@@ -16,7 +16,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from motionlab.data.tracking.format import FEATURE_NAMES, UNITS, joint_groups
 from motionlab.errors import ConfigError
 from motionlab.tasks import ForecastTask
-from motionlab.training import train
+from motionlab.training.run import train
 from tests.helpers import CONFIG_DIR
 
 TINY_LSTM = {"_target_": "motionlab.models.encoders.RecurrentEncoder", "hidden_size": 8, "num_layers": 1}

@@ -19,7 +19,7 @@ from motionlab.data.reference.states import StateLayout
 from motionlab.errors import ConfigError
 from motionlab.tasks import ImitationTask
 from motionlab.tasks.rollout import closed_loop_rollout
-from motionlab.training import train
+from motionlab.training.run import train
 
 NAMES = ["left_knee", "right_knee", "neck_pitch"]
 LAYOUT = StateLayout(tuple(NAMES), 50.0, velocities=True, phase=True)

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 
 from motionlab.data.workout.format import JOINT_ANGLES, WORKOUT_CLASSES
 from motionlab.tasks import WorkoutTask
-from motionlab.training import train
+from motionlab.training.run import train
 
 TINY_TCN = {
     "_target_": "motionlab.models.encoders.TCNEncoder",

@@ -16,9 +16,10 @@ import torch._dynamo
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 
-from motionlab.export import export_model, resolve_source
+from motionlab.export.pipeline import export_model
+from motionlab.runs.sources import resolve_source
 from motionlab.tasks import WorkoutTask
-from motionlab.training import train
+from motionlab.training.run import train
 from tests.helpers import CONFIG_DIR
 
 

@@ -20,10 +20,10 @@ import torch
 
 from motionlab.errors import ConfigError, DataFormatError
 from motionlab.exits import SIGINT_EXIT, SIGTERM_EXIT
-from motionlab.training import train
 from motionlab.training.checkpoint_io import save_atomic
 from motionlab.training.limits import NonFiniteMetricError
 from motionlab.training.resume import resume_command
+from motionlab.training.run import train
 from tests.helpers import REPO, TINY
 
 

@@ -13,8 +13,8 @@ import torch
 
 from motionlab.errors import ConfigError
 from motionlab.tasks import WorkoutTask
-from motionlab.training import train
 from motionlab.training.finetune import GradualUnfreezing, load_pretrained
+from motionlab.training.run import train
 from tests.helpers import POSE_TINY, TINY, compose_config
 
 # A few batches per epoch and no test stage: enough to see which weights move.

@@ -11,10 +11,10 @@ import lightning as L
 import pytest
 import torch
 
-from motionlab.runs import collect
-from motionlab.training import train
+from motionlab.runs.index import collect
 from motionlab.training.limits import NonFiniteLossError
 from motionlab.training.resume import resume_command
+from motionlab.training.run import train
 
 
 def read_summary(run_dir: Path) -> dict:

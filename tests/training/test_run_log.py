@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from motionlab.training import train
+from motionlab.training.run import train
 
 
 def test_train_log_holds_the_terminals_tables_warnings_and_final_line(make_config):

@@ -18,9 +18,9 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from tensorboard.plugins.hparams import plugin_data_pb2
 
 from motionlab.data.spec import DataSpec
-from motionlab.training import train
 from motionlab.training.hparams_experiment import read_logdir_experiment
 from motionlab.training.loggers import TensorBoardLogger
+from motionlab.training.run import train
 from tests.helpers import CONFIG_DIR, TINY, applicable_overrides
 
 DATA_CONFIGS = sorted(path.stem for path in (CONFIG_DIR / "data").glob("*.yaml"))

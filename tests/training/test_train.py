@@ -16,10 +16,10 @@ import torch
 from hydra.utils import instantiate
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from motionlab.runs.find import latest_run_dir
 from motionlab.tasks import ClassifyTask, WorkoutTask
-from motionlab.training import train
-from motionlab.training.checkpoints import latest_run_dir
 from motionlab.training.resume import resume_command
+from motionlab.training.run import train
 from tests.helpers import POSE_TINY, REPO, TINY, compose_config
 
 

@@ -7,7 +7,6 @@ windows, classes missing from a split, severe imbalance.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,8 @@ from typing import Any
 from rich import get_console
 from rich.console import Console
 from rich.table import Table
+
+from motionlab.files import write_json_atomic
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +106,7 @@ class DataReport:
         }
 
     def save(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.to_dict(), indent=2))
+        write_json_atomic(Path(path), self.to_dict())
 
     def print(self, console: Console | None = None) -> None:
         console = console or get_console()

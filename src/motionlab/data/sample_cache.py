@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
-import os
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
+
+from motionlab.files import move_into_place
 
 
 def ensure_sample(
@@ -46,7 +47,7 @@ def ensure_sample(
     try:
         generate(tmp, **settings)
         (tmp / "sample.json").write_text(manifest + "\n")
-        os.rename(tmp, target)
+        move_into_place(tmp, target)
     except OSError:
         if not target.is_dir():
             raise

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
@@ -26,6 +25,7 @@ import numpy as np
 
 from motionlab.data.mapped import MappedArray, NpyAppender
 from motionlab.data.recording import Recording
+from motionlab.files import move_into_place
 
 # Bump when the layout of a store changes: old stores then miss and are written again.
 STORE_VERSION = 1
@@ -117,7 +117,7 @@ class SplitStoreWriter:
         for appender in self._appenders_all():
             appender.close()
         try:
-            os.rename(self._tmp, self.directory)
+            move_into_place(self._tmp, self.directory)
         except OSError:
             if not self.directory.is_dir():
                 raise

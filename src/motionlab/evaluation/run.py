@@ -23,14 +23,14 @@ from torch import Tensor
 from motionlab.data.datamodule import MotionDataModule
 from motionlab.data.splits import SPLITS
 from motionlab.data.windows import WindowSet
-from motionlab.ensemble import resolve_model_source
 from motionlab.errors import ConfigError
 from motionlab.evaluation.data import ALL, evaluation_data_config, load_evaluation_data, split_windows
 from motionlab.evaluation.predictions import predict_windows, prediction_table, recording_table, write_table
-from motionlab.export.source import ExportSource, ModelSource, run_source
-from motionlab.files import write_json_atomic
+from motionlab.files import read_json, write_json_atomic
+from motionlab.runs.ensembles import resolve_model_source
+from motionlab.runs.layout import DATA_REPORT, EVALUATION_DIR
+from motionlab.runs.sources import ExportSource, ModelSource, run_source
 from motionlab.tasks.base import MotionTask
-from motionlab.training.checkpoints import DATA_REPORT, read_json
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def evaluate(cfg: DictConfig) -> EvaluationResult:
     results = trainer.test(task, datamodule=datamodule, verbose=False)
     metrics = {name.removeprefix(TEST_PREFIX): float(value) for name, value in results[0].items()}
 
-    output_dir = Path(cfg.output_dir or source.run_dir / "evaluation")
+    output_dir = Path(cfg.output_dir or source.run_dir / EVALUATION_DIR)
     predictions_path = recordings_path = None
     if cfg.predictions.enabled:
         outputs, targets = predict_windows(task, datamodule, windows, cfg.predictions.batch_size)

@@ -26,6 +26,7 @@ from motionlab.files import write_json_atomic
 from motionlab.inference.onnx_model import OnnxMotionModel
 from motionlab.inference.sliding import sliding_windows
 from motionlab.inference.streaming import StreamingMotionModel
+from motionlab.runs.layout import EXPORT_DIR, RUN_CONFIG
 
 TOLERANCE = 1e-4  # |runtime − Python ONNX Runtime| <= TOLERANCE × max(1, |Python|), per element
 
@@ -72,7 +73,7 @@ def build_case(model: OnnxMotionModel, frames: np.ndarray, windows: int, batch: 
 
 def write_case(run_dir: Path, model_path: Path, out: Path, windows: int) -> Path:
     """Build the case of ``model_path`` on ``run_dir``'s test split and write it to ``out``."""
-    config = OmegaConf.load(run_dir / "config.yaml")
+    config = OmegaConf.load(run_dir / RUN_CONFIG)
     model = OnnxMotionModel(model_path, threads=1)
     frames = load_test_split(config, 1).frames
     write_json_atomic(out, build_case(model, frames, windows))
@@ -88,8 +89,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, help="where to write (default: case.json beside the model)")
     parser.add_argument("--windows", type=int, default=8, help="windows in the recorded session (8)")
     args = parser.parse_args(argv)
-    model_path = args.model or args.run / "export" / "model.onnx"
-    for path in (args.run / "config.yaml", model_path):
+    model_path = args.model or args.run / EXPORT_DIR / "model.onnx"
+    for path in (args.run / RUN_CONFIG, model_path):
         if not path.is_file():
             parser.error(f"{path}: not found; export the run first (make export ARGS=run={args.run})")
     out = write_case(args.run, model_path, args.out or model_path.with_name("case.json"), args.windows)

@@ -7,27 +7,17 @@ outputs, `predict_outputs` → app outputs, both dicts by name), so this wrapper
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Literal
 
 import torch
 from torch import Tensor, nn
 
 from motionlab.errors import ConfigError
-from motionlab.targets import allowed_class
 from motionlab.tasks.base import MotionTask
 
 OutputMode = Literal["app", "raw"]
 OUTPUT_MODES = ("app", "raw")
 INPUT_NAME = "features"
-
-
-def load_task(checkpoint: str | Path, task_target: str) -> MotionTask:
-    """The task class named by ``task_target`` (the run config's ``task._target_``), rebuilt from
-    ``checkpoint`` on the CPU in eval mode."""
-    task_class = allowed_class(task_target, MotionTask, "task._target_")
-    task = task_class.load_from_checkpoint(str(checkpoint), map_location="cpu")
-    return task.eval()
 
 
 class ExportGraph(nn.Module):

@@ -19,7 +19,7 @@ import motionlab
 from motionlab.ensemble.module import EnsembleMixin
 from motionlab.export.graph import INPUT_NAME, ExportGraph
 from motionlab.export.onnx_export import BATCH_AXIS, TIME_AXIS
-from motionlab.export.source import ModelSource
+from motionlab.runs.sources import ModelSource
 from motionlab.tasks.base import MotionTask
 
 

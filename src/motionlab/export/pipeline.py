@@ -31,13 +31,11 @@ from motionlab.errors import MotionlabError
 from motionlab.export.benchmark import benchmark_latency, onnx_session
 from motionlab.export.card import render_markdown
 from motionlab.export.errors import ExportError
-from motionlab.export.files import file_sha256
 from motionlab.export.graph import INPUT_NAME, ExportGraph, build_export_graph
 from motionlab.export.metadata import build_metadata, set_metadata
 from motionlab.export.onnx_export import export_onnx
 from motionlab.export.quantize import instruction_set, int8_agreement, out_of_tolerance, quantize_int8
 from motionlab.export.registry import check_writable, model_fingerprint, registering
-from motionlab.export.source import ModelSource
 from motionlab.export.streaming import streaming_graph, windowed_latency, write_streaming
 from motionlab.export.verify import (
     VerificationCase,
@@ -47,7 +45,9 @@ from motionlab.export.verify import (
     verification_cases,
     verify_onnx,
 )
-from motionlab.files import atomic_output, write_json_atomic, write_text_atomic
+from motionlab.files import atomic_output, file_sha256, move_into_place, write_json_atomic, write_text_atomic
+from motionlab.runs.layout import EXPORT_DIR, MODEL_CARD, MODEL_CARD_MARKDOWN
+from motionlab.runs.sources import ModelSource
 from motionlab.targets import instantiate_allowed
 from motionlab.tasks.base import MotionTask
 
@@ -140,7 +140,7 @@ def export_model(source: ModelSource, cfg: DictConfig) -> ExportResult:
     distinct versions.
     """
     name = cfg.registry.name or source.name
-    output_dir = Path(cfg.export.output_dir or source.run_dir / "export")
+    output_dir = Path(cfg.export.output_dir or source.run_dir / EXPORT_DIR)
     if cfg.registry.path is not None:
         check_writable(Path(cfg.registry.path))
     with staging_dir(output_dir) as staging:
@@ -249,7 +249,7 @@ def publish(staged: ExportResult, output_dir: Path, identity: dict[str, Any]) ->
     for path in [*staged_files.values(), *staged_cards]:
         if path is not None:
             moved[path] = output_dir / path.name
-            os.replace(path, moved[path])
+            move_into_place(path, moved[path])
     int8_path = moved.get(staged.int8_path)
     for kind in ("int8", "streaming"):  # never leave such a file from an older export beside this one
         if staged_files[kind] is None:
@@ -260,7 +260,7 @@ def publish(staged: ExportResult, output_dir: Path, identity: dict[str, Any]) ->
 
 
 def card_paths(directory: Path) -> tuple[Path, Path]:
-    return directory / "model_card.json", directory / "model_card.md"
+    return directory / MODEL_CARD, directory / MODEL_CARD_MARKDOWN
 
 
 def write_card(card: dict[str, Any], directory: Path) -> tuple[Path, Path]:

@@ -34,8 +34,7 @@ from rich.console import Console
 from rich.table import Table
 
 from motionlab.errors import DataFormatError
-from motionlab.export.files import file_sha256
-from motionlab.files import write_text_atomic
+from motionlab.files import file_sha256, write_text_atomic
 
 REGISTRY_FORMAT = 1
 # The export settings that change the graph; with the checkpoint's bytes they identify a model.

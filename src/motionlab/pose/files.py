@@ -24,9 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from motionlab.data.numbers import check_float32_range
 from motionlab.errors import DataFormatError
 from motionlab.files import atomic_output
+from motionlab.numbers import check_float32_range
 from motionlab.pose.landmarks import COORDINATES, NUM_FEATURES, NUM_LANDMARKS, feature_names
 
 LANDMARK_SUFFIXES: tuple[str, ...] = (".npy", ".npz", ".csv")

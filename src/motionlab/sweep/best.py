@@ -18,9 +18,10 @@ from omegaconf import DictConfig, OmegaConf
 from optuna.trial import TrialState
 
 from motionlab.files import write_json_atomic, write_text_atomic
+from motionlab.runs.layout import BEST_EXPERIMENT, BEST_PARAMS, SWEEP_BEST
 from motionlab.sweep.compose import compose_config
 
-BEST_FILES = ("best.json", "best_params.yaml", "best_experiment.yaml")
+BEST_FILES = (SWEEP_BEST, BEST_PARAMS, BEST_EXPERIMENT)
 # Not part of a recipe: Hydra's own settings and the machine's paths (data, outputs).
 MACHINE_SECTIONS = ("hydra", "paths")
 # Groups whose choice is not repeated in the experiment's defaults: their values are already folded
@@ -47,7 +48,7 @@ def write_best(study: optuna.Study, sweep_dir: Path, config_dir: Path) -> optuna
     overrides = list(best.user_attrs.get("overrides", []))
     cfg = compose_config(config_dir, "train", overrides)
     write_json_atomic(
-        sweep_dir / "best.json",
+        sweep_dir / SWEEP_BEST,
         {
             "study": study.study_name,
             "trial": best.number,
@@ -65,13 +66,13 @@ def write_best(study: optuna.Study, sweep_dir: Path, config_dir: Path) -> optuna
         "params": best.params,
         "overrides": overrides,
     }
-    write_text_atomic(sweep_dir / "best_params.yaml", yaml.safe_dump(params, sort_keys=False))
+    write_text_atomic(sweep_dir / BEST_PARAMS, yaml.safe_dump(params, sort_keys=False))
     header = (
         f"Best trial {best.number} of study {study.study_name}: "
         f"{cfg.monitor.metric} = {best.value:.6g} ({cfg.monitor.mode}). Written by sweep.py."
     )
     write_text_atomic(
-        sweep_dir / "best_experiment.yaml", experiment_yaml(cfg, experiment_name(study.study_name), header)
+        sweep_dir / BEST_EXPERIMENT, experiment_yaml(cfg, experiment_name(study.study_name), header)
     )
     return best
 
@@ -120,7 +121,7 @@ def report_lines(study: optuna.Study, sweep_dir: Path) -> list[str]:
         f"  ckpt    {best.user_attrs.get('best_checkpoint')}",
         f"  files   {', '.join(str(sweep_dir / f) for f in BEST_FILES)}",
         "install the best trial as an experiment:",
-        f"  cp {sweep_dir / 'best_experiment.yaml'} configs/experiment/{name}.yaml",
+        f"  cp {sweep_dir / BEST_EXPERIMENT} configs/experiment/{name}.yaml",
         f"  python train.py experiment={name}",
     ]
 

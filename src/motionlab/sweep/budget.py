@@ -17,7 +17,7 @@ from optuna.exceptions import UpdateFinishedTrialError
 from optuna.storages import RetryHeartbeatStaleTrialCallback
 from optuna.trial import FrozenTrial, TrialState
 
-from motionlab.runs import process_alive
+from motionlab.runs.status import process_alive
 
 # Trials that use up the study's budget; RUNNING ones count so that parallel workers do not overshoot
 # it. WAITING ones (queued retries) do not: they have not run yet.

@@ -9,7 +9,6 @@ queues its parameters again (``sweep.heartbeat``).
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import warnings
@@ -23,6 +22,8 @@ from optuna.exceptions import ExperimentalWarning
 from optuna.trial import TrialState
 
 from motionlab.errors import ConfigError, MotionlabError
+from motionlab.files import read_json, write_text_atomic
+from motionlab.runs.layout import SUMMARY, overrides_path, trial_dir
 from motionlab.sweep.best import write_best
 from motionlab.sweep.budget import TrialBudget, counted_trials, retry_dead_local_trials, worker_name
 from motionlab.sweep.compose import compose_config, run_config
@@ -114,7 +115,7 @@ class TrialRunner:
         self.sweep_dir = sweep_dir
 
     def __call__(self, trial: optuna.Trial) -> float:
-        run_dir = self.sweep_dir / f"trial_{trial.number}"
+        run_dir = trial_dir(self.sweep_dir, trial.number)
         overrides = [*self.overrides, *self.space.suggest(trial)]
         trial.set_user_attr("run_dir", str(run_dir))
         trial.set_user_attr("overrides", overrides)
@@ -266,13 +267,11 @@ def _first_value(distribution: optuna.distributions.BaseDistribution) -> object:
 
 def _save_overrides(run_dir: Path, overrides: list[str]) -> None:
     """``.hydra/overrides.yaml`` as train.py writes it, so that ``make resume RUN=<trial dir>`` works."""
-    hydra_dir = run_dir / ".hydra"
-    hydra_dir.mkdir(parents=True, exist_ok=True)
-    (hydra_dir / "overrides.yaml").write_text(yaml.safe_dump(overrides))
+    write_text_atomic(overrides_path(run_dir), yaml.safe_dump(overrides))
 
 
 def _best_checkpoint(run_dir: Path) -> str | None:
-    summary = run_dir / "summary.json"
+    summary = run_dir / SUMMARY
     if not summary.is_file():
         return None
-    return json.loads(summary.read_text()).get("best_checkpoint")
+    return read_json(summary).get("best_checkpoint")

@@ -24,12 +24,11 @@ import lightning as L
 from omegaconf import DictConfig, open_dict
 
 from motionlab.errors import ConfigError
-from motionlab.training.checkpoints import LAST
+from motionlab.runs.layout import LAST_CHECKPOINT, checkpoint_path, fold_dir
 from motionlab.training.cv_summary import (
     COMPLETED,
     CrossValidationSummary,
     check_test_folds_partition,
-    fold_dir,
     fold_status,
     print_table,
 )
@@ -134,7 +133,7 @@ def cross_validate(
 
 def _train_fold(cfg: DictConfig, callbacks: Sequence[L.Callback]) -> float:
     """Train one fold, continuing from its ``last.ckpt`` when an earlier attempt left one."""
-    last = Path(cfg.paths.output_dir) / "checkpoints" / LAST
+    last = checkpoint_path(Path(cfg.paths.output_dir), LAST_CHECKPOINT)
     if last.is_file():
         log.info("cross-validation: fold %d continues from %s", cfg.cv.fold, last)
         cfg = copy.deepcopy(cfg)

@@ -18,15 +18,11 @@ from rich.table import Table
 
 from motionlab.data.splits import SPLITS
 from motionlab.errors import DataSplitError
-from motionlab.training.checkpoints import CV_SUMMARY, DATA_REPORT, SUMMARY, read_json
+from motionlab.files import read_json
+from motionlab.runs.layout import CV_SUMMARY, DATA_REPORT, SUMMARY, fold_dir
 from motionlab.training.summary import StatusFile, finite
 
 COMPLETED = "completed"
-
-
-def fold_dir(run_dir: Path, fold: int) -> Path:
-    """Where fold ``fold`` of the cross-validation in ``run_dir`` trains."""
-    return run_dir / f"fold_{fold}"
 
 
 def fold_status(run_dir: Path, fold: int) -> str:

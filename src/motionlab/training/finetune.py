@@ -35,8 +35,8 @@ from torch.optim import Optimizer
 
 from motionlab.errors import ConfigError
 from motionlab.models.encoders import Encoder
+from motionlab.runs.find import completed_run_checkpoint
 from motionlab.tasks.base import MotionTask
-from motionlab.training.checkpoints import completed_run_checkpoint
 
 log = logging.getLogger(__name__)
 

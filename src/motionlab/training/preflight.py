@@ -8,7 +8,8 @@ from pathlib import Path
 from omegaconf import DictConfig
 
 from motionlab.errors import ConfigError
-from motionlab.training.checkpoints import SUMMARY, read_json
+from motionlab.files import read_json
+from motionlab.runs.layout import SUMMARY
 
 # Trainer settings that must be whole numbers; Lightning would accept text and fail later on an assert.
 WHOLE_NUMBER_SETTINGS = (

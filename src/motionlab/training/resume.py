@@ -10,7 +10,6 @@ repository root (where train.py is).
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -19,14 +18,11 @@ from pathlib import Path
 import yaml
 
 from motionlab.errors import DataFormatError
-from motionlab.runs import process_alive
-from motionlab.training.checkpoints import (
-    CV_SUMMARY,
-    LAST,
-    check_loadable,
-    enclosing_cross_validation,
-    latest_run_dir,
-)
+from motionlab.files import read_json
+from motionlab.runs.find import enclosing_cross_validation, latest_run_dir
+from motionlab.runs.layout import CV_SUMMARY, LAST_CHECKPOINT, SUMMARY, checkpoint_path, overrides_path
+from motionlab.runs.status import process_alive
+from motionlab.training.checkpoints import check_loadable
 
 # Overrides that resuming sets itself.
 RESUME_KEYS = ("ckpt_path=", "hydra.run.dir=")
@@ -41,15 +37,15 @@ def resume_command(run_dir: Path, script: Path, extra_overrides: Sequence[str] =
     """
     run_dir = enclosing_cross_validation(run_dir)
     cross_validation = (run_dir / CV_SUMMARY).is_file()
-    overrides_file = run_dir / ".hydra" / "overrides.yaml"
-    checkpoint = run_dir / "checkpoints" / LAST
+    overrides_file = overrides_path(run_dir)
+    checkpoint = checkpoint_path(run_dir, LAST_CHECKPOINT)
     chosen = any(o.startswith("ckpt_path=") for o in extra_overrides)  # e.g. best.ckpt after a bad last.ckpt
     if not cross_validation and not chosen and not checkpoint.is_file():
         raise FileNotFoundError(f"{checkpoint}: this run has no last checkpoint to resume from")
     if not overrides_file.is_file():
         raise FileNotFoundError(f"{overrides_file}: not a train.py run directory (no recorded overrides)")
-    summary_file = run_dir / (CV_SUMMARY if cross_validation else "summary.json")
-    summary = json.loads(summary_file.read_text()) if summary_file.is_file() else {}
+    summary_file = run_dir / (CV_SUMMARY if cross_validation else SUMMARY)
+    summary = read_json(summary_file) if summary_file.is_file() else {}
     if summary.get("status") == "running" and process_alive(summary):
         raise RuntimeError(f"{run_dir} is still being trained by another process: stop it first")
     overrides = [o for o in yaml.safe_load(overrides_file.read_text()) or [] if not o.startswith(RESUME_KEYS)]

@@ -27,17 +27,26 @@ from motionlab.baselines.report import minirocket_baseline, summary_line
 from motionlab.data.datamodule import MotionDataModule
 from motionlab.exits import signal_exit_status
 from motionlab.files import write_json_atomic
+from motionlab.runs.layout import (
+    DATA_REPORT,
+    EVALUATION_REPORT,
+    LABEL_ENCODER,
+    LAST_CHECKPOINT,
+    RUN_CONFIG,
+    RUN_LOG,
+    SUMMARY,
+)
 from motionlab.targets import check_targets
 from motionlab.tasks import ClassifyTask
 from motionlab.tasks.base import MotionTask
 from motionlab.training.callbacks import SummaryCallback
 from motionlab.training.checkpoint_io import AtomicCheckpointIO
-from motionlab.training.checkpoints import DATA_REPORT, is_inside, resolve_ckpt_path
+from motionlab.training.checkpoints import is_inside, resolve_ckpt_path
 from motionlab.training.finetune import setup_finetuning
 from motionlab.training.hparams import log_final_hparams, metric_names, select_hparams
 from motionlab.training.limits import check_finite_test_metrics, stop_reason
 from motionlab.training.preflight import check_whole_numbers, refuse_completed_run
-from motionlab.training.run_log import RUN_LOG, metrics_table, run_log, terminal_copy
+from motionlab.training.run_log import metrics_table, run_log, terminal_copy
 from motionlab.training.summary import RunSummary
 
 log = logging.getLogger(__name__)
@@ -57,7 +66,7 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[L.Callback] = ()) -> float:
     if not resuming and not cfg.get("overwrite", False):
         refuse_completed_run(run_dir)
     summary = RunSummary(
-        run_dir / "summary.json",
+        run_dir / SUMMARY,
         resumed_from=ckpt_path if resuming else None,
         name=cfg.name,
         run_dir=str(run_dir),
@@ -169,7 +178,7 @@ def _fit_and_test(
         trainer.loggers, select_hparams(cfg), metric_names(cfg.monitor.metric, monitored, test_metrics)
     )
     last_path = (
-        Path(checkpoint.dirpath) / "last.ckpt" if checkpoint is not None and checkpoint.dirpath else None
+        Path(checkpoint.dirpath) / LAST_CHECKPOINT if checkpoint is not None and checkpoint.dirpath else None
     )
     summary.finish(
         "completed",
@@ -223,7 +232,7 @@ def _monitored_value(trainer: L.Trainer, metric: str) -> float:
 @rank_zero_only
 def _save_resolved_config(cfg: DictConfig, run_dir: Path) -> None:
     run_dir.mkdir(parents=True, exist_ok=True)
-    OmegaConf.save(cfg, run_dir / "config.yaml", resolve=True)
+    OmegaConf.save(cfg, run_dir / RUN_CONFIG, resolve=True)
 
 
 @rank_zero_only
@@ -263,7 +272,7 @@ def _save_label_encoder(class_names: Sequence[str], run_dir: Path) -> None:
     """``label_encoder.json``: class name ↔ index of the model's class outputs (data with classes)."""
     if class_names:
         write_json_atomic(
-            run_dir / "label_encoder.json",
+            run_dir / LABEL_ENCODER,
             {"class_names": list(class_names), "label_to_index": {n: i for i, n in enumerate(class_names)}},
         )
 
@@ -305,7 +314,7 @@ def _save_evaluation(
             report["baselines"] = baselines
             for baseline in baselines.values():
                 log.info(summary_line(baseline, report))
-        write_json_atomic(run_dir / "evaluation_report.json", report)
+        write_json_atomic(run_dir / EVALUATION_REPORT, report)
     for tag, figure in task.figures(stage).items():
         figure.savefig(run_dir / f"{stage}_{tag}.png", dpi=100)
     return baselines

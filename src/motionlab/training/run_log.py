@@ -25,7 +25,6 @@ from lightning.pytorch.utilities.rank_zero import rank_zero_only
 from rich import get_console
 from rich.table import Table
 
-RUN_LOG = "train.log"
 FORMAT = "[%(asctime)s][%(name)s][%(levelname)s] - %(message)s"
 # Loggers that print through their own handler instead of propagating to the root logger.
 OWN_HANDLER_LOGGERS = ("lightning.pytorch", "lightning.fabric")

@@ -38,9 +38,9 @@ from pathlib import Path
 import numpy as np
 
 from motionlab.data.files import data_files
-from motionlab.data.numbers import check_float32_range
 from motionlab.data.recording import Recording
 from motionlab.errors import ConfigError, DataFormatError
+from motionlab.numbers import check_float32_range
 
 NAN_POLICIES = ("interpolate", "error")
 

@@ -38,10 +38,10 @@ import numpy as np
 import yaml
 
 from motionlab.data.files import check_unique_stems, data_files
-from motionlab.data.numbers import check_float32_range
 from motionlab.data.reference.amp_json import is_amp_motion, load_json, read_amp_motion
 from motionlab.errors import DataFormatError
 from motionlab.files import atomic_output
+from motionlab.numbers import check_float32_range
 
 # A clip needs a state and the step after it.
 MIN_FRAMES = 2

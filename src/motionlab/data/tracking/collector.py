@@ -25,7 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from motionlab.data.tracking.format import JOINTS, read_tracking_file, write_json_atomic
+from motionlab.data.tracking.format import JOINTS, read_tracking_file, write_sessions_json
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ class DataCollector:
             self.save_to_file()
 
     def save_to_file(self) -> None:
-        write_json_atomic(self.output_file, self.sequences, indent=2)
+        write_sessions_json(self.output_file, self.sequences, indent=2)
         log.info("Saved %d sequences to %s", len(self.sequences), self.output_file)
 
 

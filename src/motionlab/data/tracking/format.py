@@ -47,10 +47,10 @@ from typing import Any
 import numpy as np
 
 from motionlab.data.files import data_files
-from motionlab.data.numbers import check_float32_range
 from motionlab.data.recording import Recording
 from motionlab.errors import DataFormatError
 from motionlab.files import write_text_atomic
+from motionlab.numbers import check_float32_range
 
 JOINTS: tuple[str, ...] = ("head", "hips", "left_arm", "right_arm")
 AXES: tuple[str, ...] = ("x", "y", "z")
@@ -127,7 +127,7 @@ def write_tracking_file(
     document = [
         session_to_json(frames, stamps, decimals) for frames, stamps in zip(sessions, timestamps, strict=True)
     ]
-    return write_json_atomic(path, document, indent)
+    return write_sessions_json(path, document, indent)
 
 
 def session_to_json(
@@ -148,7 +148,7 @@ def session_to_json(
     return out
 
 
-def write_json_atomic(
+def write_sessions_json(
     path: str | Path, sessions: list[list[dict[str, Any]]], indent: int | None = None
 ) -> Path:
     """Validate ``sessions`` (JSON-ready frame objects) like the reader does and write them atomically

@@ -61,10 +61,10 @@ from pathlib import Path
 import numpy as np
 
 from motionlab.data.files import check_unique_stems, data_files
-from motionlab.data.numbers import check_float32_range
 from motionlab.data.recording import Recording
 from motionlab.errors import DataFormatError
 from motionlab.files import atomic_output
+from motionlab.numbers import check_float32_range
 
 WORKOUT_CLASSES: tuple[str, ...] = ("push_up", "squat", "pull_up", "dip", "no_exercise")
 

@@ -1,20 +1,14 @@
 """Which runs an ensemble averages: runs given by directory, the top-k trials of a sweep, or the folds
-of a cross-validation.
+of a cross-validation (found by `motionlab.runs.find`), and `resolve_model_source`, the one call that
+turns export.py's and evaluate.py's settings into the model they work on (an ensemble or one run).
 
-* a sweep's trials are ``<sweeps_dir>/<study>/trial_<n>/`` run directories; each ``summary.json``
-  holds the trial's monitored value (``best_score``) and its direction (``monitor.mode``);
-* a cross-validation writes ``<cv_dir>/cv_summary.json`` whose ``folds`` list names each fold's
-  ``run_dir`` and ``best_checkpoint``.
-
-Every member is read through `motionlab.export.source.run_source`, so it must be a completed run.
+Every member is read through `motionlab.runs.sources.run_source`, so it must be a completed run.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-import logging
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,15 +17,11 @@ from typing import Any
 from omegaconf import DictConfig
 
 from motionlab.ensemble.module import build_ensemble
-from motionlab.errors import ConfigError, DataFormatError
-from motionlab.export.graph import load_task
-from motionlab.export.source import ExportSource, ModelSource, resolve_source, run_source
+from motionlab.errors import ConfigError
+from motionlab.runs.find import RunCheckpoint, cv_fold_runs, top_trial_runs
+from motionlab.runs.layout import ENSEMBLE_DIR, ENSEMBLES_DIR
+from motionlab.runs.sources import ExportSource, ModelSource, load_task, resolve_source, run_source
 from motionlab.tasks.base import MotionTask
-from motionlab.training.checkpoints import CV_SUMMARY, SUMMARY, read_json
-
-log = logging.getLogger(__name__)
-
-TRIAL_GLOB = "trial_*"
 
 
 @dataclass
@@ -115,7 +105,7 @@ def resolve_ensemble(
 ) -> EnsembleSource | None:
     """``settings``: ``runs`` (run directories), ``sweep`` (a study, with ``top_k``) or ``cv`` (a
     cross-validation directory), at most one of them; ``dir`` overrides where outputs go. None when
-    none is set."""
+    none is set. Every member must be a completed run (`run_source`)."""
     runs, sweep, cv = list(settings.runs or []), settings.sweep, settings.cv
     given = [name for name, value in (("runs", runs), ("sweep", sweep), ("cv", cv)) if value]
     if not given:
@@ -124,66 +114,24 @@ def resolve_ensemble(
         raise ConfigError(
             "ensemble", f"sets {' and '.join(given)}", "give the members one way: runs, sweep or cv"
         )
+    found: list[RunCheckpoint]
     if runs:
-        members = [run_source(Path(run)) for run in runs]
+        found = [(Path(run), None) for run in runs]
         key = hashlib.sha1("\n".join(str(Path(r).resolve()) for r in runs).encode()).hexdigest()[:8]
-        origin, default_dir = {"kind": "runs"}, Path(log_dir) / "ensembles" / f"ensemble_{key}"
+        origin, default_dir = {"kind": "runs"}, Path(log_dir) / ENSEMBLES_DIR / f"{ENSEMBLE_DIR}_{key}"
     elif sweep:
         study_dir = Path(sweeps_dir) / sweep
-        members = top_trials(study_dir, int(settings.top_k))
+        found = top_trial_runs(study_dir, int(settings.top_k))
         origin, default_dir = (
             {"kind": "sweep", "study": sweep, "top_k": int(settings.top_k)},
-            study_dir / f"ensemble_top{settings.top_k}",
+            study_dir / f"{ENSEMBLE_DIR}_top{settings.top_k}",
         )
     else:
-        members = cv_folds(Path(cv))
-        origin, default_dir = {"kind": "cv", "cv_dir": str(cv)}, Path(cv) / "ensemble"
+        found = cv_fold_runs(Path(cv))
+        origin, default_dir = {"kind": "cv", "cv_dir": str(cv)}, Path(cv) / ENSEMBLE_DIR
+    members = [run_source(run_dir, checkpoint) for run_dir, checkpoint in found]
     if len(members) < 2:
         raise ConfigError(
             "ensemble", f"found {len(members)} member(s) ({origin})", "an ensemble needs two or more runs"
         )
     return EnsembleSource(members, origin, Path(settings.dir) if settings.dir else default_dir)
-
-
-def top_trials(study_dir: Path, k: int) -> list[ExportSource]:
-    """The ``k`` completed trials of the sweep in ``study_dir`` with the best monitored values."""
-    if k < 2:
-        raise ConfigError("ensemble.top_k", f"is {k}", "use 2 or more")
-    scored = []
-    for summary_path in sorted(study_dir.glob(f"{TRIAL_GLOB}/{SUMMARY}")):
-        summary = read_json(summary_path)
-        score = summary.get("best_score")
-        if summary.get("status") != "completed" or not summary.get("best_checkpoint") or score is None:
-            continue
-        if not math.isfinite(score):
-            continue
-        sign = -1.0 if (summary.get("monitor") or {}).get("mode") == "max" else 1.0
-        scored.append((sign * score, summary_path.parent))
-    if not scored:
-        raise FileNotFoundError(
-            f"{study_dir}: no completed trial ({TRIAL_GLOB}/{SUMMARY}): run the sweep first (sweep.py)"
-        )
-    if len(scored) < k:
-        log.warning(
-            "sweep %s has %d completed trial(s), fewer than top_k=%d: using them all",
-            study_dir,
-            len(scored),
-            k,
-        )
-    return [run_source(run_dir) for _, run_dir in sorted(scored)[:k]]
-
-
-def cv_folds(cv_dir: Path) -> list[ExportSource]:
-    """The fold runs listed in ``<cv_dir>/cv_summary.json`` (``folds: [{run_dir, best_checkpoint}]``)."""
-    path = cv_dir / CV_SUMMARY
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no cross-validation summary — is {cv_dir} a cross-validation run?")
-    folds = read_json(path).get("folds")
-    if not isinstance(folds, list) or not folds:
-        raise DataFormatError(path, "has no 'folds' list", "re-run the cross-validation that wrote it")
-    members = []
-    for index, fold in enumerate(folds):
-        if not isinstance(fold, dict) or not fold.get("run_dir"):
-            raise DataFormatError(path, f"folds[{index}] names no run_dir", "re-run the cross-validation")
-        members.append(run_source(Path(fold["run_dir"]), fold.get("best_checkpoint")))
-    return members

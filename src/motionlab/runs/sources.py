@@ -1,15 +1,15 @@
-"""Which checkpoint to export: the latest completed run, a named run, or a sweep's best trial.
+"""Which checkpoint to export or evaluate: the latest completed run, a named run, or a sweep's best
+trial (`resolve_source`); ensembles of runs are in `motionlab.runs.ensembles`, whose
+`resolve_model_source` is what export.py and evaluate.py call.
 
-Runs are found through their ``summary.json`` (status, best checkpoint, monitored metric) and
-``config.yaml`` (the resolved config: task class, data), both written by `motionlab.training.train`.
-A sweep names its best trial in ``<sweeps_dir>/<study>/best.json``:
-``{"study", "trial", "value", "params", "run_dir", "best_checkpoint"}``.
+Which runs those are is found by `motionlab.runs.find` (``summary.json``, ``best.json``); here the
+run's ``config.yaml`` (the resolved config: task class, data) and checkpoint are checked
+(`motionlab.targets`) and turned into tasks.
 """
 
 from __future__ import annotations
 
 import functools
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,23 +18,26 @@ from typing import Any, Protocol
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-from motionlab.errors import ConfigError, DataFormatError
-from motionlab.export.files import file_sha256
-from motionlab.export.graph import load_task
+from motionlab.errors import ConfigError
+from motionlab.files import file_sha256
 from motionlab.models.encoders import Encoder
+from motionlab.runs.find import completed_run_checkpoint, latest_completed_run, sweep_best
+from motionlab.runs.layout import RUN_CONFIG
 from motionlab.targets import allowed_class, check_targets
 from motionlab.tasks.base import MotionTask
-from motionlab.training.checkpoints import SUMMARY, completed_run_checkpoint, read_json
 
-log = logging.getLogger(__name__)
 
-RUN_CONFIG = "config.yaml"
-SWEEP_BEST = "best.json"
+def load_task(checkpoint: str | Path, task_target: str) -> MotionTask:
+    """The task class named by ``task_target`` (the run config's ``task._target_``), rebuilt from
+    ``checkpoint`` on the CPU in eval mode."""
+    task_class = allowed_class(task_target, MotionTask, "task._target_")
+    task = task_class.load_from_checkpoint(str(checkpoint), map_location="cpu")
+    return task.eval()
 
 
 class ModelSource(Protocol):
     """What export and evaluation need of a model: one run's checkpoint (`ExportSource`) or several
-    runs averaged (`motionlab.ensemble.EnsembleSource`)."""
+    runs averaged (`motionlab.runs.ensembles.EnsembleSource`)."""
 
     #: where the model's exports and evaluations are written by default.
     run_dir: Path
@@ -95,40 +98,6 @@ class ExportSource:
         return functools.partial(load_task, str(self.checkpoint), self.task_target)
 
 
-def resolve_source(
-    run: str | None, sweep: str | None, log_dir: str | Path, sweeps_dir: str | Path
-) -> ExportSource:
-    """``run`` (a run directory) or ``sweep`` (a study name) or, with neither, the latest completed
-    run under ``log_dir``."""
-    if run and sweep:
-        raise ConfigError("run / sweep", "both are set", "export either a run or a sweep's best trial")
-    if sweep:
-        return sweep_source(Path(sweeps_dir), sweep)
-    if run:
-        return run_source(Path(run))
-    return run_source(latest_completed_run(Path(log_dir)))
-
-
-def latest_completed_run(log_dir: Path) -> Path:
-    """The run under ``log_dir`` whose completed ``summary.json`` finished last and names a best
-    checkpoint (running, failed and interrupted runs are passed over)."""
-    finished = []
-    for path in log_dir.glob(f"**/{SUMMARY}"):
-        try:
-            summary = read_json(path)
-        except DataFormatError as error:  # one truncated summary does not hide the other runs
-            log.warning("skipped %s", error)
-            continue
-        if summary.get("status") == "completed" and summary.get("best_checkpoint"):
-            finished.append((summary.get("finished_at") or "", path.stat().st_mtime, path.parent))
-    if not finished:
-        raise FileNotFoundError(
-            f"no completed run with a best checkpoint under {log_dir} (looked for {SUMMARY} with "
-            "status 'completed'): train one first (make train) or pass run=outputs/<name>/<time>"
-        )
-    return max(finished)[2]
-
-
 def run_source(
     run_dir: Path, checkpoint: str | Path | None = None, sweep: dict | None = None
 ) -> ExportSource:
@@ -162,12 +131,20 @@ def check_stored_model(config: DictConfig, checkpoint: Path) -> None:
 
 def sweep_source(sweeps_dir: Path, study: str) -> ExportSource:
     """The best trial of ``study`` as recorded in ``<sweeps_dir>/<study>/best.json``."""
-    path = sweeps_dir / study / SWEEP_BEST
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no best trial recorded for sweep {study!r} — run the sweep first")
-    best = read_json(path)
-    missing = {"study", "trial", "value", "run_dir", "best_checkpoint"} - set(best)
-    if missing:
-        raise ConfigError("sweep", f"{path} lacks {', '.join(sorted(missing))}", "re-run the sweep")
+    best = sweep_best(sweeps_dir, study)
     sweep = {key: best.get(key) for key in ("study", "trial", "value", "params")}
     return run_source(Path(best["run_dir"]), best["best_checkpoint"], sweep=sweep)
+
+
+def resolve_source(
+    run: str | None, sweep: str | None, log_dir: str | Path, sweeps_dir: str | Path
+) -> ExportSource:
+    """``run`` (a run directory) or ``sweep`` (a study name) or, with neither, the latest completed
+    run under ``log_dir``."""
+    if run and sweep:
+        raise ConfigError("run / sweep", "both are set", "export either a run or a sweep's best trial")
+    if sweep:
+        return sweep_source(Path(sweeps_dir), sweep)
+    if run:
+        return run_source(Path(run))
+    return run_source(latest_completed_run(Path(log_dir)))

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import socket
 import sys
 from collections import Counter
 from dataclasses import asdict, dataclass
@@ -24,6 +22,10 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from motionlab.files import read_json
+from motionlab.runs.layout import SUMMARY, SWEEP_BEST, TRIAL_GLOB
+from motionlab.runs.status import run_status
+
 STATUS_STYLE = {
     "completed": "green",
     "running": "cyan",
@@ -32,22 +34,6 @@ STATUS_STYLE = {
     "stopped": "yellow",
     "unreadable": "red",
 }
-# Statuses of runs that ended before completing and can go on from their last.ckpt (`make resume`):
-# "stopped" is a run recorded as running whose process is gone (killed -9, a lost machine).
-RESUMABLE = ("interrupted", "failed", "stopped")
-
-
-def process_alive(summary: dict[str, Any]) -> bool | None:
-    """Whether the process that wrote ``summary`` still runs; ``None`` when it ran on another host."""
-    if summary.get("host") != socket.gethostname() or "pid" not in summary:
-        return None
-    try:
-        os.kill(int(summary["pid"]), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, owned by another user
-        return True
-    return True
 
 
 @dataclass
@@ -79,12 +65,6 @@ class SweepEntry:
     duration_s: float | None
 
 
-def run_status(summary: dict[str, Any]) -> str:
-    """The recorded status, except ``stopped`` for a ``running`` run whose process is gone."""
-    status = str(summary.get("status", "unknown"))
-    return "stopped" if status == "running" and process_alive(summary) is False else status
-
-
 def run_entry(summary_path: Path) -> RunEntry:
     try:
         summary = json.loads(summary_path.read_text())
@@ -111,15 +91,15 @@ def sweep_entry(sweep_dir: Path, trials: list[RunEntry]) -> SweepEntry:
     """``sweep_dir``'s best trial (``best.json``) and a summary of its ``trials``' runs: their
     experiment(s), a tally of their statuses (``running`` first while any trial runs) and the
     wall-clock span from the first trial's start to the last one's end."""
-    best_file = sweep_dir / "best.json"
-    best: dict[str, Any] = json.loads(best_file.read_text()) if best_file.is_file() else {}
+    best_file = sweep_dir / SWEEP_BEST
+    best: dict[str, Any] = read_json(best_file) if best_file.is_file() else {}
     statuses = sorted(Counter(trial.status for trial in trials).items(), key=_running_first)
     return SweepEntry(
         study=sweep_dir.name,
         sweep_dir=str(sweep_dir),
         experiment=", ".join(sorted({trial.name for trial in trials})) or "-",
         status=", ".join(f"{n} {status}" for status, n in statuses) or "-",
-        trials=sum(1 for p in sweep_dir.glob("trial_*") if p.is_dir()),
+        trials=sum(1 for p in sweep_dir.glob(TRIAL_GLOB) if p.is_dir()),
         metric=", ".join(sorted({trial.metric for trial in trials})) or "-",
         best_trial=best.get("trial"),
         best_value=best.get("value"),
@@ -142,7 +122,7 @@ def _span_s(runs: list[RunEntry]) -> float | None:
 
 def collect(outputs: Path) -> tuple[list[RunEntry], list[SweepEntry]]:
     """Runs (newest first, sweep trials included) and sweeps found under ``outputs``."""
-    runs = [run_entry(path) for path in outputs.glob("**/summary.json")]
+    runs = [run_entry(path) for path in outputs.glob(f"**/{SUMMARY}")]
     runs.sort(key=lambda r: r.started_at or "", reverse=True)
     sweeps_root = outputs / "sweeps"
     sweep_dirs = sorted(d for d in sweeps_root.iterdir() if d.is_dir()) if sweeps_root.is_dir() else []
@@ -244,7 +224,3 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print_tables(runs, sweeps, Console(width=200))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

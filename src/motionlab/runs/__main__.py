@@ -1,0 +1,7 @@
+"""``python -m motionlab.runs``: the run index (`motionlab.runs.index`)."""
+
+import sys
+
+from motionlab.runs.index import main
+
+sys.exit(main())
