@@ -3,6 +3,7 @@ as in memory; stores keyed by content; bounded pickles for DataLoader workers.""
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 import shutil
 from pathlib import Path
@@ -19,6 +20,7 @@ from motionlab.data.stats import fit_feature_stats, row_chunks
 from motionlab.data.windows import WindowDataset
 from motionlab.data.workout.synthetic import ensure_workout_sample
 from motionlab.training import train
+from tests.data.test_datamodule import InMemory, subjects
 
 # The pose sample at test size (its own keys: the workout-sized TINY overrides do not apply).
 POSE_SMALL = ["data=pose", "data.sample.videos_per_source=10", "data.sample.num_subjects=6"]
@@ -161,3 +163,32 @@ def test_training_on_memory_mapped_data_matches_in_memory_training(make_config, 
         assert first.mapped == memory_map
         losses.append(first.loss)
     assert losses[0] == pytest.approx(losses[1], rel=1e-6)
+
+
+def test_mapping_reads_every_input_once_and_keeps_only_the_split_stores(tmp_path):
+    """One reading pass fills the stores (no second read to write them); the spool it read into is
+    gone afterwards, written stores or reused ones alike."""
+
+    class Counted(InMemory):
+        reads = 0
+
+        def load_recordings(self):
+            Counted.reads += 1
+            for recording in self.recordings:
+                yield dataclasses.replace(recording, frames=recording.frames.copy())
+
+    stores = tmp_path / "stores"
+    for expected_reads in (1, 2):  # stores written, then reused
+        mapped = Counted(subjects(), window=10, stride=5, memory_map=True, memory_map_dir=str(stores))
+        mapped.setup()
+        assert Counted.reads == expected_reads
+        assert sorted(p.name for p in stores.iterdir()) == sorted(
+            w.frames.path.parent.name for w in mapped.windows.values()
+        )
+    in_memory = InMemory(subjects(), window=10, stride=5)
+    in_memory.setup()
+    for split, windows in in_memory.windows.items():
+        assert torch.equal(
+            mapped.windows[split].gather(torch.arange(len(windows)))["x"],
+            windows.frames[windows.starts.unsqueeze(1) + torch.arange(10)],
+        )
