@@ -23,7 +23,7 @@ from motionlab.training import train
 from tests.data.test_datamodule import InMemory, subjects
 
 # The pose sample at test size (its own keys: the workout-sized TINY overrides do not apply).
-POSE_SMALL = ["data=pose", "data.sample.videos_per_source=10", "data.sample.num_subjects=6"]
+POSE_SMALL = ["data=csv", "data.sample.videos_per_source=10", "data.sample.num_subjects=6"]
 
 
 def datamodules(
@@ -58,7 +58,7 @@ def test_npy_appender_streams_blocks_into_one_loadable_array(tmp_path):
         NpyAppender(tmp_path / "b.npy", np.float32, (3,)).append(np.zeros((2, 4)))
 
 
-@pytest.mark.parametrize("overrides", [[], POSE_SMALL], ids=["workout", "pose"])
+@pytest.mark.parametrize("overrides", [[], POSE_SMALL], ids=["workout", "csv"])
 def test_memory_mapped_windows_equal_in_memory_ones(make_config, tmp_path, overrides):
     in_memory, mapped = datamodules(make_config, tmp_path, *overrides, tiny=not overrides)
     for split in ("train", "val", "test"):

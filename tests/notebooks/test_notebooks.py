@@ -53,7 +53,7 @@ def test_explore_data_shows_every_sample_dataset(exported_workout_run, tmp_path,
         assert summary[name]["augment_change"] > 0, (
             name
         )  # training batches are augmented, evaluation ones not
-    assert summary["pose"]["class_counts"] and summary["tracking"]["class_counts"] is None
+    assert summary["csv"]["class_counts"] and summary["tracking"]["class_counts"] is None
 
 
 def test_review_run_matches_the_runs_summary(exported_workout_run):
