@@ -14,6 +14,7 @@ import pytest
 import torch
 from hydra.utils import instantiate
 
+from motionlab.data import formats
 from motionlab.data.datamodule import MotionDataModule
 from motionlab.data.mapped import MappedArray, NpyAppender
 from motionlab.data.stats import fit_feature_stats, row_chunks
@@ -23,7 +24,7 @@ from motionlab.training import train
 from tests.data.test_datamodule import InMemory, subjects
 
 # The pose sample at test size (its own keys: the workout-sized TINY overrides do not apply).
-POSE_SMALL = ["data=csv", "data.sample.videos_per_source=10", "data.sample.num_subjects=6"]
+POSE_SMALL = ["data=pose", "data.sample.videos_per_source=10", "data.sample.num_subjects=6"]
 
 
 def datamodules(
@@ -58,7 +59,7 @@ def test_npy_appender_streams_blocks_into_one_loadable_array(tmp_path):
         NpyAppender(tmp_path / "b.npy", np.float32, (3,)).append(np.zeros((2, 4)))
 
 
-@pytest.mark.parametrize("overrides", [[], POSE_SMALL], ids=["workout", "csv"])
+@pytest.mark.parametrize("overrides", [[], POSE_SMALL], ids=["workout", "pose"])
 def test_memory_mapped_windows_equal_in_memory_ones(make_config, tmp_path, overrides):
     in_memory, mapped = datamodules(make_config, tmp_path, *overrides, tiny=not overrides)
     for split in ("train", "val", "test"):
@@ -83,6 +84,28 @@ def test_memory_mapped_windows_equal_in_memory_ones(make_config, tmp_path, overr
     assert torch.equal(mapped.feature_stats.mean, in_memory.feature_stats.mean)
     assert torch.equal(mapped.feature_stats.std, in_memory.feature_stats.std)
     assert mapped.report.to_dict() == in_memory.report.to_dict()
+
+
+@pytest.mark.parametrize("data", list(formats()))
+def test_every_format_gives_the_same_windows_mapped_as_in_memory(make_config, tmp_path, data):
+    """Each format's small sample through both storage backends: the same report, window targets,
+    batches and statistics (formats whose window targets read the recordings' own targets included)."""
+    overrides = [f"data={data}", *formats()[data].small_sample]
+    in_memory, mapped = datamodules(make_config, tmp_path, *overrides, tiny=False)
+    assert mapped.report.to_dict() == in_memory.report.to_dict()
+    for split, theirs in in_memory.windows.items():
+        ours = mapped.windows[split]
+        assert isinstance(ours.frames, MappedArray) and torch.equal(ours.starts, theirs.starts)
+        assert ours.window_targets.keys() == theirs.window_targets.keys()
+        for key, values in theirs.window_targets.items():
+            assert torch.equal(ours.window_targets[key], values), (split, key)
+        index = torch.randperm(len(theirs), generator=torch.Generator().manual_seed(0))[:64]
+        batch, expected = ours.gather(index), theirs.gather(index)
+        assert batch.keys() == expected.keys()
+        for key, values in expected.items():
+            assert torch.equal(batch[key], values), (split, key)
+    assert torch.equal(mapped.feature_stats.mean, in_memory.feature_stats.mean)
+    assert torch.equal(mapped.feature_stats.std, in_memory.feature_stats.std)
 
 
 def test_a_changed_dataset_gets_new_stores_and_an_unchanged_one_reuses_them(make_config, tmp_path):

@@ -63,7 +63,8 @@ class MotionDataModule(L.LightningDataModule):
             (names or patterns) and ``mirror_center`` (see `mirror_permutation`, `Augment.set_mirror`).
         memory_map: keep the splits in memory-mapped stores under ``memory_map_dir`` instead of in
             memory, for data larger than memory (same windows and batches).
-        memory_map_dir: where the split stores are written (named by a hash of their content).
+        memory_map_dir: where the split stores are written (named by a hash of their content), and
+            where the data is spooled while it is read (removed after setup; see `storage`).
         max_skipped: the largest share (0 to 1) of the inputs that may be skipped as unreadable (broken
             files, failed videos); beyond it reading fails, naming them, instead of training on
             what is left. Skipped inputs are listed in ``data_report.json`` either way.
