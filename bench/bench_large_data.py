@@ -14,8 +14,9 @@ reports:
 - peak anonymous memory (``RssAnon``, sampled every few ms): the memory the process needs. Pages of
   a memory-mapped file are page cache, counted in RSS while mapped but dropped by the kernel under
   memory pressure, so peak RSS (``VmHWM``, also printed) overstates what a mapped run needs;
-- training windows/s over the timed batches, and the setup time (read, split, statistics; with
-  memory mapping also hashing the recordings and, the first time, writing the split stores).
+- training windows/s over the timed batches, and the setup time, wall and process CPU (read, split,
+  statistics; with memory mapping also hashing the recordings, spooling them to disk as they are
+  read and, the first time, copying each split's store out of the spool).
 """
 
 from __future__ import annotations
@@ -119,7 +120,7 @@ def measure(data: Path, memory_map: bool, stores: Path, steps: int, batch_size: 
     torch.set_num_threads(1)  # the data path alone, as in a DataLoader worker (also fairer on a busy machine)
     baseline = peak_memory_mb()["RssAnon"]
     with AnonymousPeak() as peak:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         datamodule = WorkoutDataModule(
             path=str(data),
             batch_size=batch_size,
@@ -128,7 +129,7 @@ def measure(data: Path, memory_map: bool, stores: Path, steps: int, batch_size: 
             **DATA,
         )
         datamodule.setup("fit")
-        setup_s = time.perf_counter() - started
+        setup_s, setup_cpu_s = time.perf_counter() - started, time.process_time() - cpu_started
         after_setup = peak_memory_mb()["RssAnon"]
         batches = endless(datamodule.train_dataloader())
         for _ in range(5):
@@ -139,6 +140,7 @@ def measure(data: Path, memory_map: bool, stores: Path, steps: int, batch_size: 
     return {
         "frames": int(datamodule.report.splits["train"].frames),
         "setup_s": setup_s,
+        "setup_cpu_s": setup_cpu_s,
         "windows_per_s": windows / loop_s,
         "anon_peak_mb": peak.peak - baseline,
         "anon_after_setup_mb": after_setup - baseline,
@@ -196,8 +198,9 @@ def rows(
                 f"large data {label}: setup in-memory / mapped (stores written) / mapped (reused)",
                 mapped["setup_s"],
                 "s",
-                f"{in_memory['setup_s']:.1f} s / {first['setup_s']:.1f} s / {mapped['setup_s']:.1f} s; "
-                f"dataset written in {written_s:.0f} s",
+                f"{in_memory['setup_s']:.1f} s / {first['setup_s']:.1f} s / {mapped['setup_s']:.1f} s "
+                f"(CPU {in_memory['setup_cpu_s']:.1f} / {first['setup_cpu_s']:.1f} / "
+                f"{mapped['setup_cpu_s']:.1f} s); dataset written in {written_s:.0f} s",
             ),
         ]
     if len(results) > 1:

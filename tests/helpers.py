@@ -31,9 +31,9 @@ TINY = [
     "baseline.minirocket.enabled=false",
 ]
 
-# A pose-CSV classifier (data=pose, ClassifyTask) at test size: 8 videos of 4 subjects, TINY's TCN.
+# A per-frame CSV classifier (data=csv, ClassifyTask) on the pose sample: 8 videos of 4 subjects, TINY's TCN.
 POSE_TINY = [
-    "data=pose",
+    "data=csv",
     "model=tcn",
     "model.channels=16",
     "model.num_blocks=2",

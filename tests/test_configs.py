@@ -9,6 +9,7 @@ import pytest
 import yaml
 from omegaconf import OmegaConf
 
+from motionlab.data import formats
 from tests.helpers import CONFIG_DIR, compose_config
 
 
@@ -33,7 +34,7 @@ def test_every_target_points_into_motionlab(path: Path):
         assert target.startswith("motionlab."), f"{path}: _target_ {target}"
 
 
-@pytest.mark.parametrize(("data", "model"), list(itertools.product(options("data"), options("model"))))
+@pytest.mark.parametrize(("data", "model"), list(itertools.product(formats(), options("model"))))
 def test_every_data_model_pair_composes(data, model, tmp_path):
     cfg = compose_config([f"data={data}", f"model={model}"], tmp_path, tmp_path / "cache")
     resolved = OmegaConf.to_container(cfg, resolve=True)

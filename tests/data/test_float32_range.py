@@ -8,12 +8,12 @@ import json
 import numpy as np
 import pytest
 
-from motionlab.data.pose.format import read_pose_csvs
+from motionlab.data.csv_frames.format import read_pose_csvs
 from motionlab.data.reference.format import read_reference_clip
 from motionlab.data.tracking.format import read_tracking_file
 from motionlab.data.workout.format import read_workout_session
 from motionlab.errors import DataFormatError
-from tests.data.pose.test_pose_format import COLUMNS
+from tests.data.csv_frames.test_csv_format import COLUMNS
 from tests.data.reference.test_reference_format import _clip
 from tests.data.tracking.test_tracking_format import frame
 from tests.data.workout.test_workout_format import _fields, _npz

@@ -3,6 +3,7 @@ as in memory; stores keyed by content; bounded pickles for DataLoader workers.""
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 import shutil
 from pathlib import Path
@@ -13,12 +14,14 @@ import pytest
 import torch
 from hydra.utils import instantiate
 
+from motionlab.data import formats
 from motionlab.data.datamodule import MotionDataModule
 from motionlab.data.mapped import MappedArray, NpyAppender
 from motionlab.data.stats import fit_feature_stats, row_chunks
 from motionlab.data.windows import WindowDataset
 from motionlab.data.workout.synthetic import ensure_workout_sample
 from motionlab.training.run import train
+from tests.data.test_datamodule import InMemory, subjects
 
 # The pose sample at test size (its own keys: the workout-sized TINY overrides do not apply).
 POSE_SMALL = ["data=pose", "data.sample.videos_per_source=10", "data.sample.num_subjects=6"]
@@ -81,6 +84,28 @@ def test_memory_mapped_windows_equal_in_memory_ones(make_config, tmp_path, overr
     assert torch.equal(mapped.feature_stats.mean, in_memory.feature_stats.mean)
     assert torch.equal(mapped.feature_stats.std, in_memory.feature_stats.std)
     assert mapped.report.to_dict() == in_memory.report.to_dict()
+
+
+@pytest.mark.parametrize("data", list(formats()))
+def test_every_format_gives_the_same_windows_mapped_as_in_memory(make_config, tmp_path, data):
+    """Each format's small sample through both storage backends: the same report, window targets,
+    batches and statistics (formats whose window targets read the recordings' own targets included)."""
+    overrides = [f"data={data}", *formats()[data].small_sample]
+    in_memory, mapped = datamodules(make_config, tmp_path, *overrides, tiny=False)
+    assert mapped.report.to_dict() == in_memory.report.to_dict()
+    for split, theirs in in_memory.windows.items():
+        ours = mapped.windows[split]
+        assert isinstance(ours.frames, MappedArray) and torch.equal(ours.starts, theirs.starts)
+        assert ours.window_targets.keys() == theirs.window_targets.keys()
+        for key, values in theirs.window_targets.items():
+            assert torch.equal(ours.window_targets[key], values), (split, key)
+        index = torch.randperm(len(theirs), generator=torch.Generator().manual_seed(0))[:64]
+        batch, expected = ours.gather(index), theirs.gather(index)
+        assert batch.keys() == expected.keys()
+        for key, values in expected.items():
+            assert torch.equal(batch[key], values), (split, key)
+    assert torch.equal(mapped.feature_stats.mean, in_memory.feature_stats.mean)
+    assert torch.equal(mapped.feature_stats.std, in_memory.feature_stats.std)
 
 
 def test_a_changed_dataset_gets_new_stores_and_an_unchanged_one_reuses_them(make_config, tmp_path):
@@ -161,3 +186,32 @@ def test_training_on_memory_mapped_data_matches_in_memory_training(make_config, 
         assert first.mapped == memory_map
         losses.append(first.loss)
     assert losses[0] == pytest.approx(losses[1], rel=1e-6)
+
+
+def test_mapping_reads_every_input_once_and_keeps_only_the_split_stores(tmp_path):
+    """One reading pass fills the stores (no second read to write them); the spool it read into is
+    gone afterwards, written stores or reused ones alike."""
+
+    class Counted(InMemory):
+        reads = 0
+
+        def load_recordings(self):
+            Counted.reads += 1
+            for recording in self.recordings:
+                yield dataclasses.replace(recording, frames=recording.frames.copy())
+
+    stores = tmp_path / "stores"
+    for expected_reads in (1, 2):  # stores written, then reused
+        mapped = Counted(subjects(), window=10, stride=5, memory_map=True, memory_map_dir=str(stores))
+        mapped.setup()
+        assert Counted.reads == expected_reads
+        assert sorted(p.name for p in stores.iterdir()) == sorted(
+            w.frames.path.parent.name for w in mapped.windows.values()
+        )
+    in_memory = InMemory(subjects(), window=10, stride=5)
+    in_memory.setup()
+    for split, windows in in_memory.windows.items():
+        assert torch.equal(
+            mapped.windows[split].gather(torch.arange(len(windows)))["x"],
+            windows.frames[windows.starts.unsqueeze(1) + torch.arange(10)],
+        )

@@ -1,6 +1,6 @@
 """One tiny trained run per data config, exported once with `make export`, shared by the export tests.
 
-Every data config under ``configs/data`` selects its task, so a task added with its data config joins
+Every data format (`motionlab.data.formats()`) selects its task, so a task added with its data config joins
 these tests without changes here. The tests of this package run on one pytest-xdist worker
 (``xdist_group``) so each run is trained and exported once per session.
 """
@@ -20,12 +20,13 @@ from pathlib import Path
 import pytest
 from omegaconf import DictConfig, OmegaConf
 
+from motionlab.data import formats
 from motionlab.export.graph import ExportGraph
 from motionlab.runs.sources import load_task
 from motionlab.training.run import train
-from tests.helpers import CONFIG_DIR, REPO, TINY, applicable_overrides, compose_config
+from tests.helpers import REPO, TINY, applicable_overrides, compose_config
 
-DATA_CONFIGS = sorted(path.stem for path in (CONFIG_DIR / "data").glob("*.yaml"))
+DATA_CONFIGS = list(formats())  # every data format (src/motionlab/data/<format>/)
 # Keep training short whatever the data config's sample size.
 TINY_EXPORT = [*TINY, "++trainer.limit_train_batches=20", "logger=none"]
 # Settings of the export under test: few benchmark iterations (timings are stored, never asserted);

@@ -12,24 +12,27 @@ import numpy as np
 import pytest
 import torch
 
+from motionlab.data import formats
 from motionlab.data.recording import fill_gaps, split_at_gaps
 from motionlab.data.workout.format import read_workout_session
 from motionlab.inference.sliding import overlap_average, sliding_windows
 from motionlab.runs.sources import load_task
-from tests.helpers import GAIT_TINY, REPO, TINY, applicable_overrides
+from tests.helpers import REPO, TINY, applicable_overrides
 from tests.notebooks.conftest import NOTEBOOKS, execute, printed_json
 
 # One pytest-xdist worker runs them all, so the tiny run is trained and exported once.
 pytestmark = pytest.mark.xdist_group("notebooks")
 
-DATASETS = ["workout", "pose", "tracking", "reference", "gait"]
+DATASETS = list(formats())  # every data format, found in src/motionlab/data/
 
 
 def test_explore_data_shows_every_sample_dataset(exported_workout_run, tmp_path, sample_cache):
     data_sizes = [o for o in TINY if o.startswith("data.")]
-    overrides = {
-        name: applicable_overrides(data_sizes, [f"data={name}"], tmp_path, sample_cache)
-        + ([o for o in GAIT_TINY if o.startswith("data.")] if name == "gait" else [])
+    overrides = {  # each format's small sample; TINY's sizes last (the workout run was trained on them)
+        name: [
+            *formats()[name].small_sample,
+            *applicable_overrides(data_sizes, [f"data={name}"], tmp_path, sample_cache),
+        ]
         for name in DATASETS
     }
     notebook = execute(
@@ -50,7 +53,7 @@ def test_explore_data_shows_every_sample_dataset(exported_workout_run, tmp_path,
         assert summary[name]["augment_change"] > 0, (
             name
         )  # training batches are augmented, evaluation ones not
-    assert summary["pose"]["class_counts"] and summary["tracking"]["class_counts"] is None
+    assert summary["csv"]["class_counts"] and summary["tracking"]["class_counts"] is None
 
 
 def test_review_run_matches_the_runs_summary(exported_workout_run):

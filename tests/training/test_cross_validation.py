@@ -11,6 +11,7 @@ import pytest
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
+from motionlab.data import formats
 from motionlab.errors import ConfigError
 from motionlab.training.cross_validation import (
     derived_fold_config,
@@ -18,7 +19,7 @@ from motionlab.training.cross_validation import (
     with_fold_split,
 )
 from motionlab.training.resume import resume_command
-from tests.helpers import GAIT_TINY, compose_config
+from tests.helpers import compose_config
 from tests.training.test_tensorboard import hparams_record, read_events
 from tests.training.test_train import StopAt, read_summary
 
@@ -117,20 +118,11 @@ def test_cross_validation_settings_fail_clearly(make_config):
         instantiate(fixed.data, _convert_="all").setup("fit")
 
 
-DATA_CONFIGS = {
-    "workout": ["data.sample.num_subjects=5", "data.sample.sessions_per_subject=1"],
-    "pose": ["data.sample.num_sources=1", "data.sample.videos_per_source=8", "data.sample.num_subjects=6"],
-    "tracking": ["data.sample.num_users=2", "data.sample.sessions_per_user=3", "data.sample.seconds=[20,30]"],
-    "reference": ["data.sample.gaits=[walk,jog]", "data.sample.speeds=2", "data.sample.variants=2"],
-    "gait": [o for o in GAIT_TINY if o.startswith("data.")],
-}
-
-
-@pytest.mark.parametrize("data", list(DATA_CONFIGS))
+@pytest.mark.parametrize("data", list(formats()))
 def test_every_data_config_folds_by_its_own_groups(data, tmp_path, sample_cache):
     """Each fold's train/val/test are disjoint by the config's group unit, and the folds' test sets
     partition the groups: the fold logic is the shared datamodule's, not a format's."""
-    overrides = [f"data={data}", *DATA_CONFIGS[data], "cv.folds=3"]
+    overrides = [f"data={data}", *formats()[data].small_sample, "cv.folds=3"]
     tests, universes = [], []
     for fold in range(3):
         cfg = with_fold_split(compose_config([*overrides, f"cv.fold={fold}"], tmp_path, sample_cache))

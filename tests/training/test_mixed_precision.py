@@ -13,11 +13,12 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
+from motionlab.data import formats
 from motionlab.data.datamodule import MotionDataModule
 from motionlab.tasks.base import MotionTask
-from tests.helpers import CONFIG_DIR, GAIT_TINY, TINY, applicable_overrides, compose_config
+from tests.helpers import GAIT_TINY, TINY, applicable_overrides, compose_config
 
-DATA_CONFIGS = sorted(path.stem for path in (CONFIG_DIR / "data").glob("*.yaml"))
+DATA_CONFIGS = list(formats())  # every data format (src/motionlab/data/<format>/)
 
 
 @pytest.fixture(scope="module", params=DATA_CONFIGS)

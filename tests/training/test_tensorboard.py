@@ -17,13 +17,14 @@ from omegaconf import OmegaConf
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.plugins.hparams import plugin_data_pb2
 
+from motionlab.data import formats
 from motionlab.data.spec import DataSpec
 from motionlab.training.hparams_experiment import read_logdir_experiment
 from motionlab.training.loggers import TensorBoardLogger
 from motionlab.training.run import train
 from tests.helpers import CONFIG_DIR, TINY, applicable_overrides
 
-DATA_CONFIGS = sorted(path.stem for path in (CONFIG_DIR / "data").glob("*.yaml"))
+DATA_CONFIGS = list(formats())  # every data format (src/motionlab/data/<format>/)
 MODEL_CONFIGS = sorted(path.stem for path in (CONFIG_DIR / "model").glob("*.yaml"))
 # Top-level namespaces of the Scalars tab; `epoch` is Lightning's own. No `hp/`: the HParams tab
 # reads the run's own scalars.
@@ -97,7 +98,7 @@ def test_hparams_tab_shows_key_settings_against_the_summarys_final_metrics(make_
 
 @pytest.mark.parametrize("model", MODEL_CONFIGS)
 def test_every_encoder_is_drawn_in_the_graphs_tab(model, make_config, tmp_path):
-    cfg = make_config("data=pose", f"model={model}", tiny=False)
+    cfg = make_config("data=csv", f"model={model}", tiny=False)
     spec = DataSpec([f"f{i}" for i in range(6)], window=cfg.data.window, fps=30.0, class_names=["a", "b"])
     encoder = {**OmegaConf.to_container(cfg.model, resolve=True), "dropout": 0.0}
     task = instantiate(cfg.task, encoder=encoder, data_spec=spec.to_dict(), monitor={}, _recursive_=False)
@@ -114,7 +115,7 @@ def test_every_encoder_is_drawn_in_the_graphs_tab(model, make_config, tmp_path):
 
 
 def test_a_model_that_cannot_be_traced_is_logged_without_graph(make_config, tmp_path, caplog):
-    cfg = make_config("data=pose", "model=mlp", tiny=False)
+    cfg = make_config("data=csv", "model=mlp", tiny=False)
     spec = DataSpec(["a", "b"], window=cfg.data.window, fps=30.0, class_names=["x", "y"])
     encoder = OmegaConf.to_container(cfg.model, resolve=True)
     task = instantiate(cfg.task, encoder=encoder, data_spec=spec.to_dict(), monitor={}, _recursive_=False)

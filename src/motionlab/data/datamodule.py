@@ -5,18 +5,16 @@ identically for every format: gap filling, too-short recordings skipped and repo
 (stratified) train/val/test split, normalisation statistics from the training split only,
 vectorised windowing, samplers, on-device augmentation and the data report.
 
-With ``memory_map`` the split's frames and per-frame targets live in memory-mapped split stores on
-disk instead of in memory (see `split_store`): recordings are read one at a time (hashed, split,
-and — when no store with that content exists yet — read again and streamed into the stores), the
-normalisation statistics are accumulated block by block, and batches are gathered from the maps.
+`setup` is one path: read (one pass, each recording handed to a storage backend as it is read) →
+fill gaps → split (`SplitPolicy`) → window → statistics → augment. The backend decides where the
+frames live (see `storage`): in memory, or with ``memory_map`` in memory-mapped split stores on disk,
+from which the normalisation statistics are accumulated block by block and batches are gathered.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import lightning as L
@@ -30,13 +28,11 @@ from motionlab.data.augment import Augment, mirror_permutation
 from motionlab.data.recording import Recording, fill_gaps, split_at_gaps
 from motionlab.data.report import DataReport, SplitSummary
 from motionlab.data.spec import DataSpec
-from motionlab.data.split_store import SplitStore, SplitStoreWriter, recording_digest, store_directory
-from motionlab.data.splits import SPLITS, fold_split, split_groups
+from motionlab.data.splits import SPLITS, GroupSplit, SplitPolicy
 from motionlab.data.stats import FeatureStats, fit_feature_stats, row_chunks
-from motionlab.data.windows import WindowDataset, WindowSet, build_window_set, keep_batch
+from motionlab.data.storage import EVERY_RECORDING, MappedStorage, MemoryStorage, Storage
+from motionlab.data.windows import WindowDataset, WindowSet, keep_batch
 from motionlab.errors import ConfigError, DataFormatError, DataSplitError
-
-log = logging.getLogger(__name__)
 
 LONG_GAP_POLICIES = ("error", "split")
 # Windows per block when per-window targets are derived (see `MotionDataModule._window_targets`).
@@ -67,7 +63,8 @@ class MotionDataModule(L.LightningDataModule):
             (names or patterns) and ``mirror_center`` (see `mirror_permutation`, `Augment.set_mirror`).
         memory_map: keep the splits in memory-mapped stores under ``memory_map_dir`` instead of in
             memory, for data larger than memory (same windows and batches).
-        memory_map_dir: where the split stores are written (named by a hash of their content).
+        memory_map_dir: where the split stores are written (named by a hash of their content), and
+            where the data is spooled while it is read (removed after setup; see `storage`).
         max_skipped: the largest share (0 to 1) of the inputs that may be skipped as unreadable (broken
             files, failed videos); beyond it reading fails, naming them, instead of training on
             what is left. Skipped inputs are listed in ``data_report.json`` either way.
@@ -113,6 +110,7 @@ class MotionDataModule(L.LightningDataModule):
         self.max_skipped = max_skipped
         self.unreadable: list[dict[str, str]] = []
         self.split_cfg = dict(split or {})
+        self.split_policy = SplitPolicy(self.split_cfg)
         augment = dict(augment or {})
         self.mirror_pairs = augment.pop("mirror_pairs", None)
         self.mirror_negate = augment.pop("mirror_negate", ())
@@ -199,47 +197,15 @@ class MotionDataModule(L.LightningDataModule):
         return torch.where(counts > 0, weights, torch.zeros_like(weights)).tolist()
 
     def setup(self, stage: str | None = None) -> None:
+        """Read → fill gaps → split → window → statistics → augment, the same for every storage."""
         if self.windows:
             return
-        report = self._new_report()
-        self.report = report
-        if self.memory_map:
-            recordings, digests, window_counts, class_counts = self._read_for_stores(report)
-            targets: list[dict[str, np.ndarray]] = []
-        else:
-            recordings = list(self._valid_recordings(report))
-            targets = [self.frame_targets(r) for r in recordings]
-            window_counts, class_counts = self._window_counts(recordings, targets)
-        group_of = [self._group_of(r) for r in recordings]
-        assignment = self._split(recordings, group_of, window_counts, class_counts)
-        split_of = {group: split for split in SPLITS for group in assignment.groups[split]}
-        members = {split: [i for i, g in enumerate(group_of) if split_of.get(g) == split] for split in SPLITS}
-        stores = self._open_stores(recordings, digests, members) if self.memory_map else {}
-        for split_name in SPLITS:
-            chosen = members[split_name]
-            stride = self.stride if split_name == "train" else self.eval_stride
-            windows = build_window_set(
-                [recordings[i] for i in chosen],
-                self.window,
-                stride,
-                [targets[i] for i in chosen] if targets else [],
-                self.pure_target,
-                stores.get(split_name),
-            )
-            if len(windows) == 0:
-                raise DataSplitError(
-                    f"the {split_name} split has no {self.window}-frame windows "
-                    f"({len(chosen)} recording(s)): add recordings or lower data.window"
-                )
-            windows.window_targets = self._window_targets(windows)
-            self.windows[split_name] = windows
-            report.splits[split_name] = SplitSummary(
-                groups=assignment.groups[split_name],
-                recordings=len(chosen),
-                frames=int(windows.frames.shape[0]),
-                windows=len(windows),
-                windows_per_class=self._class_counts(windows),
-            )
+        report = self.report = self._new_report()
+        with self._storage() as storage:
+            for recording in self._valid_recordings(report):  # read → fill gaps, in one pass
+                storage.add(recording, self.frame_targets(recording))
+            assignment = self._split(storage)
+            self.windows = self._window(storage, assignment)
         for warning in assignment.warnings:
             report.warn(warning)
         self.feature_stats = fit_feature_stats(self.normalization_chunks(), self._feature_names)
@@ -247,6 +213,43 @@ class MotionDataModule(L.LightningDataModule):
         self._configure_augment()
         report.check_learnability()
         self.extend_report(report)
+
+    def _split(self, storage: Storage) -> GroupSplit:
+        """Split the stored recordings by group (stratified by their training windows' classes) and
+        divide the storage accordingly."""
+        counts, class_counts = self._window_counts(
+            storage.window_set(EVERY_RECORDING, self.window, self.stride, self.pure_target, False)
+        )
+        assignment, members = self.split_policy.assign(
+            storage.recordings, counts, class_counts, self.class_names
+        )
+        storage.divide(members)
+        return assignment
+
+    def _window(self, storage: Storage, assignment: GroupSplit) -> dict[str, WindowSet]:
+        """Each split's windows and their targets (summarised in the report)."""
+        windows = {}
+        for split in SPLITS:
+            stride = self.stride if split == "train" else self.eval_stride
+            chosen = windows[split] = storage.window_set(split, self.window, stride, self.pure_target)
+            recordings = len(storage.members[split])
+            if len(chosen) == 0:
+                raise DataSplitError(
+                    f"the {split} split has no {self.window}-frame windows "
+                    f"({recordings} recording(s)): add recordings or lower data.window"
+                )
+            chosen.window_targets = self._window_targets(chosen)
+            self.report.splits[split] = SplitSummary(
+                groups=assignment.groups[split],
+                recordings=recordings,
+                frames=int(chosen.frames.shape[0]),
+                windows=len(chosen),
+                windows_per_class=self._class_counts(chosen),
+            )
+        return windows
+
+    def _storage(self) -> Storage:
+        return MappedStorage(self.memory_map_dir) if self.memory_map else MemoryStorage()
 
     def _new_report(self) -> DataReport:
         return DataReport(self.describe_source(), self.split_cfg.get("by", "group"), [], self.class_names)
@@ -301,81 +304,6 @@ class MotionDataModule(L.LightningDataModule):
                 "lower data.window or provide longer recordings",
             )
 
-    def _read_for_stores(
-        self, report: DataReport
-    ) -> tuple[list[Recording], list[str], np.ndarray, np.ndarray | None]:
-        """The valid recordings without their per-frame arrays, their content digests and window
-        counts (see `_window_counts`). Each recording is hashed and counted, then its frames and
-        targets are dropped: `_open_stores` maps them back from disk."""
-        recordings, digests, counts, class_counts = [], [], [], []
-        for recording in self._valid_recordings(report):
-            frame_targets = self.frame_targets(recording)
-            digests.append(recording_digest(recording, frame_targets))
-            windows, classes = self._window_counts([recording], [frame_targets])
-            counts.append(windows)
-            class_counts.append(classes)
-            recording.frames = _placeholder(recording.frames)
-            recording.targets = {key: _placeholder(values) for key, values in recording.targets.items()}
-            recordings.append(recording)
-        classes = np.concatenate(class_counts) if self.class_target is not None else None
-        return recordings, digests, np.concatenate(counts), classes
-
-    def _open_stores(
-        self, recordings: list[Recording], digests: list[str], members: Mapping[str, list[int]]
-    ) -> dict[str, SplitStore]:
-        """Each split's store (written first when missing); the recordings' frames and targets
-        become views of it."""
-        directories = {
-            split: store_directory(self.memory_map_dir, [digests[i] for i in chosen])
-            for split, chosen in members.items()
-        }
-        missing = {split: path for split, path in directories.items() if not path.is_dir() and members[split]}
-        if missing:
-            self._write_stores(missing, digests, members)
-        stores = {}
-        for split, chosen in members.items():
-            if not chosen:
-                continue
-            store = stores[split] = SplitStore.open(directories[split])
-            frames = store.frames.numpy()
-            targets = {key: values.numpy() for key, values in store.recording_targets.items()}
-            offset = 0
-            for i in chosen:
-                end = offset + len(recordings[i])
-                recordings[i].frames = frames[offset:end]
-                recordings[i].targets = {key: values[offset:end] for key, values in targets.items()}
-                offset = end
-        return stores
-
-    def _write_stores(
-        self, directories: Mapping[str, Path], digests: list[str], members: Mapping[str, list[int]]
-    ) -> None:
-        """Read the recordings again, one at a time, and stream each into its split's store."""
-        split_of = {i: split for split in directories for i in members[split]}
-        writers: dict[str, SplitStoreWriter] = {}
-        try:
-            for index, recording in enumerate(self._valid_recordings(self._new_report())):
-                frame_targets = self.frame_targets(recording)
-                if index >= len(digests) or recording_digest(recording, frame_targets) != digests[index]:
-                    raise DataFormatError(
-                        recording.source,
-                        "changed while the memory-mapped split stores were being written",
-                        "run again once the data no longer changes",
-                    )
-                split = split_of.get(index)
-                if split is None:
-                    continue
-                if split not in writers:
-                    writers[split] = SplitStoreWriter(directories[split], recording, frame_targets)
-                writers[split].append(recording, frame_targets)
-        except BaseException:
-            for writer in writers.values():
-                writer.discard()
-            raise
-        for split, writer in writers.items():
-            writer.commit()
-            log.info("wrote the memory-mapped %s split to %s", split, directories[split])
-
     def _check_skipped_share(self, read: int) -> None:
         """Fail when more than ``max_skipped`` of the inputs could not be read."""
         skipped = len(self.unreadable)
@@ -415,103 +343,17 @@ class MotionDataModule(L.LightningDataModule):
                 "resample the recordings to one frame rate",
             )
 
-    def _group_of(self, recording: Recording) -> str:
-        by = self.split_cfg.get("by", "group")
-        if by == "group":
-            return recording.group
-        if by == "recording":
-            return recording.name
-        if by not in recording.meta:
-            raise ConfigError(
-                "data.split.by",
-                f"'{by}' is not known for {recording.source}",
-                f"use 'group', 'recording' or one of {sorted(recording.meta)}",
-            )
-        return str(recording.meta[by])
-
-    def _window_counts(
-        self, recordings: list[Recording], targets: list[dict[str, np.ndarray]]
-    ) -> tuple[np.ndarray, np.ndarray | None]:
-        """Training windows per recording ``[R]`` and, when the data has classes, per recording and
-        class ``[R, C]`` (what the split balances)."""
-        windows = build_window_set(
-            recordings, self.window, self.stride, targets, self.pure_target, with_frames=False
-        )
+    def _window_counts(self, windows: WindowSet) -> tuple[np.ndarray, np.ndarray | None]:
+        """Training windows per recording ``[R]`` of ``windows`` and, when the data has classes, per
+        recording and class ``[R, C]`` (what the split balances)."""
         index = windows.recording_index.numpy()
-        counts = np.bincount(index, minlength=len(recordings)).astype(np.float64)
+        counts = np.bincount(index, minlength=len(windows.recordings)).astype(np.float64)
         if self.class_target is None:
             return counts, None
         classes = self._window_targets(windows)[self.class_target].numpy()
-        class_counts = np.zeros((len(recordings), len(self.class_names)))
+        class_counts = np.zeros((len(windows.recordings), len(self.class_names)))
         np.add.at(class_counts, (index, classes), 1)
         return counts, class_counts
-
-    def _split(
-        self,
-        recordings: list[Recording],
-        group_of: list[str],
-        window_counts: np.ndarray,
-        class_counts: np.ndarray | None,
-    ):
-        """Split groups, stratified by the windows' classes when the data has classes."""
-        names = sorted(set(group_of))
-        index = {name: i for i, name in enumerate(names)}
-        recording_group = np.array([index[g] for g in group_of], dtype=np.int64)
-        weights = np.bincount(recording_group, weights=window_counts, minlength=len(names))
-        group_class_counts = None
-        if class_counts is not None:
-            group_class_counts = np.zeros((len(names), len(self.class_names)))
-            np.add.at(group_class_counts, recording_group, class_counts)
-        fixed = self._fixed_splits(recordings, group_of)
-        common = {
-            "fractions": self.split_cfg.get("fractions", (0.7, 0.15, 0.15)),
-            "seed": self.split_cfg.get("seed", 0),
-            "unit": self.split_cfg.get("by", "group"),
-        }
-        folds = self.split_cfg.get("folds")
-        if not folds:
-            return split_groups(names, weights, group_class_counts, self.class_names, fixed=fixed, **common)
-        if fixed:
-            raise ConfigError(
-                "cv.folds",
-                "cross-validation puts every group in one fold's test set, but data.split prescribes "
-                f"fixed val/test groups ({len(fixed)} listed in data.split.val/test or data.split.column)",
-                "clear them (data.split.val=[] data.split.test=[] data.split.column=null) or train "
-                "without cross-validation (cv.folds=0)",
-            )
-        fold = self.split_cfg.get("fold")
-        return fold_split(names, weights, group_class_counts, self.class_names, folds, fold, **common)
-
-    def _fixed_splits(self, recordings: list[Recording], group_of: list[str]) -> dict[str, str]:
-        """Group → split prescribed by the ``val``/``test`` lists or by the ``column`` metadata key."""
-        listed = {str(g): "val" for g in self.split_cfg.get("val") or []}
-        listed.update({str(g): "test" for g in self.split_cfg.get("test") or []})
-        column = self.split_cfg.get("column")
-        if column is None:
-            return listed
-        if listed:
-            raise ConfigError(
-                "data.split.column",
-                "set together with data.split.val / data.split.test",
-                "prescribe the split either by listing val/test groups or by a column, not both",
-            )
-        unit = self.split_cfg.get("by", "group")
-        fixed: dict[str, str] = {}
-        for recording, group in zip(recordings, group_of, strict=True):
-            if column not in recording.meta:
-                raise ConfigError(
-                    "data.split.column",
-                    f"'{column}' is not known for {recording.source}",
-                    f"use one of {sorted(recording.meta)}",
-                )
-            split = str(recording.meta[column])
-            if fixed.setdefault(group, split) != split:
-                raise DataSplitError(
-                    f"{recording.source}: {unit} '{group}' is in split '{split}' here but in "
-                    f"'{fixed[group]}' elsewhere (column '{column}'); a {unit} must stay in one split: "
-                    "fix the column or split by a finer unit (data.split.by)"
-                )
-        return fixed
 
     def _window_targets(self, windows: WindowSet) -> dict[str, Tensor]:
         """`window_targets`, a block of windows at a time: the hooks window per-frame targets
@@ -594,9 +436,3 @@ class MotionDataModule(L.LightningDataModule):
             frame_keys = list(self.windows["train"].frame_targets)
             batch = self.augment(batch, frame_keys)
         return batch
-
-
-def _placeholder(values: np.ndarray) -> np.ndarray:
-    """An array of ``values``' shape and dtype that holds no memory (one broadcast zero): it stands
-    in for a recording's per-frame array until the split store's view replaces it."""
-    return np.broadcast_to(np.zeros((), dtype=values.dtype), values.shape)

@@ -103,11 +103,20 @@ class SplitStoreWriter:
         return {name: NpyAppender(self._tmp / file(name), v.dtype, v.shape[1:]) for name, v in arrays.items()}
 
     def append(self, recording: Recording, frame_targets: Mapping[str, np.ndarray]) -> None:
-        self._frames.append(recording.frames)
+        self.append_rows(recording.frames, frame_targets, recording.targets)
+
+    def append_rows(
+        self,
+        frames: np.ndarray,
+        frame_targets: Mapping[str, np.ndarray],
+        recording_targets: Mapping[str, np.ndarray],
+    ) -> None:
+        """Append one recording's rows: its frames, per-frame targets and reader's per-frame targets."""
+        self._frames.append(frames)
         for name, appender in self._frame_targets.items():
             appender.append(frame_targets[name])
         for name, appender in self._recording_targets.items():
-            appender.append(recording.targets[name])
+            appender.append(recording_targets[name])
 
     def _appenders_all(self) -> list[NpyAppender]:
         return [self._frames, *self._frame_targets.values(), *self._recording_targets.values()]

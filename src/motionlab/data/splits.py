@@ -4,19 +4,23 @@ by window.
 Windows cut from one recording are strongly correlated, so a window-level random split leaks the
 test set into training. Every recording of a group goes to exactly one split (or fold). Among many
 random group orders the split keeps the one that (1) puts every class in every split where the data
-allows and (2) comes closest to the requested fractions of windows.
+allows and (2) comes closest to the requested fractions of windows. `SplitPolicy` applies the
+``data.split`` settings (grouping unit, fixed splits, cross-validation folds) to a dataset's recordings.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
-from motionlab.errors import DataSplitError
+from motionlab.data.recording import Recording
+from motionlab.errors import ConfigError, DataSplitError
 
 SPLITS = ("train", "val", "test")
+DEFAULT_FRACTIONS = (0.7, 0.15, 0.15)
 
 
 @dataclass
@@ -30,12 +34,123 @@ class GroupSplit:
         return next(name for name, members in self.groups.items() if group in members)
 
 
+class SplitPolicy:
+    """The ``data.split`` settings applied to a dataset's recordings: which group each recording
+    belongs to (``by``) and which split each group goes to — a random stratified split (``fractions``,
+    ``seed``), a fixed one (``val``/``test`` lists or a ``column``), or a cross-validation fold
+    (``folds``, ``fold``, set by the ``cv`` config section)."""
+
+    def __init__(self, config: Mapping[str, Any] | None = None) -> None:
+        self.config = dict(config or {})
+        self.by = self.config.get("by", "group")
+
+    def group_of(self, recording: Recording) -> str:
+        """The group ``recording`` belongs to: the reader's group, its name, or a metadata value."""
+        if self.by == "group":
+            return recording.group
+        if self.by == "recording":
+            return recording.name
+        if self.by not in recording.meta:
+            raise ConfigError(
+                "data.split.by",
+                f"'{self.by}' is not known for {recording.source}",
+                f"use 'group', 'recording' or one of {sorted(recording.meta)}",
+            )
+        return str(recording.meta[self.by])
+
+    def assign(
+        self,
+        recordings: Sequence[Recording],
+        window_counts: np.ndarray,
+        class_counts: np.ndarray | None = None,
+        class_names: Sequence[str] = (),
+    ) -> tuple[GroupSplit, dict[str, list[int]]]:
+        """The groups of each split and the positions (in ``recordings``) of each split's recordings.
+
+        Args:
+            window_counts: ``[R]`` training windows per recording (the fractions apply to these).
+            class_counts: ``[R, C]`` windows per recording and class, to stratify by (optional).
+        """
+        group_of = [self.group_of(r) for r in recordings]
+        names = sorted(set(group_of))
+        index = {name: i for i, name in enumerate(names)}
+        recording_group = np.array([index[g] for g in group_of], dtype=np.int64)
+        weights = np.bincount(recording_group, weights=window_counts, minlength=len(names))
+        group_class_counts = None
+        if class_counts is not None:
+            group_class_counts = np.zeros((len(names), len(class_names)))
+            np.add.at(group_class_counts, recording_group, class_counts)
+        assignment = self._split_groups(
+            names, weights, group_class_counts, class_names, self._fixed(recordings, group_of)
+        )
+        split_of = {group: split for split in SPLITS for group in assignment.groups[split]}
+        members = {split: [i for i, g in enumerate(group_of) if split_of.get(g) == split] for split in SPLITS}
+        return assignment, members
+
+    def _split_groups(
+        self,
+        names: list[str],
+        weights: np.ndarray,
+        class_counts: np.ndarray | None,
+        class_names: Sequence[str],
+        fixed: dict[str, str],
+    ) -> GroupSplit:
+        common = {
+            "fractions": self.config.get("fractions", DEFAULT_FRACTIONS),
+            "seed": self.config.get("seed", 0),
+            "unit": self.by,
+        }
+        folds = self.config.get("folds")
+        if not folds:
+            return split_groups(names, weights, class_counts, class_names, fixed=fixed, **common)
+        if fixed:
+            raise ConfigError(
+                "cv.folds",
+                "cross-validation puts every group in one fold's test set, but data.split prescribes "
+                f"fixed val/test groups ({len(fixed)} listed in data.split.val/test or data.split.column)",
+                "clear them (data.split.val=[] data.split.test=[] data.split.column=null) or train "
+                "without cross-validation (cv.folds=0)",
+            )
+        fold = self.config.get("fold")
+        return fold_split(names, weights, class_counts, class_names, folds, fold, **common)
+
+    def _fixed(self, recordings: Sequence[Recording], group_of: list[str]) -> dict[str, str]:
+        """Group → split prescribed by the ``val``/``test`` lists or by the ``column`` metadata key."""
+        listed = {str(g): "val" for g in self.config.get("val") or []}
+        listed.update({str(g): "test" for g in self.config.get("test") or []})
+        column = self.config.get("column")
+        if column is None:
+            return listed
+        if listed:
+            raise ConfigError(
+                "data.split.column",
+                "set together with data.split.val / data.split.test",
+                "prescribe the split either by listing val/test groups or by a column, not both",
+            )
+        fixed: dict[str, str] = {}
+        for recording, group in zip(recordings, group_of, strict=True):
+            if column not in recording.meta:
+                raise ConfigError(
+                    "data.split.column",
+                    f"'{column}' is not known for {recording.source}",
+                    f"use one of {sorted(recording.meta)}",
+                )
+            split = str(recording.meta[column])
+            if fixed.setdefault(group, split) != split:
+                raise DataSplitError(
+                    f"{recording.source}: {self.by} '{group}' is in split '{split}' here but in "
+                    f"'{fixed[group]}' elsewhere (column '{column}'); a {self.by} must stay in one split: "
+                    "fix the column or split by a finer unit (data.split.by)"
+                )
+        return fixed
+
+
 def split_groups(
     names: Sequence[str],
     weights: Sequence[float] | np.ndarray,
     class_counts: np.ndarray | None = None,
     class_names: Sequence[str] = (),
-    fractions: Sequence[float] = (0.7, 0.15, 0.15),
+    fractions: Sequence[float] = DEFAULT_FRACTIONS,
     seed: int = 0,
     fixed: Mapping[str, str] | None = None,
     trials: int = 512,
@@ -109,7 +224,7 @@ def fold_split(
     class_names: Sequence[str] = (),
     folds: int = 5,
     fold: int = 0,
-    fractions: Sequence[float] = (0.7, 0.15, 0.15),
+    fractions: Sequence[float] = DEFAULT_FRACTIONS,
     seed: int = 0,
     trials: int = 512,
     unit: str = "group",

@@ -1,4 +1,4 @@
-"""K-fold cross-validation: ``python train.py data=pose cv.folds=5`` (docs/training.md, "Cross-validation").
+"""K-fold cross-validation: ``python train.py data=csv cv.folds=5`` (docs/training.md, "Cross-validation").
 
 The groups of the data config (subjects, sessions, clips, runners, ...) are dealt into ``cv.folds``
 stratified folds by the shared split layer (`motionlab.data.splits.fold_split`); fold ``i`` is the

@@ -1,4 +1,4 @@
-"""`PoseDataModule`: per-frame pose CSVs (seed 001) → label-pure windows with an activity class."""
+"""`CsvFramesDataModule`: per-frame pose CSVs (seed 001) → label-pure windows with an activity class."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from motionlab.data.csv_frames.format import PoseColumns, PoseTable, pose_csv_files, read_pose_csvs
+from motionlab.data.csv_frames.synthetic import ensure_pose_sample
 from motionlab.data.datamodule import MotionDataModule
-from motionlab.data.pose.format import PoseColumns, PoseTable, pose_csv_files, read_pose_csvs
-from motionlab.data.pose.synthetic import ensure_pose_sample
 from motionlab.data.recording import Recording
 from motionlab.data.report import DataReport
 from motionlab.data.sample_cache import PathOrSample
@@ -22,7 +22,7 @@ from motionlab.data.windows import WindowSet
 MAX_UNUSED_SHARE = 0.5
 
 
-class PoseDataModule(PathOrSample, MotionDataModule):
+class CsvFramesDataModule(PathOrSample, MotionDataModule):
     """Windows of pose features, each inside one labelled segment, classified by its activity.
 
     Segments (runs of one label within a recording) are found automatically: a window never spans

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from motionlab.data.pose.format import PoseColumns, pose_csv_files, read_pose_csvs
+from motionlab.data.csv_frames.format import PoseColumns, pose_csv_files, read_pose_csvs
 from motionlab.errors import ConfigError, DataFormatError
 
 COLUMNS = PoseColumns(label="activity", recording="clip", subject="person", frame="t", features=None)

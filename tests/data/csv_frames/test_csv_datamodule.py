@@ -1,4 +1,4 @@
-"""PoseDataModule on user-style CSVs: column roles from overrides, label-pure windows, leak-free and
+"""CsvFramesDataModule on user-style CSVs: column roles from overrides, label-pure windows, leak-free and
 stratified splits, class weights and balanced sampling, augmentation, and seed 001's warnings."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 import torch
 from hydra.utils import instantiate
 
-from motionlab.data.pose.datamodule import PoseDataModule
+from motionlab.data.csv_frames.datamodule import CsvFramesDataModule
 from motionlab.errors import ConfigError, DataFormatError, DataSplitError
 from tests.helpers import compose_config
 
@@ -67,7 +67,7 @@ def write_csv(
     return path
 
 
-def make(path: Path, **kwargs) -> PoseDataModule:
+def make(path: Path, **kwargs) -> CsvFramesDataModule:
     args = {
         "path": str(path),
         "cache_dir": "unused",
@@ -80,7 +80,7 @@ def make(path: Path, **kwargs) -> PoseDataModule:
         "split": {"seed": 0},
     }
     args.update(kwargs)
-    dm = PoseDataModule(**args)
+    dm = CsvFramesDataModule(**args)
     dm.setup()
     return dm
 
@@ -90,7 +90,7 @@ def test_column_roles_window_and_fps_come_from_command_line_overrides(tmp_path):
     overrides = [f"data.columns.{role}={name}" for role, name in ROLES.items() if role != "features"]
     cfg = compose_config(
         [
-            "data=pose",
+            "data=csv",
             "model=lstm",
             f"data.path={path}",
             'data.columns.features="^kp_"',

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from motionlab.data.pose.format import PoseColumns, pose_csv_files, read_pose_csvs
-from motionlab.data.pose.synthetic import (
+from motionlab.data.csv_frames.format import PoseColumns, pose_csv_files, read_pose_csvs
+from motionlab.data.csv_frames.synthetic import (
     ACTIVITIES,
     CSV_COLUMNS,
     POSE_FEATURES,
