@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
+from omegaconf import OmegaConf
 
 from motionlab.data.datamodule import MotionDataModule
 from motionlab.errors import ConfigError
@@ -18,7 +19,7 @@ from motionlab.runs.sources import load_task, run_source
 from motionlab.targets import allowed_class, check_targets
 from motionlab.tasks import WorkoutTask
 from motionlab.tasks.base import MotionTask, build_encoder
-from tests.helpers import REPO
+from tests.helpers import REPO, compose_config
 
 SPEC = {"feature_names": ["a", "b"], "window": 8, "fps": 30.0, "class_names": ["x", "y"]}
 
@@ -132,3 +133,28 @@ def test_export_of_a_crafted_checkpoint_exits_with_one_line_and_writes_nothing(t
     )
     assert "Traceback" not in done.stdout
     assert not victim.exists() and not registry.exists() and not (run_dir / "export").exists()
+
+
+def test_a_renamed_class_in_an_older_run_builds_under_its_current_name(tmp_path):
+    """Runs written before `motionlab.data.pose` became `motionlab.data.csv_frames` still evaluate."""
+    from motionlab.data.csv_frames.datamodule import CsvFramesDataModule
+    from motionlab.targets import current_targets, instantiate_allowed
+
+    stored = {
+        "_target_": "motionlab.data.pose.datamodule.PoseDataModule",
+        "path": None,
+        "cache_dir": str(tmp_path),
+        "nested": [{"_target_": "motionlab.data.pose.format.PoseColumns"}],
+    }
+    upgraded = current_targets(stored)
+    assert upgraded["_target_"] == "motionlab.data.csv_frames.datamodule.CsvFramesDataModule"
+    assert upgraded["nested"][0]["_target_"] == "motionlab.data.csv_frames.format.PoseColumns"
+    assert stored["_target_"].startswith("motionlab.data.pose.")  # the stored config is not modified
+    old_run = OmegaConf.to_container(
+        compose_config(["data=csv"], tmp_path / "logs", tmp_path / "cache").data, resolve=True
+    )
+    old_run["_target_"] = stored["_target_"]
+    built = instantiate_allowed(old_run, MotionDataModule, "data")
+    assert isinstance(built, CsvFramesDataModule)
+    with pytest.raises(ConfigError, match="refused"):  # a rename never widens what is allowed
+        check_targets(current_targets({"_target_": "motionlab.data.pose.os.system"}), "data")

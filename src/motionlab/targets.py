@@ -8,6 +8,9 @@ and any nested one — must name a class that a ``motionlab.*`` module defines, 
 be a subclass of what the place expects (an `Encoder` for ``model``, a ``MotionTask`` for ``task``).
 Anything else is refused with a `ConfigError` before anything outside motionlab is imported and before
 anything is called.
+
+A class that motionlab has renamed keeps loading from older files: `RENAMED` maps its old dotted
+prefix to the new one, and `current_targets` rewrites a stored config before it is checked and built.
 """
 
 from __future__ import annotations
@@ -24,6 +27,12 @@ from motionlab.errors import ConfigError
 
 PACKAGE = "motionlab"
 T = TypeVar("T")
+
+# Old dotted prefix → new one, for classes moved since runs were written (longest prefix first).
+RENAMED: dict[str, str] = {
+    "motionlab.data.pose.datamodule.PoseDataModule": "motionlab.data.csv_frames.datamodule.CsvFramesDataModule",
+    "motionlab.data.pose.": "motionlab.data.csv_frames.",
+}
 
 _REFUSED_FIX = (
     "a config read from a checkpoint, run directory, sweep or registry may only name motionlab's own "
@@ -47,6 +56,29 @@ def allowed_class(target: object, base: type[T], key: str) -> type[T]:
     return found
 
 
+def current_target(target: object) -> object:
+    """``target`` under its current name when motionlab has renamed it (`RENAMED`); else unchanged."""
+    if isinstance(target, str):
+        for old, new in RENAMED.items():
+            if target.startswith(old):
+                return new + target[len(old) :]
+    return target
+
+
+def current_targets(config: Any) -> Any:
+    """A plain copy of ``config`` with every ``_target_`` (at any depth) under its current name."""
+    if isinstance(config, DictConfig | ListConfig):
+        config = OmegaConf.to_container(config, resolve=False)
+    if isinstance(config, Mapping):
+        return {
+            name: current_target(value) if name == "_target_" else current_targets(value)
+            for name, value in config.items()
+        }
+    if isinstance(config, list | tuple):
+        return [current_targets(value) for value in config]
+    return config
+
+
 def check_targets(config: Any, key: str, base: type = object) -> None:
     """Refuse ``config`` when any ``_target_`` in it (at any depth) is not an allowed class; the top
     one must also be a subclass of ``base``."""
@@ -63,7 +95,9 @@ def check_targets(config: Any, key: str, base: type = object) -> None:
 
 
 def instantiate_allowed(config: Any, base: type[T], key: str, **kwargs: Any) -> T:
-    """``hydra.utils.instantiate(config, **kwargs)`` once `check_targets` has passed ``config``."""
+    """``hydra.utils.instantiate(config, **kwargs)`` once `check_targets` has passed ``config`` (with
+    renamed classes under their current names)."""
+    config = current_targets(config)
     check_targets(config, key, base)
     built = instantiate(config, **kwargs)
     if not isinstance(built, base):  # a `_partial_: true` config builds a partial, not the class

@@ -23,7 +23,7 @@ from motionlab.files import file_sha256
 from motionlab.models.encoders import Encoder
 from motionlab.runs.find import completed_run_checkpoint, latest_completed_run, sweep_best
 from motionlab.runs.layout import RUN_CONFIG
-from motionlab.targets import allowed_class, check_targets
+from motionlab.targets import allowed_class, check_targets, current_targets
 from motionlab.tasks.base import MotionTask
 
 
@@ -106,7 +106,7 @@ def run_source(
     config_path = run_dir / RUN_CONFIG
     if not config_path.is_file():
         raise FileNotFoundError(f"{config_path}: missing; the run's resolved config names its task and data")
-    config = OmegaConf.load(config_path)
+    config = OmegaConf.create(current_targets(OmegaConf.load(config_path)))  # older runs: renamed classes
     check_stored_model(config, checkpoint)
     monitor = dict(summary.get("monitor") or {})
     monitor["value"] = summary.get("best_score")
