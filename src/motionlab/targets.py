@@ -30,7 +30,9 @@ T = TypeVar("T")
 
 # Old dotted prefix → new one, for classes moved since runs were written (longest prefix first).
 RENAMED: dict[str, str] = {
-    "motionlab.data.pose.datamodule.PoseDataModule": "motionlab.data.csv_frames.datamodule.CsvFramesDataModule",
+    "motionlab.data.pose.datamodule.PoseDataModule": (
+        "motionlab.data.csv_frames.datamodule.CsvFramesDataModule"
+    ),
     "motionlab.data.pose.": "motionlab.data.csv_frames.",
 }
 
