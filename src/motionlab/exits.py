@@ -17,7 +17,7 @@ import functools
 import os
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
@@ -84,16 +84,19 @@ def one_line_errors(main: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def run_with_hints(main: Callable[[], object], config_dir: Path, config_name: str) -> None:
-    """Run a ``@hydra.main`` entry point; when Hydra rejects the command line (exit status 1), add a
-    "did you mean" line for a misspelt setting (`motionlab.suggest`)."""
+def run_with_hints(
+    main: Callable[[], object], config_dir: Path, config_name: str, argv: Sequence[str] | None = None
+) -> None:
+    """Run a ``@hydra.main`` entry point; when Hydra rejects the command line ``argv`` (default:
+    ``sys.argv[1:]``; exit status 1), add a "did you mean" line for a misspelt setting
+    (`motionlab.suggest`)."""
     try:
         main()
     except SystemExit as stop:
         if stop.code == 1:
             from motionlab.suggest import suggest_setting
 
-            hint = suggest_setting(config_dir, config_name, sys.argv[1:])
+            hint = suggest_setting(config_dir, config_name, sys.argv[1:] if argv is None else argv)
             if hint:
                 print(f"error: {hint}", file=sys.stderr, flush=True)
         raise

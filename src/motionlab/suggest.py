@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from hydra.errors import HydraException
@@ -39,8 +39,14 @@ def suggest_setting(config_dir: Path, config_name: str, overrides: Sequence[str]
     parent = OmegaConf.select(cfg, parent_key) if parent_key else cfg
     if not isinstance(parent, DictConfig):
         return None
-    close = difflib.get_close_matches(leaf, [str(name) for name in parent], n=1)
-    if not close:
+    near = closest(leaf, [str(name) for name in parent])
+    if near is None:
         return None
     prefix = f"{parent_key}." if parent_key else ""
-    return f"{key}: no such setting — did you mean {prefix}{close[0]}? (+{key}=... adds a new key)"
+    return f"{key}: no such setting — did you mean {prefix}{near}? (+{key}=... adds a new key)"
+
+
+def closest(word: str, choices: Iterable[str]) -> str | None:
+    """The choice closest to a misspelt ``word`` (a setting, a verb), ``None`` when none is close."""
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return close[0] if close else None
