@@ -15,14 +15,16 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from motionlab.sweep.compose import compose_config
-
 _REJECTED = re.compile(r"Could not override '([^']+)'")
 
 
 def suggest_setting(config_dir: Path, config_name: str, overrides: Sequence[str]) -> str | None:
     """When Hydra rejects an override of ``overrides`` because its key does not exist, a line naming
     the closest existing key; ``None`` otherwise."""
+    # imported here, not above: `closest` serves the motionlab command's verbs and keys, which start
+    # without torch (the motionlab.sweep package imports the training code)
+    from motionlab.sweep.compose import compose_config
+
     try:
         compose_config(config_dir, config_name, overrides)
         return None
