@@ -25,7 +25,7 @@ STUDY ?= $(SEARCH)_demo
 WORKOUT_OUT ?= data/workout_sessions
 
 .DEFAULT_GOAL := help
-.PHONY: help install pose-model workout-data analyze train resume sweep dashboard evaluate export js-example web-example test bench lint format tensorboard notebooks-clean clean
+.PHONY: help install pose-model workout-data analyze train resume sweep dashboard evaluate export js-example web-example test test-fast bench lint format tensorboard notebooks-clean clean
 
 help: ## list the targets
 	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-13s\033[0m %s\n", $$1, $$2}'
@@ -82,6 +82,9 @@ examples/web/node_modules/.package-lock.json: examples/web/package-lock.json
 
 test: install ## run the test suite (in parallel workers; ARGS="-k name" to select)
 	$(PY) -m pytest --numprocesses=auto --maxprocesses=4 --dist=loadgroup --max-worker-restart=0 $(ARGS)
+
+test-fast: install ## the suite without the tests marked slow (training runs, studies, exports): the edit loop
+	$(PY) -m pytest -m "not slow" --numprocesses=auto --maxprocesses=4 --dist=loadgroup --max-worker-restart=0 $(ARGS)
 
 bench: install ## benchmark suite: one table of measured numbers; ARGS="--slow" adds the pruning study
 	$(PY) -m bench $(ARGS)

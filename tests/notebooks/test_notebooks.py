@@ -19,6 +19,8 @@ from motionlab.inference.sliding import overlap_average, sliding_windows
 from tests.helpers import GAIT_TINY, REPO, TINY, applicable_overrides
 from tests.notebooks.conftest import NOTEBOOKS, execute, printed_json
 
+pytestmark = pytest.mark.slow
+
 # One pytest-xdist worker runs them all, so the tiny run is trained and exported once.
 pytestmark = pytest.mark.xdist_group("notebooks")
 
