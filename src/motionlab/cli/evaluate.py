@@ -9,12 +9,14 @@ from collections.abc import Sequence
 from omegaconf import DictConfig
 
 from motionlab.cli.hydra_app import run_hydra_app
-from motionlab.evaluation import evaluate as evaluate_model
 from motionlab.exits import one_line_errors
 
 
 @one_line_errors
 def evaluate(cfg: DictConfig) -> None:
+    # imported when the evaluation starts: --help, --cfg and a rejected override answer without torch
+    from motionlab.evaluation import evaluate as evaluate_model
+
     result = evaluate_model(cfg)
     print(json.dumps(result.metrics, indent=2))
     written = [result.report_path, result.predictions_path, result.recordings_path]

@@ -8,13 +8,15 @@ from collections.abc import Sequence
 from omegaconf import DictConfig
 
 from motionlab.cli.hydra_app import run_hydra_app
-from motionlab.ensemble import resolve_model_source
 from motionlab.exits import one_line_errors
-from motionlab.export import export_model
 
 
 @one_line_errors
 def export(cfg: DictConfig) -> None:
+    # imported when the export starts: --help, --cfg and a rejected override answer without torch
+    from motionlab.ensemble import resolve_model_source
+    from motionlab.export import export_model
+
     source = resolve_model_source(cfg)
     result = export_model(source, cfg)
     print(f"wrote {result.model_path}" + (f" and {result.int8_path}" if result.int8_path else ""))

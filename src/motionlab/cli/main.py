@@ -40,7 +40,9 @@ def load(target: str) -> Callable:
 
 
 def run_verb(name: str, verb: Verb, argv: Sequence[str]) -> int:
-    """Run ``verb`` on its ``key=value`` arguments ``argv``; its exit status."""
+    """Run ``verb`` on its ``key=value`` arguments ``argv``; its exit status. The verbs with a parser
+    end as the others do (`one_line_errors`); those without end by themselves (train, export and
+    evaluate inside their Hydra app)."""
     if verb.parser is None:
         return load(verb.main)(list(argv)) or 0
     from motionlab.cli.options import UsageError, to_argv, usage
@@ -54,7 +56,7 @@ def run_verb(name: str, verb: Verb, argv: Sequence[str]) -> int:
     except UsageError as error:
         print(f"motionlab {name}: {error} (motionlab {name} --help)", file=sys.stderr)
         return USAGE_ERROR
-    return load(verb.main)([*verb.prefix, *translated]) or 0
+    return one_line_errors(load(verb.main))([*verb.prefix, *translated]) or 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -74,4 +76,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         hint = f" — did you mean {near}?" if near else ""
         print(f"motionlab: no verb '{name}'{hint} (motionlab --help lists them)", file=sys.stderr)
         return USAGE_ERROR
-    return one_line_errors(run_verb)(name, verb, rest)
+    return run_verb(name, verb, rest)

@@ -8,11 +8,13 @@ from omegaconf import DictConfig
 
 from motionlab.cli.hydra_app import run_hydra_app
 from motionlab.exits import one_line_errors
-from motionlab.training.cross_validation import train_or_cross_validate
 
 
 @one_line_errors
 def train(cfg: DictConfig) -> float:
+    # imported when the run starts: --help, --cfg and a rejected override answer without torch
+    from motionlab.training.cross_validation import train_or_cross_validate
+
     return train_or_cross_validate(cfg)
 
 
