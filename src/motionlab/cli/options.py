@@ -60,7 +60,8 @@ def to_argv(
         key = override.key_or_group
         if key not in actions:
             near = closest(key, actions)
-            hint = f" — did you mean {near}?" if near else f"; the settings are {', '.join(actions)}"
+            choices = f"the settings are {', '.join(actions)}" if actions else "the verb takes none"
+            hint = f" — did you mean {near}?" if near else f"; {choices}"
             raise UsageError(f"{key}: no such setting{hint}")
         if override.is_sweep_override():
             raise UsageError(f"{key}: one value — quote a value with a comma ({key}='a,b')")
