@@ -5,6 +5,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
+# The targets below are aliases of `motionlab` verbs (docs/cli.md); ARGS are their key=value arguments.
+MOTIONLAB = $(PY) -m motionlab
+comma := ,
+space := $(subst x, ,x)
 # torch is installed on its own, first, with the exact pin from pyproject.toml: a looser spec (or a
 # package that depends on torch) would pull the multi-gigabyte CUDA build from the registry.
 TORCH_PIN := $(shell grep -o 'torch==[0-9.]*' pyproject.toml)
@@ -21,7 +25,7 @@ STUDY ?= $(SEARCH)_demo
 WORKOUT_OUT ?= data/workout_sessions
 
 .DEFAULT_GOAL := help
-.PHONY: help install pose-model workout-data analyze train resume sweep dashboard evaluate export js-example web-example test bench lint format tensorboard notebooks-clean clean
+.PHONY: help install pose-model workout-data analyze train resume sweep dashboard evaluate export js-example web-example test test-fast bench lint format tensorboard notebooks-clean clean
 
 help: ## list the targets
 	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-13s\033[0m %s\n", $$1, $$2}'
@@ -32,35 +36,35 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet "$(TORCH_PIN)"
 	$(PY) -m pip install --quiet -e ".[dev]"
-	$(PY) -m motionlab.pose.bundle --output $(POSE_MODEL)  # the video extra's pose model, fetched at setup, never at run time
+	$(MOTIONLAB) pose-model output=$(POSE_MODEL)  # the video extra's pose model, fetched at setup, never at run time
 	touch $@
 
 pose-model: install ## build the pose landmarker bundle for video input offline (POSE_MODEL=path)
-	$(PY) -m motionlab.pose.bundle --output $(POSE_MODEL)
+	$(MOTIONLAB) pose-model output=$(POSE_MODEL)
 
 workout-data: install ## build workout sessions from VIDEOS (folder of videos + .labels.yaml) into WORKOUT_OUT
-	$(PY) -m motionlab.data.workout.build $(VIDEOS) --out $(WORKOUT_OUT) --pose-model $(POSE_MODEL) $(ARGS)
+	$(MOTIONLAB) build-workout-data video_dir=$(VIDEOS) out=$(WORKOUT_OUT) pose_model=$(POSE_MODEL) $(ARGS)
 
-analyze: install ## analyse VIDEOS (files or folders) with MODEL (an exported .onnx); ARGS="--plot --out DIR"
-	$(PY) -m motionlab.analyze $(VIDEOS) --model $(MODEL) --pose-model $(POSE_MODEL) $(ARGS)
+analyze: install ## analyse VIDEOS (files or folders) with MODEL (an exported .onnx); ARGS="plot=true out=DIR"
+	$(MOTIONLAB) analyze "videos=[$(subst $(space),$(comma),$(strip $(VIDEOS)))]" model=$(MODEL) pose_model=$(POSE_MODEL) $(ARGS)
 
 train: install ## train EXPERIMENT (default workout_tcn) on the built-in sample data; ARGS="key=value ..."
-	$(PY) train.py experiment=$(EXPERIMENT) $(ARGS)
+	$(MOTIONLAB) train experiment=$(EXPERIMENT) $(ARGS)
 
 resume: install ## continue the newest stopped run in place (RUN=outputs/<name>/<time> for another; ARGS="key=value ...")
-	$(PY) -m motionlab.training.resume $(RUN) $(ARGS)
+	$(MOTIONLAB) resume $(if $(RUN),run=$(RUN)) $(ARGS)
 
 sweep: install ## Optuna study over configs/search/SEARCH.yaml (small demo by default); ARGS="key=value ..."
-	$(PY) sweep.py search=$(SEARCH) $(SWEEP_DEMO) $(ARGS)
+	$(MOTIONLAB) sweep search=$(SEARCH) $(SWEEP_DEMO) $(ARGS)
 
 dashboard: install ## optuna-dashboard on outputs/sweeps/STUDY/study.db (default: the make sweep demo)
 	$(BIN)/optuna-dashboard sqlite:///outputs/sweeps/$(STUDY)/study.db
 
 evaluate: install ## test metrics + per-window predictions of the latest run; ARGS="run=... split=... | ensemble.runs=[...]"
-	$(PY) evaluate.py $(ARGS)
+	$(MOTIONLAB) evaluate $(ARGS)
 
 export: install ## export the latest completed run's best checkpoint to verified ONNX; ARGS="run=... | sweep=..."
-	$(PY) export.py $(ARGS)
+	$(MOTIONLAB) export $(ARGS)
 
 # The JavaScript example's dependencies (onnxruntime-node). Its postinstall would download CUDA
 # files; the CPU runtime ships inside the package, so skip it (works offline from the npm cache).
@@ -78,6 +82,9 @@ examples/web/node_modules/.package-lock.json: examples/web/package-lock.json
 
 test: install ## run the test suite (in parallel workers; ARGS="-k name" to select)
 	$(PY) -m pytest --numprocesses=auto --maxprocesses=4 --dist=loadgroup --max-worker-restart=0 $(ARGS)
+
+test-fast: install ## the suite without the tests marked slow (training runs, studies, exports): the edit loop
+	$(PY) -m pytest -m "not slow" --numprocesses=auto --maxprocesses=4 --dist=loadgroup --max-worker-restart=0 $(ARGS)
 
 bench: install ## benchmark suite: one table of measured numbers; ARGS="--slow" adds the pruning study
 	$(PY) -m bench $(ARGS)

@@ -1,9 +1,9 @@
-"""Optuna hyperparameter search: ``python sweep.py search=workout_tcn`` (see docs/sweeps.md)."""
+"""Optuna hyperparameter search: ``python sweep.py search=workout_tcn`` (see docs/sweeps.md), the same as
+``motionlab sweep search=workout_tcn`` (`motionlab.cli.sweep`)."""
 
 import sys
-from pathlib import Path
 
-from motionlab.sweep.cli import main
+from motionlab.cli.sweep import main
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:], Path(__file__).resolve().parent / "configs"))
+    sys.exit(main(sys.argv[1:]))

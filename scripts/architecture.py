@@ -65,7 +65,7 @@ def module_name(path: Path) -> list[str]:
 def top_level_parts() -> set[str]:
     """The subpackages and top-level modules of motionlab (what the graph's nodes are)."""
     parts = {p.name for p in PACKAGE_DIR.iterdir() if p.is_dir() and (p / "__init__.py").is_file()}
-    parts |= {p.stem for p in PACKAGE_DIR.glob("*.py") if p.stem not in ("__init__", "__main__")}
+    parts |= {p.stem for p in PACKAGE_DIR.glob("*.py") if p.stem != "__init__"}
     return parts
 
 

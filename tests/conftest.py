@@ -19,6 +19,31 @@ POSE_BUNDLE = REPO / ".cache" / "pose" / "pose_landmarker_full.task"
 # for the cores. Parallelism comes from the workers instead.
 torch.set_num_threads(1)
 
+# Shared fixtures that train (or export) real runs once per session or module. A test that uses one is
+# slow, however fast its own body: whichever test comes first pays for the training.
+TRAINING_FIXTURES = frozenset(
+    {
+        "exported_run",  # tests/export: a trained and exported run per data config
+        "trained_run",  # tests/export/test_registry.py
+        "streaming_run",  # tests/export/test_streaming.py
+        "source_run",  # tests/training/test_finetune.py
+        "task_and_data",  # tests/training/test_mixed_precision.py
+        "workout_runs",  # tests/evaluation, tests/ensemble
+        "exported_workout_run",  # tests/notebooks
+        "built",  # tests/analyze: sessions built from rendered videos
+        "workout_model",  # tests/analyze
+        "gait_model",  # tests/analyze
+    }
+)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests that use a `TRAINING_FIXTURES` fixture ``slow`` (before ``-m`` selects)."""
+    for item in items:
+        if TRAINING_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(scope="session")
 def sample_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -51,7 +51,9 @@ def test_a_run_composed_from_groups_and_the_experiment_do_not_share_a_name(tmp_p
     assert Path(composed.paths.output_dir).parent != Path(experiment.paths.output_dir).parent
 
 
-@pytest.mark.parametrize("group", ["trainer", "debug", "experiment", "logger", "callbacks"])
+@pytest.mark.parametrize(
+    "group", ["trainer", "debug", pytest.param("experiment", marks=pytest.mark.slow), "logger", "callbacks"]
+)
 def test_every_option_of_a_group_composes(group, tmp_path):
     for option in options(group):
         cfg = compose_config([f"{group}={option}"], tmp_path, tmp_path / "cache", run=option)

@@ -116,6 +116,7 @@ def test_a_run_whose_config_names_another_class_is_refused(tmp_path):
         run_source(crafted_run(tmp_path, checkpoint, "os.system"))
 
 
+@pytest.mark.slow
 def test_export_of_a_crafted_checkpoint_exits_with_one_line_and_writes_nothing(tmp_path):
     """``python export.py run=<crafted run>``: a real process, refused before the registry or the data."""
     victim = tmp_path / "sitecustomize.py"

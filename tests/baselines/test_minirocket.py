@@ -88,6 +88,8 @@ BLOCKED_RUN = textwrap.dedent(
     """
 )
 
+pytestmark = pytest.mark.slow
+
 
 def test_without_aeon_the_run_goes_on_with_a_one_line_note(tmp_path, sample_cache):
     with_aeon_on = ["logger=none", "baseline.minirocket.enabled=true"]

@@ -68,6 +68,7 @@ def test_cli_lists_and_converts(tmp_path):
     assert "experiment=imu" in done.stdout and "data.split.column=split" in done.stdout
 
 
+@pytest.mark.slow
 def test_imu_recipe_learns_held_out_recordings_of_real_smartwatch_data(real_root, tmp_path):
     """The recommended IMU recipe, a few epochs on BasicMotions: far above chance (0.25) on the 40
     held-out recordings, per window and per recording."""

@@ -13,6 +13,8 @@ from motionlab.export.recurrent_patch import PATCH_NAMES, recurrent_export_patch
 from motionlab.export.verify import VerificationCase, verify_onnx
 from motionlab.models.encoders import RecurrentEncoder
 
+pytestmark = pytest.mark.slow
+
 
 class LSTMAttention(nn.Module):
     """LSTM then self-attention: the dynamo exporter fixes this graph's time axis without the patches."""

@@ -33,6 +33,8 @@ from tests.export.test_registry import FAST_EXPORT
 from tests.helpers import CONFIG_DIR, TINY, compose_config
 from tests.tasks.test_gait_task import gait_spec
 
+pytestmark = pytest.mark.slow
+
 TASK_ARGS = {"optimizer": {"name": "adam", "lr": 1e-3}, "scheduler": None, "monitor": {"metric": "val/loss"}}
 TCN = {"_target_": "motionlab.models.encoders.TCNEncoder", "channels": 8, "num_blocks": 3}
 RNN = {"_target_": "motionlab.models.encoders.RecurrentEncoder", "hidden_size": [12, 8], "num_layers": None}

@@ -20,6 +20,8 @@ from motionlab.runs.sources import load_task
 from tests.helpers import REPO, TINY, applicable_overrides
 from tests.notebooks.conftest import NOTEBOOKS, execute, printed_json
 
+pytestmark = pytest.mark.slow
+
 # One pytest-xdist worker runs them all, so the tiny run is trained and exported once.
 pytestmark = pytest.mark.xdist_group("notebooks")
 

@@ -20,6 +20,7 @@ def read_json(path: Path) -> dict:
     return json.loads(path.read_text())
 
 
+@pytest.mark.slow
 def test_sweep_objective_is_the_cross_validated_mean_and_prunes_on_fold_0(tmp_path, trial_overrides):
     sweep_dir = tmp_path / "sweeps" / "test"
     settings = settings_for(sweep_dir, "sweep.n_trials=1", "sweep.pruner.name=median")

@@ -7,10 +7,13 @@ import os
 import subprocess
 import sys
 
+import pytest
 import yaml
 
 from tests.helpers import REPO
 from tests.sweep.helpers import TINY_TRIAL
+
+pytestmark = pytest.mark.slow
 
 
 def test_a_two_job_multirun_leaves_two_complete_run_directories(tmp_path, sample_cache):

@@ -22,6 +22,8 @@ from motionlab.sweep.storage import make_storage
 from tests.helpers import CONFIG_DIR
 from tests.sweep.test_workers import start_worker
 
+pytestmark = pytest.mark.slow
+
 N_TRIALS = 5
 
 

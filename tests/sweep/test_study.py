@@ -47,6 +47,7 @@ def recipe(cfg) -> dict:
     return {k: v for k, v in container.items() if k not in ("hydra", "paths", "name")}
 
 
+@pytest.mark.slow
 def test_study_records_failed_and_diverged_trials_goes_on_and_stores_the_best(tmp_path, trial_overrides):
     sweep_dir = tmp_path / "sweeps" / "test"
     settings = settings_for(sweep_dir, "sweep.n_trials=4", "sweep.pruner.name=none")
@@ -124,6 +125,7 @@ def test_study_records_failed_and_diverged_trials_goes_on_and_stores_the_best(tm
     )
 
 
+@pytest.mark.slow
 def test_a_pruned_trial_is_marked_pruned_after_its_first_epoch(tmp_path, trial_overrides):
     sweep_dir = tmp_path / "sweeps" / "test"
     settings = settings_for(sweep_dir, "sweep.n_trials=1")
@@ -167,6 +169,7 @@ def test_report_only_on_a_missing_study_says_so(tmp_path, capsys):
     assert not (tmp_path / "study.db").exists()
 
 
+@pytest.mark.slow
 def test_a_worker_whose_budget_is_spent_still_retries_a_dead_workers_trial(tmp_path, trial_overrides):
     """The study's last trial belongs to a worker that died: the budget counts it as running, so no
     new trial starts, but the worker does not leave before its parameters have run again."""

@@ -19,6 +19,8 @@ from motionlab.sweep.cli import load_sweep, main
 from motionlab.sweep.study import make_storage
 from tests.helpers import CONFIG_DIR, REPO
 
+pytestmark = pytest.mark.slow
+
 # Heartbeats every second; a trial silent for 2 s belongs to a dead worker.
 FAST_HEARTBEAT = ["sweep.heartbeat.interval=1", "sweep.heartbeat.grace_period=2"]
 

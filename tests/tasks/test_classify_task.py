@@ -130,6 +130,7 @@ def test_evaluation_report_numbers_and_seed_001_warnings():
     assert any("predicts only 1 of the 3 classes" in w for w in collapsed["warnings"])
 
 
+@pytest.mark.slow
 def test_seed_001_recipe_beats_the_majority_baseline_on_the_sample(make_config):
     """experiment=pose_lstm (seed 001's LSTM 128 → 64, full size) shortened to 10 epochs on a smaller
     sample (30 videos, 6 subjects; the test split is one subject's 98 windows).

@@ -130,6 +130,7 @@ SMALL_RUN = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", sorted(p.stem for p in (CONFIG_DIR / "model").glob("*.yaml")))
 def test_every_encoder_runs_a_fast_dev_run_on_tracking_data(make_config, model: str):
     cfg = make_config(
@@ -149,6 +150,7 @@ def test_every_encoder_runs_a_fast_dev_run_on_tracking_data(make_config, model: 
     assert np.isfinite(metrics["test/mse"]) and metrics["test/baseline_mse"] > 0
 
 
+@pytest.mark.slow
 def test_default_recipe_beats_the_repeat_last_frame_baseline(make_config):
     """experiment=tracking_lstm (seed 000's LSTM, default task) on a smaller sample (6 sessions of
     30-45 s) for 2 epochs must forecast the validation session with an MSE at most 0.7 × the

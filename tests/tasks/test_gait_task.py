@@ -161,6 +161,7 @@ def test_epoch_metrics_and_figures_cover_every_head():
     assert sum(task.eval_details["val_reliability"]["count"]) == 3  # windows with phase labels
 
 
+@pytest.mark.slow
 def test_bf16_mixed_precision_fast_dev_run(make_config):
     cfg = make_config(*GAIT_TINY, "debug=fdr", "trainer.precision=bf16-mixed", tiny=False)
     train(cfg)
@@ -168,6 +169,7 @@ def test_bf16_mixed_precision_fast_dev_run(make_config):
     assert summary["status"] == "completed" and math.isfinite(summary["test_metrics"]["test/loss"])
 
 
+@pytest.mark.slow
 def test_default_recipe_learns_every_head_on_the_sample_data(make_config):
     """experiment=gait_bilstm shrunk (BiLSTM 1 × 32, 12 epochs, 80 runners × 6 s, split 0.6 / 0.1 / 0.3
     so that 24 runners are held out) beats the trivial baseline of every head on the test runners.

@@ -21,6 +21,8 @@ from motionlab.tasks import ImitationTask
 from motionlab.tasks.rollout import closed_loop_rollout
 from motionlab.training.run import train
 
+pytestmark = pytest.mark.slow
+
 NAMES = ["left_knee", "right_knee", "neck_pitch"]
 LAYOUT = StateLayout(tuple(NAMES), 50.0, velocities=True, phase=True)
 TINY_ENCODERS = {

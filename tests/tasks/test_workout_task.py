@@ -95,6 +95,7 @@ def test_fixed_rep_threshold_is_kept():
     assert float(make_task().count_threshold) == 0.5  # until calibrated on validation
 
 
+@pytest.mark.slow
 def test_default_recipe_learns_on_the_sample_data(make_config):
     """A short run of experiment=workout_tcn (smaller TCN, 6 subjects, 8 epochs) must learn all heads.
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import torch
 import torch._dynamo
 from hydra import compose, initialize_config_dir
@@ -21,6 +22,8 @@ from motionlab.runs.sources import resolve_source
 from motionlab.tasks import WorkoutTask
 from motionlab.training.run import train
 from tests.helpers import CONFIG_DIR
+
+pytestmark = pytest.mark.slow
 
 
 def test_compiled_encoder_trains_and_its_checkpoint_loads_uncompiled_and_exports(make_config):

@@ -30,6 +30,7 @@ def read_json(path: Path) -> dict:
     return json.loads(path.read_text())
 
 
+@pytest.mark.slow
 def test_interrupted_cross_validation_resumes_skipping_completed_folds_and_summarises_them(make_config):
     cfg = make_config(*FAST, "trainer.max_epochs=2")
     run_dir = Path(cfg.paths.output_dir)
@@ -118,6 +119,7 @@ def test_cross_validation_settings_fail_clearly(make_config):
         instantiate(fixed.data, _convert_="all").setup("fit")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("data", list(formats()))
 def test_every_data_config_folds_by_its_own_groups(data, tmp_path, sample_cache):
     """Each fold's train/val/test are disjoint by the config's group unit, and the folds' test sets

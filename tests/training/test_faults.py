@@ -26,6 +26,8 @@ from motionlab.training.resume import resume_command
 from motionlab.training.run import train
 from tests.helpers import REPO, TINY
 
+pytestmark = pytest.mark.slow
+
 
 def start_training(run_dir: Path, cache_dir: Path, *overrides: str) -> subprocess.Popen:
     """``python train.py`` at test size, writing to ``run_dir``."""

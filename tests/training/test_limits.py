@@ -35,6 +35,7 @@ class PoisonTarget(L.Callback):
             batch["rep_target"][0, 0] = math.nan
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("every", [1, 1000])
 def test_nan_loss_stops_the_run_naming_batch_and_term_and_keeps_last_good_checkpoint(make_config, every):
     """Checked every batch, the run stops at the poisoned one; checked every 1000 batches, the check
@@ -63,6 +64,7 @@ def test_nan_loss_stops_the_run_naming_batch_and_term_and_keeps_last_good_checkp
     assert all(torch.isfinite(w).all() for w in last["state_dict"].values() if w.is_floating_point())
 
 
+@pytest.mark.slow
 def test_max_time_stops_tests_best_and_resumes_from_last(make_config):
     cfg = make_config("trainer.max_epochs=100", "trainer.max_time={seconds:1}", "logger=none", run="timed")
     train(cfg)

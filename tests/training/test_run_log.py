@@ -6,9 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from motionlab.training.run import train
 
 
+@pytest.mark.slow
 def test_train_log_holds_the_terminals_tables_warnings_and_final_line(make_config):
     cfg = make_config(
         "trainer.enable_progress_bar=true",  # the tiny settings turn both off; a real run has them

@@ -49,6 +49,7 @@ def hparams_record(events: EventAccumulator) -> tuple[dict, set[str]]:
     return values, set(content)
 
 
+@pytest.mark.slow
 def test_hparams_tab_shows_key_settings_against_the_summarys_final_metrics(make_config):
     cfg = make_config("logger=many", "trainer.max_epochs=2", "task.optimizer.lr=0.002")
     train(cfg)
@@ -96,6 +97,7 @@ def test_hparams_tab_shows_key_settings_against_the_summarys_final_metrics(make_
     assert tested == pytest.approx([summary["test_metrics"]["test/acc"]])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", MODEL_CONFIGS)
 def test_every_encoder_is_drawn_in_the_graphs_tab(model, make_config, tmp_path):
     cfg = make_config("data=csv", f"model={model}", tiny=False)
@@ -132,6 +134,7 @@ def test_a_model_that_cannot_be_traced_is_logged_without_graph(make_config, tmp_
     assert not events.Tags()["graph"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("data", DATA_CONFIGS)
 def test_every_task_logs_figures_at_validation_end(data, make_config, tmp_path, sample_cache):
     """One short epoch of each data config's task: its figures land in the event file under val/."""

@@ -47,6 +47,7 @@ def test_bf16_mixed_precision_runs_on_cpu(make_config):
     assert summary["status"] == "completed" and math.isfinite(summary["test_metrics"]["test/loss"])
 
 
+@pytest.mark.slow
 def test_run_directory_has_checkpoints_events_config_and_history(make_config):
     cfg = make_config("trainer.max_epochs=2")
     value = train(cfg)
@@ -95,6 +96,7 @@ class StopAt(L.Callback):
             raise self.error
 
 
+@pytest.mark.slow
 def test_interrupted_run_resumes_in_place_from_its_global_step(make_config):
     cfg = make_config("trainer.max_epochs=3")
     with pytest.raises(SystemExit):  # Lightning turns Ctrl-C into a graceful exit(1)
@@ -180,6 +182,7 @@ def train_with_ddp(run_dir: Path, sample_cache: Path, overrides: list[str]) -> t
     return process, output
 
 
+@pytest.mark.slow
 def test_ddp_cpu_trains_with_two_processes(tmp_path, sample_cache, make_config):
     """A real 2-process DDP run (gloo): rank zero alone writes the run's files, the global batch is
     recorded, and the test metrics equal a single process testing the same checkpoint on the same
@@ -224,6 +227,7 @@ def test_ddp_cpu_trains_with_two_processes(tmp_path, sample_cache, make_config):
         assert math.isclose(summary["test_metrics"][name], value, rel_tol=1e-5, abs_tol=1e-6), name
 
 
+@pytest.mark.slow
 def test_ddp_recording_results_equal_a_single_process(tmp_path, sample_cache):
     """A pose classifier under 2-process DDP: every process holds some of the test windows, and the
     recording-level metrics gathered from both equal one process testing the same checkpoint."""

@@ -98,7 +98,8 @@ def _unique_names(videos: list[Path]) -> list[str]:
     return names
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
+    """The command line of ``python -m motionlab.analyze`` (and of ``motionlab analyze``, key=value)."""
     parser = argparse.ArgumentParser(
         prog="python -m motionlab.analyze",
         description="Analyse videos with an exported motionlab model (gait or workout): a table on the "
@@ -121,7 +122,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="longest run without a pose that is interpolated (seconds)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     console = Console()
     videos = find_videos(args.videos)
     if not videos:

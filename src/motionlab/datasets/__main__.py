@@ -12,12 +12,18 @@ from motionlab.datasets.registry import real_dataset, real_datasets
 DEFAULT_ROOT = Path("data/real")
 
 
-def main(argv: list[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
+    """The command line of ``python -m motionlab.datasets`` (and of ``motionlab datasets`` and
+    ``motionlab convert-datasets``, key=value)."""
     parser = argparse.ArgumentParser(prog="python -m motionlab.datasets", description=__doc__)
     parser.add_argument("command", nargs="?", choices=["list", "convert"], default="list")
     parser.add_argument("names", nargs="*", help="data sets to convert (default: all)")
     parser.add_argument("--out", type=Path, default=DEFAULT_ROOT, help="root directory (default: data/real)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     datasets = real_datasets()
     if args.command == "list":
         for dataset in datasets.values():

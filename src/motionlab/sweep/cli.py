@@ -23,7 +23,7 @@ from motionlab.sweep.space import SearchSpace
 from motionlab.sweep.study import open_study, run_sweep
 
 USAGE = """\
-usage: python sweep.py [search=NAME] [sweep.KEY=VALUE ...] [TRAIN_OVERRIDE ...]
+usage: motionlab sweep [search=NAME] [sweep.KEY=VALUE ...] [TRAIN_OVERRIDE ...]
 
   search=NAME          the search space configs/search/NAME.yaml (default: see configs/sweep.yaml)
   sweep.KEY=VALUE      study settings: sweep.study, sweep.storage, sweep.n_trials, sweep.timeout,
@@ -33,6 +33,7 @@ usage: python sweep.py [search=NAME] [sweep.KEY=VALUE ...] [TRAIN_OVERRIDE ...]
                        a searched key set here is fixed instead of searched
 
 Run the same command again to continue a study; run it in several shells to add workers.
+`python sweep.py` takes the same arguments.
 """
 SWEEP_PREFIXES = ("search=", "sweep.", "+sweep.", "++sweep.")
 

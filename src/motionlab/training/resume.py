@@ -1,4 +1,5 @@
-"""Continue a stopped run in place: ``python -m motionlab.training.resume [RUN_DIR] [key=value ...]``.
+"""Continue a stopped run in place: ``motionlab resume [run=RUN_DIR] [key=value ...]`` (or
+``python -m motionlab.training.resume [RUN_DIR] [key=value ...]``).
 
 Re-runs ``train.py`` with the run's own command-line overrides (from ``.hydra/overrides.yaml``) plus
 ``hydra.run.dir=<run>`` and ``ckpt_path=<run>/checkpoints/last.ckpt``, so checkpoints, TensorBoard
@@ -57,13 +58,16 @@ def resume_command(run_dir: Path, script: Path, extra_overrides: Sequence[str] =
 
 
 def main(argv: list[str]) -> int:
+    if any(arg in ("-h", "--help") for arg in argv):
+        print(__doc__)
+        return 0
     script = Path("train.py")
     if not script.is_file():
         sys.exit("run this from the repository root (train.py not found in the current directory)")
     try:
-        runs = [arg for arg in argv if "=" not in arg]
-        run_dir = Path(runs[0]) if runs else latest_run_dir(Path("outputs"))
-        command = resume_command(run_dir, script, [arg for arg in argv if "=" in arg])
+        runs = [arg for arg in argv if "=" not in arg or arg.startswith("run=")]
+        run_dir = Path(runs[0].removeprefix("run=")) if runs else latest_run_dir(Path("outputs"))
+        command = resume_command(run_dir, script, [arg for arg in argv if arg not in runs])
     except (FileNotFoundError, RuntimeError, DataFormatError) as error:
         sys.exit(f"resume: {error}")
     print("resuming:", " ".join(command[1:]), flush=True)

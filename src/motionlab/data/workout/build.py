@@ -262,7 +262,9 @@ def print_report(report: BuildReport, out_dir: Path, console: Console) -> None:
     )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
+    """The command line of ``python -m motionlab.data.workout.build`` (and of ``motionlab
+    build-workout-data``, key=value)."""
     parser = argparse.ArgumentParser(
         prog="python -m motionlab.data.workout.build",
         description="Build workout sessions (.npz) from videos and <stem>.labels.yaml label files.",
@@ -293,7 +295,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--max-gap", type=int, default=5, help="longest run of incomplete frames kept (frames)"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     console = Console()
     try:
         report = build_workout_dataset(

@@ -1,0 +1,7 @@
+"""``python -m motionlab VERB …``: the ``motionlab`` command."""
+
+import sys
+
+from motionlab.cli.main import main
+
+sys.exit(main())
