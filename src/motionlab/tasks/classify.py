@@ -23,7 +23,7 @@ from motionlab.tasks.classification import (
     recording_epoch_metrics,
     split_classification,
 )
-from motionlab.tasks.outputs import SOFTMAX, Output
+from motionlab.tasks.outputs import Output, window_classes
 from motionlab.viz.figures import confusion_matrix_figure
 
 
@@ -134,12 +134,7 @@ class ClassifyTask(MotionTask):
     def declare_outputs(self) -> tuple[Output, ...]:
         """What an app consumes: the probability of each class for each window."""
         return (
-            Output(
-                "class_logits",
-                "class_probs",
-                SOFTMAX,
-                "[B, C] raw class scores of the window, C = class_names",
-                "[B, C] softmax over class_names: the activity in the window",
-                self.spec.class_names,
+            window_classes(
+                "class_logits", "class_probs", self.spec.class_names, "the activity in the window"
             ),
         )

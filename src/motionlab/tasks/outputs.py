@@ -74,6 +74,19 @@ def scaled_sigmoid(scale: float) -> Transform:
     return Transform(lambda raw, x: scale * raw.sigmoid(), lambda app, x: sigmoid_logits(app / scale))
 
 
+def window_classes(raw: str, app: str, class_names: Sequence[str], meaning: str) -> Output:
+    """A window's class scores ``[B, C]`` → its softmax over ``class_names``, which ``meaning`` names
+    (the activity, the exercise)."""
+    return Output(
+        raw,
+        app,
+        SOFTMAX,
+        "[B, C] raw class scores of the window, C = class_names",
+        f"[B, C] softmax over class_names: {meaning}",
+        class_names,
+    )
+
+
 def denormalised(normalizer: Normalizer) -> Transform:
     """Normalised values → original units, with a `Normalizer`'s statistics (and back)."""
     return Transform(lambda raw, x: normalizer.inverse(raw), lambda app, x: normalizer(app))

@@ -20,7 +20,7 @@ from motionlab.models.heads import MLPHead, SequencePool
 from motionlab.models.losses import FocalLoss
 from motionlab.tasks.base import MotionTask, StageMetrics
 from motionlab.tasks.classification import classification_metrics, split_classification
-from motionlab.tasks.outputs import SIGMOID, SOFTMAX, Output
+from motionlab.tasks.outputs import SIGMOID, Output, window_classes
 from motionlab.viz.figures import confusion_matrix_figure, rep_trace_figure
 
 # Frames whose smoothed rep-start target is at least this count as "a rep starts here" for the
@@ -160,13 +160,8 @@ class WorkoutTask(MotionTask):
     def declare_outputs(self) -> tuple[Output, ...]:
         """What an app consumes: class probabilities per window and rep-start probability per frame."""
         return (
-            Output(
-                "exercise_logits",
-                "exercise_probs",
-                SOFTMAX,
-                "[B, C] raw class scores of the window, C = class_names",
-                "[B, C] softmax over class_names: the exercise done in the window",
-                self.spec.class_names,
+            window_classes(
+                "exercise_logits", "exercise_probs", self.spec.class_names, "the exercise done in the window"
             ),
             Output(
                 "rep_logits",
