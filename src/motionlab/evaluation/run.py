@@ -119,8 +119,9 @@ def evaluate(cfg: DictConfig) -> EvaluationResult:
 
 
 class WindowsUnderTest(L.LightningDataModule):
-    """``windows`` (any split, or all of them) as the data of a `trainer.test`, loaded as their
-    datamodule loads its own test split; the task's whole-recording evaluation gets their recordings."""
+    """``windows`` (any split, or all of them) as the data of a `trainer.test`, loaded and shaped into
+    batches as their datamodule does its own test split; the task's whole-recording evaluation gets
+    their recordings."""
 
     def __init__(self, data: MotionDataModule, windows: WindowSet) -> None:
         super().__init__()
@@ -129,6 +130,10 @@ class WindowsUnderTest(L.LightningDataModule):
 
     def test_dataloader(self) -> DataLoader:
         return self.data.evaluation_loader(self.windows, self.trainer)
+
+    def on_after_batch_transfer(self, batch: dict[str, Tensor], dataloader_idx: int) -> dict[str, Tensor]:
+        """The datamodule's batch hook (inputs and targets of forecasting and imitation)."""
+        return self.data.on_after_batch_transfer(batch, dataloader_idx)
 
 
 def _write_recordings(
