@@ -32,7 +32,7 @@ from motionlab.data.spec import DataSpec
 from motionlab.models.encoders import Encoder
 from motionlab.models.normalizer import Normalizer
 from motionlab.targets import instantiate_allowed
-from motionlab.tasks.optim import build_optimizer, build_scheduler
+from motionlab.tasks.common.optim import build_optimizer, build_scheduler
 from motionlab.tasks.outputs import Output
 
 STAGES = ("train", "val", "test")

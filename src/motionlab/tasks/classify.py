@@ -14,7 +14,7 @@ from motionlab.errors import ConfigError
 from motionlab.models.heads import MLPHead, SequencePool
 from motionlab.models.losses import FocalLoss
 from motionlab.tasks.base import MotionTask, StageMetrics
-from motionlab.tasks.classification import (
+from motionlab.tasks.common.classification_metrics import (
     WindowScores,
     classification_metrics,
     classification_report,

@@ -16,8 +16,8 @@ from motionlab.errors import ConfigError
 from motionlab.inference.sliding import sliding_windows
 from motionlab.models.heads import MLPHead, SequencePool
 from motionlab.tasks.base import MotionTask, StageMetrics
+from motionlab.tasks.common.frame_errors import FrameErrors
 from motionlab.tasks.outputs import Output, denormalised
-from motionlab.tasks.regression import FrameErrors
 from motionlab.viz.figures import trajectory_figure
 
 

@@ -19,8 +19,8 @@ from motionlab.errors import ConfigError
 from motionlab.models.heads import MLPHead, SequencePool
 from motionlab.pose.normalize import BodyFrame
 from motionlab.tasks.base import MotionTask, StageMetrics
-from motionlab.tasks.calibration import CalibrationMetric, fit_platt
-from motionlab.tasks.classification import classification_metrics, split_classification
+from motionlab.tasks.common.calibration import CalibrationMetric, fit_platt
+from motionlab.tasks.common.classification_metrics import classification_metrics, split_classification
 from motionlab.tasks.outputs import SIGMOID, SOFTMAX, Output, Transform, scaled_sigmoid, sigmoid_logits
 from motionlab.viz.figures import confusion_matrix_figure, reliability_figure
 

@@ -20,8 +20,13 @@ from motionlab.errors import ConfigError
 from motionlab.models.heads import MLPHead
 from motionlab.models.normalizer import Normalizer
 from motionlab.tasks.base import MotionTask, StageMetrics
+from motionlab.tasks.common.rollout import (
+    RolloutResult,
+    baseline_rollouts,
+    closed_loop_rollout,
+    one_step_baselines,
+)
 from motionlab.tasks.outputs import Output, Transform
-from motionlab.tasks.rollout import RolloutResult, baseline_rollouts, closed_loop_rollout, one_step_baselines
 from motionlab.viz.figures import rollout_figure
 
 TARGET_DESCRIPTIONS = {

@@ -19,7 +19,7 @@ from motionlab.inference.sliding import overlap_average, sliding_windows
 from motionlab.models.heads import MLPHead, SequencePool
 from motionlab.models.losses import FocalLoss
 from motionlab.tasks.base import MotionTask, StageMetrics
-from motionlab.tasks.classification import classification_metrics, split_classification
+from motionlab.tasks.common.classification_metrics import classification_metrics, split_classification
 from motionlab.tasks.outputs import SIGMOID, Output, window_classes
 from motionlab.viz.figures import confusion_matrix_figure, rep_trace_figure
 
