@@ -50,7 +50,11 @@ def split_arrays(datamodule, split: str) -> tuple[torch.Tensor, torch.Tensor, np
 def scores(probs: np.ndarray, labels: np.ndarray, recordings: np.ndarray) -> dict[str, float]:
     """Window and recording (mean probability per recording) accuracy and macro-F1, computed by the
     same functions as a run's evaluation report."""
-    from motionlab.tasks.classification import classification_report, confusion_matrix, recording_predictions
+    from motionlab.tasks.common.classification_metrics import (
+        classification_report,
+        confusion_matrix,
+        recording_predictions,
+    )
 
     classes = probs.shape[1]
     names = [str(c) for c in range(classes)]

@@ -66,6 +66,28 @@ def test_motionlab_classes_and_re_exports_are_allowed():
     check_targets({"early_stopping": {"_target_": "motionlab.training.callbacks.EarlyStopping"}}, "callbacks")
 
 
+# Every task `_target_` that checkpoints and run directories made so far store (``task._target_`` of
+# config.yaml, the export source): the package name configs use, and the defining module's name.
+STORED_TASK_TARGETS = [
+    f"motionlab.tasks{module}.{name}"
+    for module_name, name in [
+        ("classify", "ClassifyTask"),
+        ("forecast", "ForecastTask"),
+        ("gait", "GaitTask"),
+        ("imitation", "ImitationTask"),
+        ("workout", "WorkoutTask"),
+    ]
+    for module in ("", f".{module_name}")
+]
+
+
+@pytest.mark.parametrize("target", STORED_TASK_TARGETS)
+def test_task_targets_stored_by_earlier_runs_still_resolve(target):
+    task_class = allowed_class(target, MotionTask, "task._target_")
+    assert task_class.__name__ == target.rpartition(".")[2]
+    assert task_class.__module__ == f"motionlab.tasks.{task_class.__name__.removesuffix('Task').lower()}"
+
+
 def test_a_module_outside_motionlab_is_never_imported(tmp_path, monkeypatch):
     marker = tmp_path / "imported"
     (tmp_path / "evil_module.py").write_text(f"open({str(marker)!r}, 'w').close()\nclass Encoder: ...\n")

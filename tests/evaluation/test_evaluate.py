@@ -52,6 +52,18 @@ def test_all_splits_with_another_checkpoint(workout_runs, tmp_path):
     assert result.report_path.name == "evaluation_all.json" and result.predictions_path.suffix == ".csv"
 
 
+def test_another_split_is_evaluated_on_its_own_whole_recordings(workout_runs, tmp_path):
+    """The repetition counts of ``split=val`` are those of the validation recordings: the task's
+    whole-recording evaluation is given the recordings of the windows it tests."""
+    result = _evaluate(workout_runs[0], tmp_path, "split=val")
+    table = pyarrow.csv.read_csv(result.predictions_path).to_pydict()
+    counted = [entry["recording"] for entry in result.report["details"]["rep_counts"]]
+    assert set(table["split"]) == {"val"}
+    assert counted == list(dict.fromkeys(table["recording"]))
+    assert len(counted) == result.report["data"]["recordings"]
+    assert {"rep_count_mae", "rep_count_error_pct"} <= set(result.metrics)
+
+
 def test_data_with_other_classes_or_window_is_refused_with_what_differs(workout_runs, tmp_path):
     classes = "[squat,push_up,pull_up,dip,no_exercise]"
     with pytest.raises(ConfigError, match=r"classes of .* differ from the model's"):

@@ -16,7 +16,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from motionlab.baselines.minirocket import aeon_missing
 from motionlab.errors import ConfigError
 from motionlab.tasks import ClassifyTask
-from motionlab.tasks.classification import classification_report
+from motionlab.tasks.common.classification_metrics import classification_report
 from motionlab.training.run import train
 from tests.helpers import CONFIG_DIR
 

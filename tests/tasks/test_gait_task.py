@@ -16,7 +16,7 @@ from hydra.utils import instantiate
 from motionlab.data.gait.annotations import GAIT_ISSUES, GAIT_PHASES
 from motionlab.pose.landmarks import POSE_LANDMARKS, feature_names
 from motionlab.tasks import GaitTask
-from motionlab.tasks.calibration import CalibrationMetric, fit_platt
+from motionlab.tasks.common.calibration import CalibrationMetric, fit_platt
 from motionlab.training.run import train
 from tests.helpers import GAIT_TINY
 

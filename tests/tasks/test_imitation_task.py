@@ -18,7 +18,7 @@ from motionlab.data.reference.format import ReferenceClip
 from motionlab.data.reference.states import StateLayout
 from motionlab.errors import ConfigError
 from motionlab.tasks import ImitationTask
-from motionlab.tasks.rollout import closed_loop_rollout
+from motionlab.tasks.common.rollout import closed_loop_rollout
 from motionlab.training.run import train
 
 pytestmark = pytest.mark.slow

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from motionlab.tasks.classification import (
+from motionlab.tasks.common.classification_metrics import (
     WindowScores,
     labelled_segments,
     recording_confusions,

@@ -8,7 +8,7 @@ import torch
 
 from motionlab.data.reference.format import ReferenceClip
 from motionlab.data.reference.states import StateLayout, clip_states
-from motionlab.tasks.rollout import closed_loop_rollout
+from motionlab.tasks.common.rollout import closed_loop_rollout
 
 NAMES = ("left_knee", "right_knee", "neck_pitch")
 LAYOUT = StateLayout(NAMES, 20.0, velocities=True, phase=True)

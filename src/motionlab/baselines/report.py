@@ -12,7 +12,7 @@ import torch
 
 from motionlab.baselines.minirocket import aeon_missing, fit_minirocket, score_minirocket
 from motionlab.data.windows import WindowSet
-from motionlab.tasks.classification import (
+from motionlab.tasks.common.classification_metrics import (
     classification_report,
     confusion_matrix,
     labelled_segments,

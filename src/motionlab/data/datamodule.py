@@ -382,15 +382,16 @@ class MotionDataModule(L.LightningDataModule):
             self.augment.set_mirror(index, sign, center=self.mirror_center)
 
     # ----------------------------------------------------------------- loaders
-    def _loader(self, split: str, train: bool) -> DataLoader:
-        dataset = WindowDataset(self.windows[split])
+    def _loader(self, windows: WindowSet, train: bool, trainer: L.Trainer | None = None) -> DataLoader:
+        dataset = WindowDataset(windows)
+        trainer = trainer or self.trainer
         if train:
-            weights = self.train_sample_weights(self.windows[split])
+            weights = self.train_sample_weights(windows)
             sampler = (
                 None if weights is None else WeightedRandomSampler(weights, len(dataset), replacement=True)
             )
         else:
-            sampler = self._evaluation_sampler(dataset)
+            sampler = self._evaluation_sampler(dataset, trainer)
         return DataLoader(
             dataset,
             batch_size=self.batch_size,
@@ -398,11 +399,13 @@ class MotionDataModule(L.LightningDataModule):
             sampler=sampler,
             collate_fn=keep_batch,
             num_workers=self.num_workers,
-            pin_memory=self._pins_memory(),
+            pin_memory=self._pins_memory(trainer),
             persistent_workers=self.num_workers > 0,
         )
 
-    def _evaluation_sampler(self, dataset: WindowDataset) -> UnrepeatedDistributedSampler | None:
+    def _evaluation_sampler(
+        self, dataset: WindowDataset, trainer: L.Trainer | None
+    ) -> UnrepeatedDistributedSampler | None:
         """Under several processes, validation and test windows are dealt out without repeats.
 
         Lightning's default `DistributedSampler` pads the split with repeated windows so that every
@@ -410,25 +413,31 @@ class MotionDataModule(L.LightningDataModule):
         exactly one process (counts differ by at most one), so synchronised metrics equal a single
         process's. Evaluation runs no per-batch collective, so uneven counts are safe.
         """
-        distributed = self.trainer.distributed_sampler_kwargs if self.trainer is not None else None
+        distributed = trainer.distributed_sampler_kwargs if trainer is not None else None
         if not distributed or distributed["num_replicas"] == 1:
             return None
         return UnrepeatedDistributedSampler(dataset, shuffle=False, **distributed)
 
-    def _pins_memory(self) -> bool:
+    def _pins_memory(self, trainer: L.Trainer | None) -> bool:
         """``pin_memory=None`` pins host memory only when the trainer runs on a CUDA device."""
         if self.pin_memory is not None:
             return self.pin_memory
-        return self.trainer is not None and self.trainer.strategy.root_device.type == "cuda"
+        return trainer is not None and trainer.strategy.root_device.type == "cuda"
 
     def train_dataloader(self) -> DataLoader:
-        return self._loader("train", train=True)
+        return self._loader(self.windows["train"], train=True)
 
     def val_dataloader(self) -> DataLoader:
-        return self._loader("val", train=False)
+        return self.evaluation_loader(self.windows["val"])
 
     def test_dataloader(self) -> DataLoader:
-        return self._loader("test", train=False)
+        return self.evaluation_loader(self.windows["test"])
+
+    def evaluation_loader(self, windows: WindowSet, trainer: L.Trainer | None = None) -> DataLoader:
+        """The loader validation and testing use, over any ``windows`` (another split, or several),
+        for ``trainer`` (default: the one this datamodule is attached to). Its dataset carries the
+        windows' recordings, which the task's whole-recording evaluation receives."""
+        return self._loader(windows, train=False, trainer=trainer)
 
     def on_after_batch_transfer(self, batch: dict[str, Tensor], dataloader_idx: int) -> dict[str, Tensor]:
         """Augment training batches on the device they were moved to (never val/test)."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -181,6 +182,12 @@ class WindowDataset(torch.utils.data.Dataset):
     def __init__(self, windows: WindowSet) -> None:
         # Only what a batch needs: a worker process that receives the dataset gets no recordings.
         self.windows = dataclasses.replace(windows, recordings=[])
+        #: the windows' recordings, for whole-recording evaluation in the process that evaluates
+        #: (`MotionTask.evaluate_recordings`); left out when the dataset is sent to a worker.
+        self.recordings = windows.recordings
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "recordings": []}
 
     def __len__(self) -> int:
         return len(self.windows)

@@ -41,7 +41,7 @@ from motionlab.data.datamodule import MotionDataModule
 from motionlab.data.windows import WindowSet
 from motionlab.errors import ConfigError
 from motionlab.tasks.base import MotionTask
-from motionlab.tasks.classification import labelled_segments, recording_predictions
+from motionlab.tasks.common.classification_metrics import labelled_segments, recording_predictions
 
 FORMATS = ("csv", "parquet")
 TARGET_PREFIX = "true_"

@@ -19,6 +19,7 @@ import lightning as L
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 from torch import Tensor
+from torch.utils.data import DataLoader
 
 from motionlab.data.datamodule import MotionDataModule
 from motionlab.data.splits import SPLITS
@@ -54,8 +55,6 @@ def evaluate(cfg: DictConfig) -> EvaluationResult:
     datamodule = load_evaluation_data(evaluation_data_config(source.config.data, overrides, task), task)
     windows = split_windows(datamodule, cfg.split)
     splits = window_splits(datamodule, cfg.split)
-    # `trainer.test` and the tasks' whole-recording metrics read the test split: make it the chosen one.
-    datamodule.windows["test"] = windows
     trainer = L.Trainer(
         accelerator=cfg.trainer.accelerator,
         devices=cfg.trainer.devices,
@@ -65,7 +64,7 @@ def evaluate(cfg: DictConfig) -> EvaluationResult:
         enable_progress_bar=False,
         enable_model_summary=False,
     )
-    results = trainer.test(task, datamodule=datamodule, verbose=False)
+    results = trainer.test(task, datamodule=WindowsUnderTest(datamodule, windows), verbose=False)
     metrics = {name.removeprefix(TEST_PREFIX): float(value) for name, value in results[0].items()}
 
     output_dir = Path(cfg.output_dir or source.run_dir / EVALUATION_DIR)
@@ -117,6 +116,24 @@ def evaluate(cfg: DictConfig) -> EvaluationResult:
     report_path = output_dir / f"evaluation_{cfg.split}.json"
     write_json_atomic(report_path, report)
     return EvaluationResult(metrics, report, report_path, predictions_path, recordings_path)
+
+
+class WindowsUnderTest(L.LightningDataModule):
+    """``windows`` (any split, or all of them) as the data of a `trainer.test`, loaded and shaped into
+    batches as their datamodule does its own test split; the task's whole-recording evaluation gets
+    their recordings."""
+
+    def __init__(self, data: MotionDataModule, windows: WindowSet) -> None:
+        super().__init__()
+        self.data = data
+        self.windows = windows
+
+    def test_dataloader(self) -> DataLoader:
+        return self.data.evaluation_loader(self.windows, self.trainer)
+
+    def on_after_batch_transfer(self, batch: dict[str, Tensor], dataloader_idx: int) -> dict[str, Tensor]:
+        """The datamodule's batch hook (inputs and targets of forecasting and imitation)."""
+        return self.data.on_after_batch_transfer(batch, dataloader_idx)
 
 
 def _write_recordings(

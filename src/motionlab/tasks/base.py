@@ -5,8 +5,10 @@ for the data's feature count, and the task heads. Its constructor arguments are 
 as hyperparameters, so a checkpoint alone rebuilds the model (``Task.load_from_checkpoint(path)``).
 
 Every task answers the same questions for export: `forward` gives the raw outputs (logits,
-normalised values) by name, `predict_outputs` the app-facing ones (probabilities, values in original
-units), `output_descriptions` says what each one means and `export_metadata` what else an app needs.
+normalised values) by name and `declare_outputs` declares each of them once (`Output`: its app-facing
+name, the transform to it, labels, descriptions). From that declaration follow `predict_outputs` (the
+app-facing outputs: probabilities, values in original units), `raw_outputs` (their inverse),
+`output_labels` and `output_descriptions`; `export_metadata` adds what else an app needs.
 
 Logging never forces a GPU sync per step: step-level values go to the loggers only (which read them
 every ``log_every_n_steps``), epoch metrics are torchmetrics computed once per epoch.
@@ -15,7 +17,7 @@ every ``log_every_n_steps``), epoch metrics are torchmetrics computed once per e
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import lightning as L
@@ -25,11 +27,13 @@ from matplotlib.figure import Figure
 from torch import Tensor, nn
 from torchmetrics import Metric
 
+from motionlab.data.recording import Recording
 from motionlab.data.spec import DataSpec
 from motionlab.models.encoders import Encoder
 from motionlab.models.normalizer import Normalizer
 from motionlab.targets import instantiate_allowed
-from motionlab.tasks.optim import build_optimizer, build_scheduler
+from motionlab.tasks.common.optim import build_optimizer, build_scheduler
+from motionlab.tasks.outputs import Output
 
 STAGES = ("train", "val", "test")
 
@@ -45,8 +49,9 @@ def build_encoder(config: Mapping[str, Any], input_dim: int) -> Encoder:
 
 
 class MotionTask(L.LightningModule):
-    """Base class. Subclasses implement `forward`, `compute_losses`, `update_metrics` and
-    `epoch_metrics`; optionally `evaluate_recordings` for whole-recording metrics.
+    """Base class. Subclasses implement `forward`, `declare_outputs`, `compute_losses`,
+    `update_metrics` and `epoch_metrics`; optionally `evaluate_recordings` (whole-recording metrics),
+    `figures`, `evaluation_report` and `export_metadata` (docs/extending.md, "Add a task").
 
     Args:
         encoder: the encoder's config (``model=`` group), built here for the data's feature count.
@@ -92,8 +97,9 @@ class MotionTask(L.LightningModule):
         """Compute and reset the stage's metrics (flat ``name → scalar``, without the stage prefix)."""
         raise NotImplementedError
 
-    def evaluate_recordings(self, stage: str) -> dict[str, float]:
-        """Metrics that need whole recordings (e.g. repetition counts); none by default."""
+    def evaluate_recordings(self, stage: str, recordings: Sequence[Recording]) -> dict[str, float]:
+        """Metrics that need whole recordings (e.g. repetition counts) of ``recordings``, the
+        recordings whose windows ``stage`` (``val`` or ``test``) has just evaluated; none by default."""
         return {}
 
     def figures(self, stage: str) -> dict[str, Figure]:
@@ -108,14 +114,19 @@ class MotionTask(L.LightningModule):
         return None
 
     # ----------------------------------------------------------------- export contract
+    def declare_outputs(self) -> Sequence[Output]:
+        """Every output of the task, once: raw name (`forward`'s), app name (`predict_outputs`'),
+        the transform between them, descriptions and labels. Everything below follows from it."""
+        raise NotImplementedError
+
     def predict_outputs(self, x: Tensor) -> dict[str, Tensor]:
         """App-facing outputs for raw input ``[B, T, F]``: probabilities, values in original units."""
         return self.app_outputs(self(x), x)
 
     def app_outputs(self, raw: dict[str, Tensor], x: Tensor) -> dict[str, Tensor]:
         """`forward`'s raw outputs for the input ``x`` → the app-facing ones (softmax, sigmoid,
-        de-normalisation)."""
-        raise NotImplementedError
+        de-normalisation), in declaration order."""
+        return {out.app: out.transform.to_app(raw[out.raw], x) for out in self.declare_outputs()}
 
     def raw_outputs(self, app: dict[str, Tensor], x: Tensor) -> dict[str, Tensor]:
         """The inverse of `app_outputs`: raw outputs equivalent to the app-facing ``app`` for the input
@@ -125,16 +136,20 @@ class MotionTask(L.LightningModule):
         It lets this task's own losses and metrics judge app outputs that were combined outside it:
         an ensemble averages its members' probabilities and values, then runs the task's metric code.
         """
-        raise NotImplementedError
+        return {out.raw: out.transform.to_raw(app[out.app], x) for out in self.declare_outputs()}
 
     def output_labels(self) -> dict[str, list[str]]:
-        """For outputs whose last axis has names (classes, features, joints, issues): those names, by
-        output name. Prediction files name their columns with them; other axes are numbered."""
-        return {}
+        """For app outputs whose last axis has names (classes, features, joints, issues): those names,
+        by output name. Prediction files name their columns with them; other axes are numbered."""
+        return {out.app: list(out.labels) for out in self.declare_outputs() if out.labels is not None}
 
     def output_descriptions(self) -> dict[str, str]:
         """One line per output name of `forward` and `predict_outputs`: shape and meaning."""
-        raise NotImplementedError
+        outputs = self.declare_outputs()
+        return {
+            **{out.raw: out.raw_description for out in outputs},
+            **{out.app: out.app_description for out in outputs},
+        }
 
     def export_metadata(self) -> dict[str, Any]:
         """What an app needs besides the outputs; tasks add their own entries."""
@@ -185,11 +200,23 @@ class MotionTask(L.LightningModule):
     def _log_epoch(self, stage: str) -> None:
         metrics = self.epoch_metrics(stage)
         if stage != "train" and not self.trainer.sanity_checking:
-            metrics.update(self.evaluate_recordings(stage))
+            metrics.update(self.evaluate_recordings(stage, self.evaluated_recordings(stage)))
             self._log_figures(stage)
         # torchmetrics already synchronised across processes in compute().
         self.log_dict({f"{stage}/{name}": value for name, value in metrics.items()}, sync_dist=False)
         self.log_dict(self._epoch_losses(stage), prog_bar=stage != "train", sync_dist=False)
+
+    def evaluated_recordings(self, stage: str) -> list[Recording]:
+        """The recordings of the windows the trainer evaluates at ``stage``: those of its loader's
+        `WindowDataset` (`MotionDataModule.evaluation_loader`), whichever windows it was given."""
+        loader = self.trainer.val_dataloaders if stage == "val" else self.trainer.test_dataloaders
+        recordings = getattr(getattr(loader, "dataset", None), "recordings", None)
+        if recordings is None:
+            raise ValueError(
+                f"the {stage} loader is not over a WindowDataset, so it has no recordings to evaluate "
+                "whole: evaluate with a MotionDataModule (or its evaluation_loader)"
+            )
+        return recordings
 
     def _epoch_losses(self, stage: str) -> dict[str, Tensor]:
         """The stage's mean loss terms over the epoch's windows, from every process (``train/loss_epoch``,

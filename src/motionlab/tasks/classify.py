@@ -14,7 +14,7 @@ from motionlab.errors import ConfigError
 from motionlab.models.heads import MLPHead, SequencePool
 from motionlab.models.losses import FocalLoss
 from motionlab.tasks.base import MotionTask, StageMetrics
-from motionlab.tasks.classification import (
+from motionlab.tasks.common.classification_metrics import (
     WindowScores,
     classification_metrics,
     classification_report,
@@ -23,7 +23,7 @@ from motionlab.tasks.classification import (
     recording_epoch_metrics,
     split_classification,
 )
-from motionlab.tasks.outputs import softmax_logits
+from motionlab.tasks.outputs import Output, window_classes
 from motionlab.viz.figures import confusion_matrix_figure
 
 
@@ -131,18 +131,10 @@ class ClassifyTask(MotionTask):
         return report if recordings is None else {**report, "recording": recordings}
 
     # ----------------------------------------------------------------- export contract
-    def app_outputs(self, raw: dict[str, Tensor], x: Tensor) -> dict[str, Tensor]:
+    def declare_outputs(self) -> tuple[Output, ...]:
         """What an app consumes: the probability of each class for each window."""
-        return {"class_probs": raw["class_logits"].softmax(dim=-1)}
-
-    def raw_outputs(self, app: dict[str, Tensor], x: Tensor) -> dict[str, Tensor]:
-        return {"class_logits": softmax_logits(app["class_probs"])}
-
-    def output_labels(self) -> dict[str, list[str]]:
-        return {"class_probs": list(self.spec.class_names)}
-
-    def output_descriptions(self) -> dict[str, str]:
-        return {
-            "class_logits": "[B, C] raw class scores of the window, C = class_names",
-            "class_probs": "[B, C] softmax over class_names: the activity in the window",
-        }
+        return (
+            window_classes(
+                "class_logits", "class_probs", self.spec.class_names, "the activity in the window"
+            ),
+        )

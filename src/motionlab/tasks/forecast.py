@@ -11,11 +11,13 @@ import torch.nn.functional as F
 from matplotlib.figure import Figure
 from torch import Tensor, nn
 
+from motionlab.data.recording import Recording
 from motionlab.errors import ConfigError
 from motionlab.inference.sliding import sliding_windows
 from motionlab.models.heads import MLPHead, SequencePool
 from motionlab.tasks.base import MotionTask, StageMetrics
-from motionlab.tasks.regression import FrameErrors
+from motionlab.tasks.common.frame_errors import FrameErrors
+from motionlab.tasks.outputs import Output, denormalised
 from motionlab.viz.figures import trajectory_figure
 
 
@@ -88,6 +90,7 @@ class ForecastTask(MotionTask):
             nn.init.zeros_(layer.weight)
             nn.init.zeros_(layer.bias)
         self.errors = StageMetrics(lambda: FrameErrors(features))
+        self._shown: dict[str, list[Recording]] = {}
 
     def forward(self, x: Tensor) -> dict[str, Tensor]:
         normalised = self.normalizer(x)
@@ -98,16 +101,6 @@ class ForecastTask(MotionTask):
         if self.hparams.residual:
             out = out + last
         return {"next_frame_norm": out}
-
-    def app_outputs(self, raw: dict[str, Tensor], x: Tensor) -> dict[str, Tensor]:
-        """The forecast frame in original units, ``[B, F]`` in ``feature_names`` order."""
-        return {"next_frame": self.normalizer.inverse(raw["next_frame_norm"])}
-
-    def raw_outputs(self, app: dict[str, Tensor], x: Tensor) -> dict[str, Tensor]:
-        return {"next_frame_norm": self.normalizer(app["next_frame"])}
-
-    def output_labels(self) -> dict[str, list[str]]:
-        return {"next_frame": list(self.spec.feature_names)}
 
     def compute_losses(self, outputs: dict[str, Tensor], batch: dict[str, Tensor]) -> dict[str, Tensor]:
         return {"loss": F.mse_loss(outputs["next_frame_norm"].float(), self.normalizer(batch["target"]))}
@@ -151,8 +144,13 @@ class ForecastTask(MotionTask):
         predicted[length - count :] = torch.cat(outputs).numpy()
         return predicted
 
+    def evaluate_recordings(self, stage: str, recordings: Sequence[Recording]) -> dict[str, float]:
+        """No metrics: remembers the first ``trajectory_sessions`` recordings for `figures`."""
+        self._shown[stage] = list(recordings[: self.hparams.trajectory_sessions])
+        return {}
+
     def figures(self, stage: str) -> dict[str, Figure]:
-        recordings = self.trainer.datamodule.windows[stage].recordings[: self.hparams.trajectory_sessions]
+        recordings = self._shown.get(stage, [])
         shown = round(self.hparams.trajectory_seconds * self.spec.fps) + self.sequence_length + self.horizon
         sessions = [(r.name, r.frames[:shown], self.forecast_session(r.frames[:shown])) for r in recordings]
         return {
@@ -166,13 +164,20 @@ class ForecastTask(MotionTask):
         }
 
     # ----------------------------------------------------------------- export contract
-    def output_descriptions(self) -> dict[str, str]:
+    def declare_outputs(self) -> tuple[Output, ...]:
+        """The forecast frame in original units, ``[B, F]`` in ``feature_names`` order."""
         units = ", ".join(f"{g}: {u}" for g, u in self.spec.extras.get("units", {}).items())
-        return {
-            "next_frame_norm": f"[B, F] the frame {self.horizon} frame(s) after the last input frame, "
-            "normalised with the training statistics stored in the model",
-            "next_frame": f"[B, F] the same frame in original units, in feature_names order ({units})",
-        }
+        return (
+            Output(
+                "next_frame_norm",
+                "next_frame",
+                denormalised(self.normalizer),
+                f"[B, F] the frame {self.horizon} frame(s) after the last input frame, "
+                "normalised with the training statistics stored in the model",
+                f"[B, F] the same frame in original units, in feature_names order ({units})",
+                self.spec.feature_names,
+            ),
+        )
 
     def export_metadata(self) -> dict[str, Any]:
         return {

@@ -19,9 +19,9 @@ from motionlab.errors import ConfigError
 from motionlab.models.heads import MLPHead, SequencePool
 from motionlab.pose.normalize import BodyFrame
 from motionlab.tasks.base import MotionTask, StageMetrics
-from motionlab.tasks.calibration import CalibrationMetric, fit_platt
-from motionlab.tasks.classification import classification_metrics, split_classification
-from motionlab.tasks.outputs import sigmoid_logits, softmax_logits
+from motionlab.tasks.common.calibration import CalibrationMetric, fit_platt
+from motionlab.tasks.common.classification_metrics import classification_metrics, split_classification
+from motionlab.tasks.outputs import SIGMOID, SOFTMAX, Output, Transform, scaled_sigmoid, sigmoid_logits
 from motionlab.viz.figures import confusion_matrix_figure, reliability_figure
 
 LOSS_TERMS = ("phase", "form", "issues", "confidence")
@@ -131,32 +131,15 @@ class GaitTask(MotionTask):
             "confidence_logit": self.confidence_head(phase_certainty(phase_logits.detach())).squeeze(-1),
         }
 
-    def app_outputs(self, raw: dict[str, Tensor], x: Tensor) -> dict[str, Tensor]:
-        """What an app consumes: probabilities and the score in its 0-10 units."""
-        return {
-            "phase_probs": raw["phase_logits"].softmax(dim=-1),
-            "form_score": MAX_SCORE * raw["form_logit"].sigmoid(),
-            "issue_probs": raw["issue_logits"].sigmoid(),
-            "confidence": self.calibrated_confidence(raw["confidence_logit"]),
-        }
-
-    def raw_outputs(self, app: dict[str, Tensor], x: Tensor) -> dict[str, Tensor]:
-        """The inverse of `app_outputs`; with a calibration scale of 0 every confidence logit gives
-        the same confidence, and 0 stands for them."""
-        calibrated = sigmoid_logits(app["confidence"]) - self.confidence_bias
-        scale = self.confidence_scale
-        return {
-            "phase_logits": softmax_logits(app["phase_probs"]),
-            "form_logit": sigmoid_logits(app["form_score"] / MAX_SCORE),
-            "issue_logits": sigmoid_logits(app["issue_probs"]),
-            "confidence_logit": torch.where(scale != 0, calibrated / scale, torch.zeros_like(calibrated)),
-        }
-
     def calibrated_confidence(self, logit: Tensor) -> Tensor:
         return (self.confidence_scale * logit + self.confidence_bias).sigmoid()
 
-    def output_labels(self) -> dict[str, list[str]]:
-        return {"phase_probs": list(self.spec.class_names), "issue_probs": self.issue_names}
+    def confidence_logit(self, confidence: Tensor) -> Tensor:
+        """The inverse of `calibrated_confidence`; with a calibration scale of 0 every confidence logit
+        gives the same confidence, and 0 stands for them."""
+        calibrated = sigmoid_logits(confidence) - self.confidence_bias
+        scale = self.confidence_scale
+        return torch.where(scale != 0, calibrated / scale, torch.zeros_like(calibrated))
 
     # ----------------------------------------------------------------- losses
     def compute_losses(self, outputs: dict[str, Tensor], batch: dict[str, Tensor]) -> dict[str, Tensor]:
@@ -266,21 +249,46 @@ class GaitTask(MotionTask):
         }
 
     # ----------------------------------------------------------------- export contract
-    def output_descriptions(self) -> dict[str, str]:
-        return {
-            "phase_logits": "[B, T, P] raw per-frame phase scores, P = phase_names",
-            "form_logit": "[B] raw form score; form_score = 10 * sigmoid(form_logit)",
-            "issue_logits": "[B, I] raw issue scores, I = issue_names",
-            "confidence_logit": "[B] raw self-confidence; confidence = sigmoid(confidence_scale * "
-            "confidence_logit + confidence_bias), calibrated on the validation runners",
-            "phase_probs": "[B, T, P] softmax over phase_names at every frame: the gait phase of the foot "
-            "on the ground (swing = neither foot on the ground)",
-            "form_score": "[B] running form of the window, 0 (poor) to 10 (excellent)",
-            "issue_probs": "[B, I] probability that each issue in issue_names is present; flag it at "
-            ">= issue_threshold",
-            "confidence": "[B] the model's estimate of the share of the window's frames whose phase it "
-            "predicts correctly (calibrated on held-out runners; see confidence_ece)",
-        }
+    def declare_outputs(self) -> tuple[Output, ...]:
+        """What an app consumes: probabilities and the score in its 0-10 units."""
+        calibration = Transform(
+            lambda raw, x: self.calibrated_confidence(raw), lambda app, x: self.confidence_logit(app)
+        )
+        return (
+            Output(
+                "phase_logits",
+                "phase_probs",
+                SOFTMAX,
+                "[B, T, P] raw per-frame phase scores, P = phase_names",
+                "[B, T, P] softmax over phase_names at every frame: the gait phase of the foot on the "
+                "ground (swing = neither foot on the ground)",
+                self.spec.class_names,
+            ),
+            Output(
+                "form_logit",
+                "form_score",
+                scaled_sigmoid(MAX_SCORE),
+                "[B] raw form score; form_score = 10 * sigmoid(form_logit)",
+                "[B] running form of the window, 0 (poor) to 10 (excellent)",
+            ),
+            Output(
+                "issue_logits",
+                "issue_probs",
+                SIGMOID,
+                "[B, I] raw issue scores, I = issue_names",
+                "[B, I] probability that each issue in issue_names is present; flag it at >= issue_threshold",
+                self.issue_names,
+            ),
+            Output(
+                "confidence_logit",
+                "confidence",
+                calibration,
+                "[B] raw self-confidence; confidence = sigmoid(confidence_scale * confidence_logit + "
+                "confidence_bias), calibrated on the validation runners",
+                "[B] the model's estimate of the share of the window's frames whose phase it predicts "
+                "correctly (calibrated on held-out runners; see confidence_ece)",
+            ),
+        )
 
     def export_metadata(self) -> dict[str, Any]:
         return {

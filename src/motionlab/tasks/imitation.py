@@ -13,13 +13,20 @@ from matplotlib.figure import Figure
 from torch import Tensor
 from torchmetrics import MeanAbsoluteError
 
+from motionlab.data.recording import Recording
 from motionlab.data.reference.format import ReferenceClip
 from motionlab.data.reference.states import StateLayout
 from motionlab.errors import ConfigError
 from motionlab.models.heads import MLPHead
 from motionlab.models.normalizer import Normalizer
 from motionlab.tasks.base import MotionTask, StageMetrics
-from motionlab.tasks.rollout import RolloutResult, baseline_rollouts, closed_loop_rollout, one_step_baselines
+from motionlab.tasks.common.rollout import (
+    RolloutResult,
+    baseline_rollouts,
+    closed_loop_rollout,
+    one_step_baselines,
+)
+from motionlab.tasks.outputs import Output, Transform
 from motionlab.viz.figures import rollout_figure
 
 TARGET_DESCRIPTIONS = {
@@ -96,25 +103,19 @@ class ImitationTask(MotionTask):
     def forward(self, x: Tensor) -> dict[str, Tensor]:
         return {"target_normalised": self.head(self.features(x)[:, -1]) * self.moving_mask}
 
-    def app_outputs(self, raw: dict[str, Tensor], x: Tensor) -> dict[str, Tensor]:
-        """The next frame's joint values in original units, from states ``x [B, history, F]``."""
-        return {"next_joints": self.next_joints(raw["target_normalised"], x)}
-
-    def raw_outputs(self, app: dict[str, Tensor], x: Tensor) -> dict[str, Tensor]:
-        target = app["next_joints"]
-        if self.target_kind == "delta":
-            target = target - x[:, -1, : self.layout.num_joints]
-        return {"target_normalised": self.target_normalizer(target)}
-
-    def output_labels(self) -> dict[str, list[str]]:
-        return {"next_joints": list(self.layout.joint_names)}
-
     def next_joints(self, target_normalised: Tensor, x: Tensor) -> Tensor:
         """De-normalise the policy's output; a delta is added to the current state's joints."""
         target = self.target_normalizer.inverse(target_normalised)
         if self.target_kind == "delta":
             target = target + x[:, -1, : self.layout.num_joints]
         return target
+
+    def normalised_target(self, next_joints: Tensor, x: Tensor) -> Tensor:
+        """The inverse of `next_joints`."""
+        target = next_joints
+        if self.target_kind == "delta":
+            target = target - x[:, -1, : self.layout.num_joints]
+        return self.target_normalizer(target)
 
     def compute_losses(self, outputs: dict[str, Tensor], batch: dict[str, Tensor]) -> dict[str, Tensor]:
         target = self.target_normalizer(batch["target"])
@@ -153,8 +154,8 @@ class ImitationTask(MotionTask):
     def on_fit_start(self) -> None:
         self._tested_epoch = None
 
-    def evaluate_recordings(self, stage: str) -> dict[str, float]:
-        clips = [r.meta["reference_clip"] for r in self.trainer.datamodule.windows[stage].recordings]
+    def evaluate_recordings(self, stage: str, recordings: Sequence[Recording]) -> dict[str, float]:
+        clips = [r.meta["reference_clip"] for r in recordings]
         result = self.rollout(clips)
         self._rollouts[stage] = result
         metrics = result.summary()
@@ -192,14 +193,21 @@ class ImitationTask(MotionTask):
         }
 
     # ----------------------------------------------------------------- export contract
-    def output_descriptions(self) -> dict[str, str]:
-        return {
-            "target_normalised": f"[B, J] raw policy output: {TARGET_DESCRIPTIONS[self.target_kind]}, "
-            "normalised with the training targets' mean and std, J = joint_names",
-            "next_joints": "[B, J] the next frame's joint values in the clips' units (de-normalised"
-            + (", current joints added" if self.target_kind == "delta" else "")
-            + "), J = joint_names",
-        }
+    def declare_outputs(self) -> tuple[Output, ...]:
+        """The next frame's joint values in original units, from states ``x [B, history, F]``."""
+        return (
+            Output(
+                "target_normalised",
+                "next_joints",
+                Transform(self.next_joints, self.normalised_target),
+                f"[B, J] raw policy output: {TARGET_DESCRIPTIONS[self.target_kind]}, normalised with "
+                "the training targets' mean and std, J = joint_names",
+                "[B, J] the next frame's joint values in the clips' units (de-normalised"
+                + (", current joints added" if self.target_kind == "delta" else "")
+                + "), J = joint_names",
+                self.layout.joint_names,
+            ),
+        )
 
     def export_metadata(self) -> dict[str, Any]:
         return {

@@ -13,13 +13,14 @@ from torch import Tensor
 from torchmetrics import MetricCollection
 from torchmetrics.classification import BinaryAUROC, BinaryPrecision, BinaryRecall
 
+from motionlab.data.recording import Recording
 from motionlab.inference.peaks import find_peaks
 from motionlab.inference.sliding import overlap_average, sliding_windows
 from motionlab.models.heads import MLPHead, SequencePool
 from motionlab.models.losses import FocalLoss
 from motionlab.tasks.base import MotionTask, StageMetrics
-from motionlab.tasks.classification import classification_metrics, split_classification
-from motionlab.tasks.outputs import sigmoid_logits, softmax_logits
+from motionlab.tasks.common.classification_metrics import classification_metrics, split_classification
+from motionlab.tasks.outputs import SIGMOID, Output, window_classes
 from motionlab.viz.figures import confusion_matrix_figure, rep_trace_figure
 
 # Frames whose smoothed rep-start target is at least this count as "a rep starts here" for the
@@ -91,22 +92,6 @@ class WorkoutTask(MotionTask):
         h = self.features(x)
         return {"exercise_logits": self.cls_head(self.pool(h)), "rep_logits": self.seg_head(h).squeeze(-1)}
 
-    def app_outputs(self, raw: dict[str, Tensor], x: Tensor) -> dict[str, Tensor]:
-        """What an app consumes: class probabilities per window and rep-start probability per frame."""
-        return {
-            "exercise_probs": raw["exercise_logits"].softmax(dim=-1),
-            "rep_start_prob": raw["rep_logits"].sigmoid(),
-        }
-
-    def raw_outputs(self, app: dict[str, Tensor], x: Tensor) -> dict[str, Tensor]:
-        return {
-            "exercise_logits": softmax_logits(app["exercise_probs"]),
-            "rep_logits": sigmoid_logits(app["rep_start_prob"]),
-        }
-
-    def output_labels(self) -> dict[str, list[str]]:
-        return {"exercise_probs": list(self.spec.class_names)}
-
     def compute_losses(self, outputs: dict[str, Tensor], batch: dict[str, Tensor]) -> dict[str, Tensor]:
         cls_loss = self.focal(outputs["exercise_logits"], batch["label"])
         seg_loss = F.binary_cross_entropy_with_logits(outputs["rep_logits"].float(), batch["rep_target"])
@@ -132,8 +117,7 @@ class WorkoutTask(MotionTask):
         return metrics
 
     # ----------------------------------------------------------------- whole sessions
-    def evaluate_recordings(self, stage: str) -> dict[str, float]:
-        recordings = self.trainer.datamodule.windows[stage].recordings
+    def evaluate_recordings(self, stage: str, recordings: Sequence[Recording]) -> dict[str, float]:
         probabilities = [self.session_rep_prob(r.frames) for r in recordings]
         true = np.array([len(r.events["rep_starts"]) for r in recordings])
         if stage == "val" and self.hparams.rep_threshold is None:
@@ -173,14 +157,21 @@ class WorkoutTask(MotionTask):
         return figures
 
     # ----------------------------------------------------------------- export contract
-    def output_descriptions(self) -> dict[str, str]:
-        return {
-            "exercise_logits": "[B, C] raw class scores of the window, C = class_names",
-            "rep_logits": "[B, T] raw per-frame rep-start scores",
-            "exercise_probs": "[B, C] softmax over class_names: the exercise done in the window",
-            "rep_start_prob": "[B, T] probability that a repetition starts at each frame; count reps as "
-            "peaks >= rep_threshold at least min_rep_seconds apart after averaging overlapping windows",
-        }
+    def declare_outputs(self) -> tuple[Output, ...]:
+        """What an app consumes: class probabilities per window and rep-start probability per frame."""
+        return (
+            window_classes(
+                "exercise_logits", "exercise_probs", self.spec.class_names, "the exercise done in the window"
+            ),
+            Output(
+                "rep_logits",
+                "rep_start_prob",
+                SIGMOID,
+                "[B, T] raw per-frame rep-start scores",
+                "[B, T] probability that a repetition starts at each frame; count reps as peaks >= "
+                "rep_threshold at least min_rep_seconds apart after averaging overlapping windows",
+            ),
+        )
 
     def export_metadata(self) -> dict[str, Any]:
         return {
