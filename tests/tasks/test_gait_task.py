@@ -18,7 +18,7 @@ from motionlab.pose.landmarks import POSE_LANDMARKS, feature_names
 from motionlab.tasks import GaitTask
 from motionlab.tasks.common.calibration import CalibrationMetric, fit_platt
 from motionlab.training.run import train
-from tests.helpers import GAIT_TINY
+from tests.helpers import GAIT_TINY, compose_config
 
 TINY_BILSTM = {
     "_target_": "motionlab.models.encoders.RecurrentEncoder",
@@ -209,6 +209,20 @@ def test_default_recipe_learns_every_head_on_the_sample_data(make_config):
     assert metrics["test/form_mae"] <= 0.8 * constant_mae
     assert metrics["test/issue_auroc"] >= 0.75
     assert metrics["test/confidence_corr"] >= 0.15 and metrics["test/confidence_ece"] <= 0.06
+
+
+def test_the_recipe_is_the_light_bilstm_and_seed_003s_size_is_one_override_away(tmp_path):
+    """experiment=gait_bilstm: 3 BiLSTM layers of 64 + 8-head attention, the encoder sizes that
+    docs/apps.md measured in the browser; seed 003's 256 units (over a 30 fps frame there) stay one
+    override away."""
+
+    def encoder_parameters(*overrides: str) -> int:
+        cfg = compose_config(["experiment=gait_bilstm", *overrides], tmp_path, tmp_path / "cache")
+        encoder = instantiate(cfg.model, input_dim=len(feature_names()))
+        return sum(parameter.numel() for parameter in encoder.parameters())
+
+    assert encoder_parameters() == 366_336
+    assert encoder_parameters("model.hidden_size=256") == 5_004_288
 
 
 def test_platt_scaling_recovers_a_known_miscalibration():
