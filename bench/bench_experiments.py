@@ -13,7 +13,10 @@ test split, no int8) and its latency table (`motionlab.export.benchmark`) gives 
 and PyTorch eager medians at batch 1 and 64 on one thread. Last, every export runs in one headless
 Chromium (`bench.browser`: onnxruntime-web wasm, one thread, batch 1) over 8 windows of test
 frames. The built-in samples are generated on first use into data/sample (the gait sample extracts
-poses from videos: slower the first time).
+poses from videos: slower the first time). A recipe for real data (``experiment=imu``,
+``landmarks``) runs on the first real set of its kind, converted on demand into data/real
+(`motionlab.datasets`); a recipe that must start from another run (``init_from: ???``, e.g.
+``pose_finetune``) starts from scratch, which trains and exports the same network.
 """
 
 from __future__ import annotations
@@ -26,15 +29,29 @@ import tempfile
 import time
 from pathlib import Path
 
+import yaml
+
 from bench import browser
 from bench.table import Row, format_table, peak_memory_mb
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG_DIR = REPO / "configs"
+REAL_DATA = REPO / "data" / "real"
 EXPERIMENTS = sorted(path.stem for path in (CONFIG_DIR / "experiment").glob("*.yaml"))
 BATCH_SIZES = (1, 64)
 CASE_WINDOWS = 8  # windows of test frames the browser runs, each BROWSER_REPEAT times
 BROWSER_REPEAT = 10
+
+
+def recipe_overrides(experiment: str) -> list[str]:
+    """The overrides that run ``experiment`` on data the project has (see the module docstring)."""
+    from motionlab.datasets.registry import real_datasets
+
+    for dataset in real_datasets().values():
+        if dataset.kind == experiment:
+            return dataset.train_overrides(dataset.ensure(REAL_DATA))
+    recipe = yaml.safe_load((CONFIG_DIR / "experiment" / f"{experiment}.yaml").read_text()) or {}
+    return [f"experiment={experiment}", *(["init_from=null"] if recipe.get("init_from") == "???" else [])]
 
 
 def measure(experiment: str, out: Path, warmup: int, steps: int, iterations: int) -> dict:
@@ -58,7 +75,7 @@ def measure(experiment: str, out: Path, warmup: int, steps: int, iterations: int
     cfg = run_config(
         CONFIG_DIR,
         [
-            f"experiment={experiment}",
+            *recipe_overrides(experiment),
             "trainer=cpu",
             "trainer.max_epochs=1",
             f"++trainer.limit_train_batches={warmup + steps}",
