@@ -79,9 +79,9 @@ def test_real_data_benchmark_runs_every_method_on_identical_windows():
 def test_every_experiment_composes_on_data_the_project_has(tmp_path, monkeypatch):
     """`make bench` runs every recipe: the real-data ones on their real set, the fine-tuning one from
     scratch; none is left with a mandatory value missing or without data to read."""
+    from bench import bench_experiments
     from omegaconf import OmegaConf
 
-    from bench import bench_experiments
     from motionlab.sweep.compose import run_config
 
     monkeypatch.setattr(bench_experiments, "REAL_DATA", tmp_path / "real")
