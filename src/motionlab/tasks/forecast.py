@@ -90,7 +90,7 @@ class ForecastTask(MotionTask):
         self.errors = StageMetrics(lambda: FrameErrors(features))
 
     def forward(self, x: Tensor) -> dict[str, Tensor]:
-        normalised = self.normalizer(x)
+        normalised = self.encoder_input(x)
         last = normalised[:, -1]
         out = self.head(self.pool(self.encoder(normalised)))
         if self.skip is not None:
