@@ -81,9 +81,19 @@ class MotionTask(L.LightningModule):
         self.eval_details: dict[str, Any] = {}
         self._loss_means = StageMetrics(nn.ModuleDict)  # per stage: loss term → WindowMean
 
+    def encoder_input(self, x: Tensor) -> Tensor:
+        """Raw ``[B, T, F]`` → what the encoder reads (normalised features)."""
+        return self.normalizer(x)
+
     def features(self, x: Tensor) -> Tensor:
         """Raw ``[B, T, F]`` → per-frame encoder features ``[B, T, H]``."""
-        return self.encoder(self.normalizer(x))
+        return self.encoder(self.encoder_input(x))
+
+    @torch.no_grad()
+    def fit_encoder(self, x: Tensor) -> None:
+        """Fit the encoder's data-dependent buffers (`Encoder.fit_to_data`) on raw training windows
+        ``[N, T, F]``, once the normaliser holds the training statistics."""
+        self.encoder.fit_to_data(self.encoder_input(x))
 
     # ----------------------------------------------------------------- subclass API
     def compute_losses(self, outputs: dict[str, Tensor], batch: dict[str, Tensor]) -> dict[str, Tensor]:

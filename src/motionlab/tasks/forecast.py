@@ -93,7 +93,7 @@ class ForecastTask(MotionTask):
         self._shown: dict[str, list[Recording]] = {}
 
     def forward(self, x: Tensor) -> dict[str, Tensor]:
-        normalised = self.normalizer(x)
+        normalised = self.encoder_input(x)
         last = normalised[:, -1]
         out = self.head(self.pool(self.encoder(normalised)))
         if self.skip is not None:

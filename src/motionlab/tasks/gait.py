@@ -116,9 +116,9 @@ class GaitTask(MotionTask):
         self.register_buffer("confidence_bias", torch.tensor(0.0))
         self.body_frame = BodyFrame() if self.spec.extras.get("body_frame") else nn.Identity()
 
-    def features(self, x: Tensor) -> Tensor:
-        """Raw landmarks → (body frame, when the data says so) → normaliser → encoder."""
-        return self.encoder(self.normalizer(self.body_frame(x)))
+    def encoder_input(self, x: Tensor) -> Tensor:
+        """Raw landmarks → (body frame, when the data says so) → normaliser."""
+        return self.normalizer(self.body_frame(x))
 
     def forward(self, x: Tensor) -> dict[str, Tensor]:
         h = self.features(x)

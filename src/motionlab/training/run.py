@@ -125,6 +125,7 @@ def _fit_and_test(
         _recursive_=False,  # the task builds its encoder itself, from the config dict
     )
     task.normalizer.set_stats(datamodule.feature_stats.mean, datamodule.feature_stats.std)
+    _fit_encoder(task, datamodule, cfg.seed)
     finetuning, init_report = setup_finetuning(
         task, cfg.get("init_from"), cfg.finetune, resuming=ckpt_path is not None
     )
@@ -192,6 +193,16 @@ def _fit_and_test(
         **({"baselines": baselines} if baselines else {}),
     )
     return monitored
+
+
+def _fit_encoder(task: MotionTask, datamodule: MotionDataModule, seed: int) -> None:
+    """Fit an encoder with data-dependent buffers (``fits_data``, e.g. ROCKET's biases) on at most its
+    ``fit_windows`` training windows, a random subset drawn from ``seed`` (the same on every process)."""
+    if not task.encoder.fits_data:
+        return
+    windows = datamodule.windows["train"]
+    chosen = torch.randperm(len(windows), generator=torch.Generator().manual_seed(seed))
+    task.fit_encoder(windows.gather(chosen[: task.encoder.fit_windows].sort().values)["x"])
 
 
 def batch_sizes(per_device: int, trainer: L.Trainer) -> dict[str, int]:

@@ -11,15 +11,23 @@ class Encoder(nn.Module):
     Subclasses take ``input_dim`` as their first constructor argument (the task passes it once the
     data is known) and set ``output_dim``. ``causal`` is True when the feature at frame ``t`` depends
     only on frames ``<= t`` (streaming use); ``dynamic_time`` is True when the encoder accepts any
-    sequence length, not only the training window.
+    sequence length, not only the training window. ``fits_data`` is True when the encoder has
+    buffers fitted from training windows (`fit_to_data`) before training starts.
     """
 
     output_dim: int
     causal: bool = False
     dynamic_time: bool = True
+    fits_data: bool = False
+    fit_windows: int = 0
 
     def forward(self, x: Tensor) -> Tensor:  # pragma: no cover - interface
         raise NotImplementedError
+
+    def fit_to_data(self, x: Tensor) -> None:
+        """Fit data-dependent buffers from training windows ``[N, T, input_dim]`` as the encoder sees
+        them (normalised), at most ``fit_windows`` of them; called once before training. Nothing by
+        default."""
 
     def ordered_blocks(self) -> list[nn.Module]:
         """The encoder's layers in order, input side first: the units that fine-tuning freezes (the

@@ -1,0 +1,112 @@
+"""RocketEncoder: fixed MiniRocket-style kernels, biases and standardisation fitted from training
+windows, saved in the checkpoint and exported to ONNX."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import torch
+import torch.nn.functional as F
+
+from motionlab.export.graph import INPUT_NAME, ExportGraph
+from motionlab.export.onnx_export import export_onnx
+from motionlab.models.encoders import RocketEncoder
+from motionlab.models.encoders.rocket import base_kernels, row_quantiles
+from motionlab.runs.sources import load_task
+from motionlab.training.run import train
+from tests.helpers import POSE_TINY
+
+
+def fitted(input_dim: int = 3, frames: int = 40, seed: int = 1) -> tuple[RocketEncoder, torch.Tensor]:
+    encoder = RocketEncoder(input_dim, num_features=500, receptive_field=frames, seed=seed)
+    train_windows = torch.randn(30, frames, input_dim, generator=torch.Generator().manual_seed(0))
+    encoder.fit_to_data(train_windows)
+    return encoder, train_windows
+
+
+def test_kernels_are_minirocket_s_84_and_nothing_trains():
+    kernels = base_kernels()
+    assert kernels.shape == (84, 9) and torch.all(kernels.sum(dim=1) == 0)
+    assert len({tuple(k.tolist()) for k in kernels}) == 84 and set(kernels.unique().tolist()) == {-1.0, 2.0}
+    encoder, _ = fitted()
+    assert list(encoder.parameters()) == []
+    assert {"weight", "bias", "mean", "std"} <= set(encoder.state_dict())
+    # every convolution reads 1 … 3 of the 3 channels
+    channels = encoder.weight.abs().sum(dim=2).gt(0).sum(dim=1)
+    assert channels.min() >= 1 and channels.max() <= 3
+
+
+def test_output_shape_for_any_length_and_convolutions_match_conv1d():
+    encoder, _ = fitted()
+    assert encoder.output_dim == 84 * 5 * 1  # 500 // 84 = 5 steps of 1 bias
+    for frames in (40, 17, 1):
+        x = torch.randn(2, frames, 3)
+        assert encoder(x).shape == (2, frames, encoder.output_dim)
+    x = torch.randn(4, 40, 3)
+    reference = torch.cat(
+        [
+            F.conv1d(x.transpose(1, 2), w, dilation=d, padding=4 * d)
+            for w, d in zip(encoder.weight.split(encoder.rows), encoder.dilations, strict=True)
+        ],
+        dim=1,
+    ).transpose(1, 2)
+    torch.testing.assert_close(encoder.convolutions(x), reference, atol=1e-5, rtol=1e-5)
+
+
+def test_mean_pooled_output_is_the_standardised_proportion_of_positive_values():
+    encoder, train_windows = fitted()
+    x = torch.randn(5, 40, 3)
+    ppv = (encoder.convolutions(x).unsqueeze(-1) > encoder.bias).float().mean(dim=1).flatten(1)
+    expected = (ppv - encoder.mean.flatten()) / encoder.std.flatten()
+    torch.testing.assert_close(encoder(x).mean(dim=1), expected)
+    # fitted on the training windows: their pooled features have mean 0 and std 1 (or are constant)
+    pooled = encoder(train_windows).mean(dim=1)
+    assert pooled.mean(dim=0).abs().max() < 1e-4
+    spread = pooled.std(dim=0, correction=0)
+    assert torch.all((spread - 1).abs().lt(1e-3) | spread.eq(0))
+
+
+def test_biases_are_quantiles_of_training_convolutions_and_follow_the_seed():
+    encoder, train_windows = fitted()
+    outputs = encoder.convolutions(train_windows)  # every bias lies within the training outputs' range
+    low, high = outputs.amin(dim=(0, 1)), outputs.amax(dim=(0, 1))
+    assert torch.all((encoder.bias >= low[:, None]) & (encoder.bias <= high[:, None]))
+    again, _ = fitted()
+    other, _ = fitted(seed=2)
+    assert torch.equal(encoder.bias, again.bias) and torch.equal(encoder.weight, again.weight)
+    assert not torch.equal(encoder.weight, other.weight)
+    rows, levels = torch.randn(4, 30), torch.rand(4, 3)
+    expected = torch.stack([torch.quantile(rows[i], levels[i]) for i in range(4)])
+    torch.testing.assert_close(row_quantiles(rows, levels), expected)
+
+
+def test_a_run_fits_the_encoder_on_training_windows_saves_it_and_exports_it(make_config, tmp_path: Path):
+    """A real pose-CSV classification run with model=rocket: the fitted buffers travel in best.ckpt,
+    and the exported ONNX graph gives PyTorch's probabilities."""
+    overrides = [o for o in POSE_TINY if not o.startswith(("model.", "model="))]
+    cfg = make_config(
+        *overrides, "model=rocket", "model.num_features=300", "logger=none", "task.hidden=[]", tiny=False
+    )
+    train(cfg)
+    run_dir = Path(cfg.paths.output_dir)
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["status"] == "completed"
+    task = load_task(summary["best_checkpoint"], cfg.task._target_)
+    encoder = task.encoder
+    assert isinstance(encoder, RocketEncoder) and encoder.bias.abs().sum() > 0 and encoder.std.ne(1).any()
+
+    graph = ExportGraph(task)
+    example = np.random.default_rng(0).normal(size=(4, graph.window, graph.num_features)).astype(np.float32)
+    exported = export_onnx(lambda: graph, example, opset=18, fresh_process=False)
+    path = tmp_path / "rocket.onnx"
+    path.write_bytes(exported.model_bytes)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    for frames in (graph.window, 2 * graph.window):
+        x = np.random.default_rng(frames).normal(size=(3, frames, graph.num_features)).astype(np.float32)
+        (onnx_probs,) = session.run(["class_probs"], {INPUT_NAME: x})
+        with torch.no_grad():
+            torch_probs = task.predict_outputs(torch.from_numpy(x))["class_probs"].numpy()
+        np.testing.assert_allclose(onnx_probs, torch_probs, atol=1e-4)
