@@ -103,7 +103,7 @@ def test_the_pretext_task_learns_well_below_the_copy_mean_baseline_on_real_recor
     assert summary["details"]["test_reconstruction"]["relative_loss"] == pytest.approx(
         report["relative_loss"]
     )
-    with pytest.raises(ConfigError, match="PretrainTask run: there is nothing to export"):
+    with pytest.raises(ConfigError, match="PretrainTask run: there is nothing to export or evaluate"):
         run_source(pretrain_run)
 
 

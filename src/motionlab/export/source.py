@@ -159,8 +159,8 @@ def check_stored_model(config: DictConfig, checkpoint: Path) -> None:
     if not task.exportable:
         raise ConfigError(
             "run",
-            f"{checkpoint} is from a {task.__name__} run: there is nothing to export (its encoder is "
-            "learned for fine-tuning and makes no predictions an app could use)",
+            f"{checkpoint} is from a {task.__name__} run: there is nothing to export or evaluate (its "
+            "encoder is learned for fine-tuning and makes no predictions an app could use)",
             "fine-tune it (python train.py <your recipe> init_from=<that run>) and export the fine-tuned run",
         )
     hparams = torch.load(checkpoint, map_location="cpu", weights_only=True).get("hyper_parameters") or {}
