@@ -1,6 +1,6 @@
 """task=pretrain with real runs: the masks, the pretext learning on a real recording set (well below the
 copy-mean baseline), fine-tuning from the pretraining run (its encoder loads, the heads start fresh),
-unlabelled CSVs, export's refusal and the bad-input errors."""
+unlabelled CSVs, resuming, export's refusal and the bad-input errors."""
 
 from __future__ import annotations
 
@@ -175,16 +175,23 @@ def pose_pretrain(path: Path, tmp_path: Path, *extra: str):
     return compose_config(overrides, tmp_path / "outputs", tmp_path / "cache")
 
 
-def test_unlabelled_csvs_pretrain_and_a_classifier_on_them_says_what_to_do(tmp_path):
+def test_unlabelled_csvs_pretrain_and_resume_and_a_classifier_on_them_says_what_to_do(tmp_path):
     csv = write_csv(tmp_path / "unlabelled.csv", recordings=8, frames=60)
     cfg = pose_pretrain(csv, tmp_path)
     train(cfg)
-    report = json.loads((Path(cfg.paths.output_dir) / "data_report.json").read_text())
+    run_dir = Path(cfg.paths.output_dir)
+    report = json.loads((run_dir / "data_report.json").read_text())
     assert (
         report["labels"] is False
         and report["class_names"] == []
         and report["splits"]["train"]["recordings"] == 4
     )
+    last = run_dir / "checkpoints" / "last.ckpt"
+    train(pose_pretrain(csv, tmp_path, "trainer.max_epochs=2", f"ckpt_path={last}"))  # `make resume`
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["status"] == "completed" and [r["from"] for r in summary["resumes"]] == [str(last)]
+    assert [row["epoch"] for row in summary["history"]] == [0, 1]
+    assert all("val/copy_mean_loss" in row for row in summary["history"])
     # (Hydra wraps the task's ConfigError in its own error when it builds the task)
     with pytest.raises(InstantiationException, match=r"data\.columns\.label=null have none.*task=pretrain"):
         train(pose_pretrain(csv, tmp_path, "task=classify", "overwrite=true"))
