@@ -42,6 +42,7 @@ SUITE = [
     Benchmark("bench.bench_compile"),  # last: it sets this process's torch threads to 1
     Benchmark("bench.bench_pruning", slow=True),
     Benchmark("bench.bench_reference_awd", slow=True),
+    Benchmark("bench.bench_pretrain", slow=True),  # pretraining on unlabelled recordings (real sets)
 ]
 
 

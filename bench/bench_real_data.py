@@ -71,9 +71,9 @@ def scores(probs: np.ndarray, labels: np.ndarray, recordings: np.ndarray) -> dic
     }
 
 
-def run_motionlab(overrides: Sequence[str], seed: int, run_dir: Path, test_x: torch.Tensor) -> np.ndarray:
-    from motionlab.runs.layout import BEST_CHECKPOINT, checkpoint_path
-    from motionlab.runs.sources import load_task
+def train_quietly(overrides: Sequence[str], seed: int, run_dir: Path):
+    """``train(cfg)`` of ``overrides`` on the CPU, without progress bars, loggers or the run's own
+    MiniRocket baseline (measured on its own, as a method of the benchmark); returns the config."""
     from motionlab.sweep.compose import run_config
     from motionlab.training.run import train
 
@@ -85,12 +85,21 @@ def run_motionlab(overrides: Sequence[str], seed: int, run_dir: Path, test_x: to
             "trainer=cpu",
             "trainer.enable_progress_bar=false",
             "trainer.enable_model_summary=false",
-            "baseline.minirocket.enabled=false",  # measured on its own, as the third method
+            "baseline.minirocket.enabled=false",
             "logger=none",
         ],
         run_dir,
     )
     train(cfg)
+    return cfg
+
+
+def run_motionlab(overrides: Sequence[str], seed: int, run_dir: Path, test_x: torch.Tensor) -> np.ndarray:
+    """The test windows' class probabilities of the best checkpoint of a run of ``overrides``."""
+    from motionlab.runs.layout import BEST_CHECKPOINT, checkpoint_path
+    from motionlab.runs.sources import load_task
+
+    cfg = train_quietly(overrides, seed, run_dir)
     task = load_task(checkpoint_path(run_dir, BEST_CHECKPOINT), cfg.task._target_)
     task.eval()
     with torch.no_grad():

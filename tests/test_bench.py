@@ -92,3 +92,32 @@ def test_every_experiment_composes_on_data_the_project_has(tmp_path, monkeypatch
         path = cfg.data.get("path")  # None: the built-in sample; else shipped or converted real data
         assert path is None or (bench_experiments.REPO / path).exists(), (experiment, path)
     assert "init_from=null" in bench_experiments.recipe_overrides("pose_finetune")
+
+
+def test_pretrain_benchmark_draws_labelled_groups_per_class_from_training_recordings_only():
+    from bench.bench_pretrain import labelled_recordings
+
+    rows = [
+        {"recording": f"{split}{c}{i}", "label": c, "split": split}
+        for split, count in (("train", 8), ("val", 2), ("test", 3))
+        for c in "ab"
+        for i in range(count)
+    ]
+    for fraction, per_class in (("1 group", 1), ("2 groups", 2), ("25 %", 2), ("100 %", 8)):
+        chosen = labelled_recordings(rows, fraction, seed=1)
+        assert all(name.startswith("train") for name in chosen)
+        assert sorted(name[5] for name in chosen) == ["a"] * per_class + ["b"] * per_class
+    assert labelled_recordings(rows, "2 groups", 1) != labelled_recordings(rows, "2 groups", 2)
+
+
+def test_pretrain_benchmark_runs_every_method_on_one_real_set():
+    """Quick mode (BasicMotions, one seed, the smallest fraction, one epoch, a small TCN): pretraining,
+    scratch, fine-tuning and MiniRocket all run and score the held-out recordings."""
+    pytest.importorskip("aeon", reason="the real data sets and MiniRocket need the 'classical' extra")
+    from bench.bench_pretrain import METHODS, rows
+
+    table = {row.name: row.value for row in rows(quick=True)}
+    assert len(table) == 2 * len(METHODS)
+    for method in METHODS:
+        for measure in ("window accuracy", "recording accuracy"):
+            assert 0.0 <= table[f"real basic_motions 1 group: {method} {measure}"] <= 1.0

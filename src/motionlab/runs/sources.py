@@ -124,7 +124,14 @@ def check_stored_model(config: DictConfig, checkpoint: Path) -> None:
     """Refuse a run whose ``config.yaml`` or checkpoint names anything but motionlab's own classes
     (`motionlab.targets`), before anything is built from them."""
     check_targets(config, "")
-    allowed_class(config.get("task", {}).get("_target_"), MotionTask, "task._target_")
+    task = allowed_class(config.get("task", {}).get("_target_"), MotionTask, "task._target_")
+    if not task.exportable:
+        raise ConfigError(
+            "run",
+            f"{checkpoint} is from a {task.__name__} run: there is nothing to export or evaluate (its "
+            "encoder is learned for fine-tuning and makes no predictions an app could use)",
+            "fine-tune it (python train.py <your recipe> init_from=<that run>) and export the fine-tuned run",
+        )
     hparams = torch.load(checkpoint, map_location="cpu", weights_only=True).get("hyper_parameters") or {}
     check_targets(hparams.get("encoder", {}), f"{checkpoint}: hyper_parameters.encoder", Encoder)
 

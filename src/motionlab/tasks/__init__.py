@@ -5,6 +5,15 @@ from motionlab.tasks.classify import ClassifyTask
 from motionlab.tasks.forecast import ForecastTask
 from motionlab.tasks.gait import GaitTask
 from motionlab.tasks.imitation import ImitationTask
+from motionlab.tasks.pretrain import PretrainTask
 from motionlab.tasks.workout import WorkoutTask
 
-__all__ = ["ClassifyTask", "ForecastTask", "GaitTask", "ImitationTask", "MotionTask", "WorkoutTask"]
+__all__ = [
+    "ClassifyTask",
+    "ForecastTask",
+    "GaitTask",
+    "ImitationTask",
+    "MotionTask",
+    "PretrainTask",
+    "WorkoutTask",
+]

@@ -64,6 +64,8 @@ class MotionTask(L.LightningModule):
     #: name of the app output holding one window's class probabilities ``[B, C]`` when the task
     #: classifies windows: prediction files then also answer per recording (`recording_table`).
     window_class_output: str | None = None
+    #: whether the task's runs make a model for apps (export); a pretraining run's encoder does not.
+    exportable: bool = True
 
     def __init__(
         self,

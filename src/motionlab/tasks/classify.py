@@ -76,7 +76,9 @@ class ClassifyTask(MotionTask):
             raise ConfigError(
                 "task",
                 f"ClassifyTask needs data with at least 2 classes, got {self.spec.class_names}",
-                "use a data config whose datamodule provides class names",
+                "use a data config whose datamodule provides class names (CSVs read with "
+                "data.columns.label=null have none: name their label column, or pretrain on them with "
+                "task=pretrain)",
             )
         width = self.encoder.output_dim
         self.pool = SequencePool(width, pool)

@@ -17,6 +17,7 @@ from motionlab.data.recording import Recording
 from motionlab.data.report import DataReport
 from motionlab.data.sample_cache import PathOrSample
 from motionlab.data.windows import WindowSet
+from motionlab.errors import ConfigError
 
 # Warn when a class loses more than this share of its labelled frames to segments shorter than a window.
 MAX_UNUSED_SHARE = 0.5
@@ -64,6 +65,14 @@ class CsvFramesDataModule(PathOrSample, MotionDataModule):
         **engine: Any,
     ) -> None:
         self.columns = PoseColumns(**columns)
+        if self.columns.label is None:  # recordings without labels: no classes, windows span anything
+            self.class_target = self.pure_target = None
+            if balanced_sampler:
+                raise ConfigError(
+                    "data.balanced_sampler",
+                    "is true but data.columns.label is null: there are no classes to balance",
+                    "set data.balanced_sampler=false, or name the label column",
+                )
         split = dict(split or {})
         if split.get("by") is None:
             split["by"] = "subject" if self.columns.subject is not None else "recording"
@@ -100,9 +109,11 @@ class CsvFramesDataModule(PathOrSample, MotionDataModule):
         return self.table.recordings
 
     def frame_targets(self, recording: Recording) -> dict[str, np.ndarray]:
-        return {"frame_label": recording.targets["label"]}
+        return {"frame_label": recording.targets["label"]} if "label" in recording.targets else {}
 
     def window_targets(self, windows: WindowSet) -> dict[str, Tensor]:
+        if self.class_target is None:
+            return {}
         # Windows are label-pure: the first frame's label is every frame's.
         return {"label": windows.frame_targets["frame_label"][windows.starts]}
 
@@ -126,6 +137,19 @@ class CsvFramesDataModule(PathOrSample, MotionDataModule):
             "recordings_reordered_by_frame": table.reordered_recordings,
             "nan_policy": self.nan_policy,
         }
+        report.extras["labels"] = self.columns.label is not None
+        if self.class_target is not None:
+            self._report_segments(report)
+        report.extras["balanced_sampler"] = self.balanced_sampler
+        report.extras["mirror_pairs"] = self._mirror_pairs()
+        if self.augment.mirror_prob > 0 and not report.extras["mirror_pairs"]:
+            report.warn(
+                "data.augment.mirror_prob > 0 but no left/right feature pairs were found, so mirroring "
+                "changes nothing: list them in data.augment.mirror_pairs ('auto' pairs left*/right* names)"
+            )
+
+    def _report_segments(self, report: DataReport) -> None:
+        """Labelled segments per class, with a warning for a class that gives (almost) no window."""
         report.extras["segments"] = segment_summary(
             [r for split in self.windows.values() for r in split.recordings], self.class_names, self.window
         )
@@ -140,13 +164,6 @@ class CsvFramesDataModule(PathOrSample, MotionDataModule):
                     f"shorter than the {self.window}-frame window, so {entry['frames_in_short_segments']} "
                     f"of its {entry['frames']} frames give no window; lower data.window"
                 )
-        report.extras["balanced_sampler"] = self.balanced_sampler
-        report.extras["mirror_pairs"] = self._mirror_pairs()
-        if self.augment.mirror_prob > 0 and not report.extras["mirror_pairs"]:
-            report.warn(
-                "data.augment.mirror_prob > 0 but no left/right feature pairs were found, so mirroring "
-                "changes nothing: list them in data.augment.mirror_pairs ('auto' pairs left*/right* names)"
-            )
 
     def _mirror_pairs(self) -> list[list[str]]:
         """The feature pairs the mirror augmentation swaps (for the report)."""

@@ -11,7 +11,8 @@ role           meaning
                the column names, or ``None`` for every named column without another role. Values
                must be numbers; an empty cell or ``nan`` is a missing value (see ``nan_policy``).
 ``label``      the activity at that frame (text). A change of label starts a new segment: windows
-               never span two labels.
+               never span two labels. ``None`` reads recordings without labels (for a task that
+               needs none: ``task=pretrain``).
 ``recording``  the id of the continuous capture (video, clip) the frame belongs to; ``None`` makes
                each file one recording. A recording is named ``<file stem>/<id>``, so ids may repeat
                across files.
@@ -52,7 +53,7 @@ _NAN_FIX = "fill it in, or set data.nan_policy=interpolate to interpolate short 
 class PoseColumns:
     """Column roles (``data.columns``); see the module docstring."""
 
-    label: str
+    label: str | None
     recording: str | None
     features: Sequence[str] | str | None = None
     subject: str | None = None
@@ -84,7 +85,7 @@ class _RawRecording:
     source: str
     path: Path
     frames: np.ndarray
-    labels: np.ndarray  # str, per frame
+    labels: np.ndarray | None  # str, per frame; None without a label column
     lines: np.ndarray  # CSV line of each frame
     meta: dict[str, str]
 
@@ -105,7 +106,8 @@ def read_pose_csvs(
     nan_policy: str = "interpolate",
     keep: Sequence[str] = (),
 ) -> PoseTable:
-    """Read and validate pose CSVs into `Recording` s with per-frame class indices (``targets["label"]``).
+    """Read and validate pose CSVs into `Recording` s with per-frame class indices (``targets["label"]``;
+    without a label column, ``columns.label=None``, no targets and no classes).
 
     Args:
         files: the CSV files (see `pose_csv_files`).
@@ -146,7 +148,7 @@ def read_pose_csvs(
         reordered += out_of_order
     if not raw:
         raise DataFormatError("data.path", "no CSV files given", _DOCS)
-    class_names = _class_names(raw, columns.label, classes, len(files))
+    class_names = [] if columns.label is None else _class_names(raw, columns.label, classes, len(files))
     index = {name: i for i, name in enumerate(class_names)}
     recordings = [_to_recording(r, index, columns, fps, feature_names) for r in raw]
     roles: dict[str, str | list[str]] = {**columns.roles(), "features": list(feature_names)}
@@ -197,7 +199,9 @@ def _class_names(
 def _to_recording(
     raw: _RawRecording, index: dict[str, int], columns: PoseColumns, fps: float, feature_names: list[str]
 ) -> Recording:
-    labels = np.array([index[label] for label in raw.labels.tolist()], dtype=np.int64)
+    targets = {}
+    if raw.labels is not None:
+        targets["label"] = np.array([index[label] for label in raw.labels.tolist()], dtype=np.int64)
     return Recording(
         name=raw.name,
         frames=raw.frames,
@@ -205,7 +209,7 @@ def _to_recording(
         fps=fps,
         group=raw.meta["subject"] if columns.subject is not None else raw.name,
         source=raw.source,
-        targets={"label": labels},
+        targets=targets,
         meta=raw.meta,
     )
 
@@ -225,7 +229,7 @@ def _read_file(
 
     missing_fix = None if nan_policy == "interpolate" else _NAN_FIX
     values = np.stack([_numbers(path, column(name), name, lines, missing_fix) for name in features], axis=1)
-    labels = _texts(path, column(columns.label), columns.label, lines)
+    labels = None if columns.label is None else _texts(path, column(columns.label), columns.label, lines)
     if columns.recording is None:
         ids = np.full(len(lines), path.stem)
     else:
@@ -261,7 +265,7 @@ def _read_file(
                 source=source,
                 path=path,
                 frames=values[order[part]].astype(np.float32),
-                labels=labels[order[part]],
+                labels=None if labels is None else labels[order[part]],
                 lines=sorted_lines[part],
                 meta=meta,
             )
@@ -316,9 +320,13 @@ def _resolve_columns(
     wanted += [("data.split.column", name) for name in keep]
     for key, name in wanted:
         if name not in position:
-            raise DataFormatError(
-                path, f"has no column '{name}' ({key}); its columns are {header}", f"set {key} to one of them"
-            )
+            fix = f"set {key} to one of them"
+            if key == "data.columns.label":
+                fix += (
+                    ", or data.columns.label=null for recordings without labels (only for a task that "
+                    "needs none: task=pretrain)"
+                )
+            raise DataFormatError(path, f"has no column '{name}' ({key}); its columns are {header}", fix)
     # unnamed columns (e.g. from trailing commas) are never selected automatically
     taken = {name for _, name in wanted} | {""}
     spec = columns.features

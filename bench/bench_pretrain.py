@@ -1,0 +1,203 @@
+"""Pretraining on unlabelled recordings, then fine-tuning on a few labelled ones, vs training from
+scratch and MiniRocket on the same labelled recordings: real sets, held-out recordings, several seeds.
+
+    python -m bench.bench_pretrain                          # every real set, seeds 1 2 3
+    python -m bench.bench_pretrain --sets basic_motions --seeds 1 --fractions "1 group"
+
+Per real set (`motionlab.datasets`) and seed:
+
+1. ``pretrained`` first pretrains the set's recipe encoder (``experiment=<kind>_pretrain``) on every
+   *training* recording, from a copy of the set without its label column (``data.columns.label=null``);
+   its validation and test splits are the set's, so test recordings never train the encoder.
+2. Per labelled fraction, a CSV keeps the chosen training recordings (with labels) and every
+   validation and test recording: ``scratch`` trains the recipe the pretraining recipe builds on (its
+   first default: ``imu`` for ``imu_pretrain``, ``landmarks_tcn`` for ``landmarks_pretrain``) on it,
+   ``pretrained`` the same recipe from the pretraining run (``init_from``, plus ``--finetune``
+   overrides), ``minirocket`` fits MiniRocket + ridge on its training windows.
+
+The sets hold out recordings, not people (neither archive says who recorded what), so a *group*
+stands in for a person: one training recording of each class, drawn per seed. Fractions: ``1 group``,
+``2 groups``, ``25 %`` (a quarter of each class's training recordings, at least one) and ``100 %``.
+Validation and test recordings are the set's fixed splits in every cell. Scores are window and
+recording accuracy on the test recordings (`bench.bench_real_data.scores`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import yaml
+from hydra.utils import instantiate
+
+from bench.bench_real_data import (
+    CONFIG_DIR,
+    DATA_ROOT,
+    run_minirocket,
+    run_motionlab,
+    scores,
+    set_rows,
+    split_arrays,
+    train_quietly,
+)
+from bench.table import Row, format_table
+
+SEEDS = (1, 2, 3)
+FRACTIONS = ("1 group", "2 groups", "25 %", "100 %")
+METHODS = ("scratch", "pretrained", "minirocket")
+SCORES = ("window accuracy", "recording accuracy")
+
+
+def finetune_recipe(kind: str) -> str:
+    """The recipe ``experiment=<kind>_pretrain`` builds on (its first default), which ``scratch`` and
+    the fine-tuning run train: the encoder they start from must be the one that was pretrained."""
+    recipe = yaml.safe_load((CONFIG_DIR / "experiment" / f"{kind}_pretrain.yaml").read_text())
+    return str(recipe["defaults"][0])
+
+
+def read_rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    with path.open(newline="") as handle:
+        reader = csv.DictReader(handle)
+        return list(reader.fieldnames or []), list(reader)
+
+
+def write_rows(path: Path, fields: Sequence[str], rows: Sequence[dict[str, str]]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fields, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def labelled_recordings(rows: Sequence[dict[str, str]], fraction: str, seed: int) -> set[str]:
+    """The training recordings whose labels a ``fraction`` cell may use: per class, a seeded draw of
+    1 or 2 recordings (groups), a quarter (at least one), or all."""
+    by_class: dict[str, list[str]] = {}
+    for recording, label in sorted({(r["recording"], r["label"]) for r in rows if r["split"] == "train"}):
+        by_class.setdefault(label, []).append(recording)
+    rng = np.random.default_rng(seed)
+    chosen: set[str] = set()
+    for recordings in by_class.values():
+        count = {"1 group": 1, "2 groups": 2, "25 %": max(1, round(len(recordings) / 4))}.get(
+            fraction, len(recordings)
+        )
+        chosen.update(rng.permutation(recordings)[:count].tolist())
+    return chosen
+
+
+def class_windows(overrides: Sequence[str], probe: Path):
+    """The datamodule of ``overrides``, set up: its split windows are what every method sees."""
+    from motionlab.sweep.compose import run_config
+
+    datamodule = instantiate(run_config(CONFIG_DIR, overrides, probe).data, _convert_="all")
+    datamodule.setup("fit")
+    return datamodule
+
+
+def measure_set(
+    name: str,
+    seeds: Sequence[int],
+    fractions: Sequence[str],
+    out: Path,
+    extra_overrides: Sequence[str] = (),
+    pretrain_overrides: Sequence[str] = (),
+    finetune_overrides: Sequence[str] = (),
+) -> dict[str, dict[str, list[dict[str, float]]]]:
+    """Per fraction, per method, one score dict per seed."""
+    from motionlab.datasets.registry import real_dataset
+
+    dataset = real_dataset(name)
+    fields, rows = read_rows(dataset.ensure(DATA_ROOT))
+    # Every recording without its label: the pretraining run trains on the training split only (its
+    # validation and test splits give the held-out reconstruction loss).
+    unlabelled = write_rows(out / name / "unlabelled.csv", [f for f in fields if f != "label"], rows)
+    recipe = dataset.train_overrides(unlabelled)[1:]  # the set's data settings, without the experiment
+    results = {fraction: {method: [] for method in METHODS} for fraction in fractions}
+    for seed in seeds:
+        pretrained = out / name / f"pretrain_seed{seed}"
+        train_quietly(
+            [
+                f"experiment={dataset.kind}_pretrain",
+                *recipe,
+                "data.columns.label=null",
+                *extra_overrides,
+                *pretrain_overrides,
+            ],
+            seed,
+            pretrained,
+        )
+        for fraction in fractions:
+            keep = labelled_recordings(rows, fraction, seed)
+            subset = [r for r in rows if r["split"] != "train" or r["recording"] in keep]
+            cell = out / name / f"{fraction.replace(' ', '').replace('%', 'pct')}_seed{seed}"
+            labelled = [
+                f"experiment={finetune_recipe(dataset.kind)}",
+                *dataset.train_overrides(write_rows(cell / "labelled.csv", fields, subset))[1:],
+            ]
+            overrides = [*labelled, *extra_overrides]
+            datamodule = class_windows(overrides, cell / "probe")
+            train_x, train_y, _ = split_arrays(datamodule, "train")
+            test_x, test_y, test_recordings = split_arrays(datamodule, "test")
+            for method in METHODS:
+                if method == "minirocket":
+                    probs, _ = run_minirocket(train_x, train_y, test_x, len(datamodule.class_names), seed)
+                else:
+                    start = [f"init_from={pretrained}", *finetune_overrides] if method == "pretrained" else []
+                    probs = run_motionlab([*overrides, *start], seed, cell / method, test_x)
+                result = scores(probs, test_y.numpy(), test_recordings)
+                result = {key: result[key] for key in SCORES}
+                results[fraction][method].append(result)
+                print(name, seed, fraction, f"{len(keep)} recordings", method, result, flush=True)
+    return results
+
+
+def rows(
+    quick: bool = False,
+    sets: Sequence[str] | None = None,
+    seeds: Sequence[int] = SEEDS,
+    fractions: Sequence[str] = FRACTIONS,
+    extra_overrides: Sequence[str] = (),
+    pretrain_overrides: Sequence[str] = (),
+    finetune_overrides: Sequence[str] = (),
+) -> list[Row]:
+    from motionlab.datasets.registry import real_datasets
+
+    if quick:  # one set, seed, fraction and epoch, a small encoder: checks that it runs, measures nothing
+        sets, seeds, fractions = ["basic_motions"], seeds[:1], fractions[:1]
+        extra_overrides = [*extra_overrides, "trainer.max_epochs=1", "model.channels=8", "model.num_blocks=2"]
+    with tempfile.TemporaryDirectory() as tmp:
+        table = []
+        for name in sets or list(real_datasets()):
+            measured = measure_set(
+                name, seeds, fractions, Path(tmp), extra_overrides, pretrain_overrides, finetune_overrides
+            )
+            for fraction, results in measured.items():
+                table += set_rows(f"{name} {fraction}", results, seeds)
+        return table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sets", nargs="+")
+    parser.add_argument("--seeds", nargs="+", type=int, default=list(SEEDS))
+    parser.add_argument("--fractions", nargs="+", choices=FRACTIONS, default=list(FRACTIONS))
+    parser.add_argument("--overrides", nargs="*", default=[], help="train.py overrides of every run")
+    parser.add_argument("--pretrain", nargs="*", default=[], help="overrides of the pretraining runs")
+    parser.add_argument("--finetune", nargs="*", default=[], help="overrides of the fine-tuning runs")
+    parser.add_argument("--quick", action="store_true", help="one set, seed, fraction and epoch")
+    args = parser.parse_args()
+    table = rows(
+        args.quick, args.sets, args.seeds, args.fractions, args.overrides, args.pretrain, args.finetune
+    )
+    print(format_table(table, "pretraining on unlabelled recordings, held-out recordings"))
+
+
+if __name__ == "__main__":
+    main()
