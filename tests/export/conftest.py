@@ -44,7 +44,11 @@ EXPORT_ARGS = [
 
 def tiny_overrides(data: str, log_dir: Path, cache_dir: Path) -> list[str]:
     """``TINY_EXPORT`` minus the overrides this data config's task and model do not have."""
-    return [f"data={data}", *applicable_overrides(TINY_EXPORT, [f"data={data}"], log_dir, cache_dir)]
+    return [
+        f"data={data}",
+        *formats()[data].data_path,
+        *applicable_overrides(TINY_EXPORT, [f"data={data}"], log_dir, cache_dir),
+    ]
 
 
 @dataclass

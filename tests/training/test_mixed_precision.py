@@ -29,7 +29,11 @@ def task_and_data(request, tmp_path_factory, sample_cache) -> tuple[MotionTask, 
     overrides = (
         GAIT_TINY
         if data == "gait"
-        else [f"data={data}", *applicable_overrides(TINY, [f"data={data}"], log_dir, sample_cache)]
+        else [
+            f"data={data}",
+            *formats()[data].data_path,
+            *applicable_overrides(TINY, [f"data={data}"], log_dir, sample_cache),
+        ]
     )
     cfg = compose_config(overrides, log_dir, sample_cache)
     datamodule = instantiate(cfg.data, _convert_="all")

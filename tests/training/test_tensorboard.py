@@ -142,7 +142,14 @@ def test_every_task_logs_figures_at_validation_end(data, make_config, tmp_path, 
     """One short epoch of each data config's task: its figures land in the event file under val/."""
     sizes = [*TINY, "data.eval_stride=15"]
     tiny = applicable_overrides(sizes, [f"data={data}"], tmp_path / "compose", sample_cache)
-    cfg = make_config(f"data={data}", *tiny, "test=false", "+trainer.limit_train_batches=2", tiny=False)
+    cfg = make_config(
+        f"data={data}",
+        *formats()[data].data_path,
+        *tiny,
+        "test=false",
+        "+trainer.limit_train_batches=2",
+        tiny=False,
+    )
     train(cfg)
     events = read_events(Path(cfg.paths.output_dir))
     images = events.Tags()["images"]

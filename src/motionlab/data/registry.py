@@ -35,6 +35,12 @@ class DataFormat:
     aliases: tuple[str, ...] = ()
     package: str = ""
 
+    @property
+    def data_path(self) -> tuple[str, ...]:
+        """The ``data.path=`` override of ``small_sample`` for a format without a built-in sample
+        (nothing for one with a generator): what any run of the format needs, whatever its sizes."""
+        return tuple(override for override in self.small_sample if override.startswith("data.path="))
+
 
 def formats() -> dict[str, DataFormat]:
     """Every format package of ``motionlab.data`` (each defines ``FORMAT``), by config name."""
