@@ -3,7 +3,7 @@ gives every task, and that whole-recording evaluation gets the recordings of the
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import lightning as L
@@ -33,15 +33,8 @@ TINY_GRU = {
 class MeanTask(MotionTask):
     """Predicts each window's mean frame: the recipe's example task."""
 
-    def __init__(
-        self,
-        encoder: Mapping[str, Any],
-        data_spec: Mapping[str, Any],
-        optimizer: Mapping[str, Any],
-        scheduler: Mapping[str, Any] | None,
-        monitor: Mapping[str, str],
-    ) -> None:
-        super().__init__(encoder, data_spec, optimizer, scheduler, monitor)
+    def __init__(self, **base: Any) -> None:
+        super().__init__(**base)
         self.head = nn.Linear(self.encoder.output_dim, self.spec.num_features)
         self.errors = StageMetrics(MeanSquaredError)
         self.evaluated: dict[str, list[str]] = {}
@@ -79,7 +72,13 @@ class MeanTask(MotionTask):
 
 def make_task() -> MeanTask:
     spec = {"feature_names": FEATURES, "window": 6, "fps": 10.0}
-    task = MeanTask(TINY_GRU, spec, {"name": "adam", "lr": 1e-3}, None, {"metric": "val/loss", "mode": "min"})
+    task = MeanTask(
+        encoder=TINY_GRU,
+        data_spec=spec,
+        optimizer={"name": "adam", "lr": 1e-3},
+        scheduler=None,
+        monitor={"metric": "val/loss", "mode": "min"},
+    )
     task.normalizer.set_stats(torch.tensor([1.0, -2.0]), torch.tensor([2.0, 0.5]))
     return task.eval()
 

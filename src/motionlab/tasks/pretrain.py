@@ -38,6 +38,7 @@ class PretrainTask(MotionTask):
     """Encoder on masked windows → per-frame MLP head → the hidden normalised values.
 
     Args:
+        base: `MotionTask`'s arguments (encoder, data_spec, optimizer, scheduler, monitor).
         mask: `SpanMask` fields (``frame_ratio``, ``span``, ``channel_ratio``).
         head_hidden: hidden sizes of the per-frame reconstruction head (``[]`` = linear).
         head_dropout: dropout after each hidden layer of the head.
@@ -48,17 +49,13 @@ class PretrainTask(MotionTask):
 
     def __init__(
         self,
-        encoder: Mapping[str, Any],
-        data_spec: Mapping[str, Any],
-        optimizer: Mapping[str, Any],
-        scheduler: Mapping[str, Any] | None,
-        monitor: Mapping[str, str],
         mask: Mapping[str, Any],
         head_hidden: Sequence[int] = (),
         head_dropout: float = 0.0,
         eval_seed: int = 0,
+        **base: Any,
     ) -> None:
-        super().__init__(encoder, data_spec, optimizer, scheduler, monitor)
+        super().__init__(**base)
         self.mask = SpanMask(**mask)
         self.eval_seed = eval_seed
         self.reconstruction_head = MLPHead(
