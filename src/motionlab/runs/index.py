@@ -14,6 +14,7 @@ import argparse
 import json
 import sys
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -145,19 +146,20 @@ def _started(timestamp: str | None) -> str:
     return "-" if not timestamp else datetime.fromisoformat(timestamp).strftime("%Y-%m-%d %H:%M")
 
 
+def _table(title: str, columns: Sequence[str], right: Sequence[str]) -> Table:
+    """A titled table with ``columns``, those in ``right`` right-aligned."""
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column, justify="right" if column in right else "left")
+    return table
+
+
 def print_tables(runs: list[RunEntry], sweeps: list[SweepEntry], console: Console) -> None:
-    table = Table(title=f"{len(runs)} run(s)", title_justify="left")
-    for column in (
-        "started",
-        "experiment",
-        "status",
-        "epochs",
-        "monitored",
-        "best",
-        "duration",
-        "run directory",
-    ):
-        table.add_column(column, justify="right" if column in ("epochs", "best", "duration") else "left")
+    table = _table(
+        f"{len(runs)} run(s)",
+        ("started", "experiment", "status", "epochs", "monitored", "best", "duration", "run directory"),
+        right=("epochs", "best", "duration"),
+    )
     for run in runs:
         style = STATUS_STYLE.get(run.status, "")
         status = f"[{style}]{run.status}[/{style}]" if style else run.status
@@ -176,21 +178,21 @@ def print_tables(runs: list[RunEntry], sweeps: list[SweepEntry], console: Consol
         if run.error:
             console.print(f"[red]{run.run_dir}[/red]: {run.error}")
     if sweeps:
-        sweep_table = Table(title=f"{len(sweeps)} sweep(s)", title_justify="left")
-        for column in (
-            "study",
-            "experiment",
-            "trials",
-            "status",
-            "monitored",
-            "best trial",
-            "best",
-            "duration",
-            "best checkpoint",
-        ):
-            sweep_table.add_column(
-                column, justify="right" if column in ("trials", "best", "duration") else "left"
-            )
+        sweep_table = _table(
+            f"{len(sweeps)} sweep(s)",
+            (
+                "study",
+                "experiment",
+                "trials",
+                "status",
+                "monitored",
+                "best trial",
+                "best",
+                "duration",
+                "best checkpoint",
+            ),
+            right=("trials", "best", "duration"),
+        )
         for sweep in sweeps:
             sweep_table.add_row(
                 sweep.study,
