@@ -84,16 +84,26 @@ def test_biases_are_quantiles_of_training_convolutions_and_follow_the_seed():
 
 
 def test_a_run_fits_the_encoder_on_training_windows_saves_it_and_exports_it(make_config, tmp_path: Path):
-    """A real pose-CSV classification run with model=rocket: the fitted buffers travel in best.ckpt,
-    and the exported ONNX graph gives PyTorch's probabilities."""
+    """A real pose-CSV classification run with model=rocket and the ridge head (experiment=landmarks'
+    set-up): the fitted buffers travel in best.ckpt, the head's penalty is recorded, and the exported
+    ONNX graph gives PyTorch's probabilities."""
     overrides = [o for o in POSE_TINY if not o.startswith(("model.", "model="))]
     cfg = make_config(
-        *overrides, "model=rocket", "model.num_features=300", "logger=none", "task.hidden=[]", tiny=False
+        *overrides,
+        "model=rocket",
+        "model.num_features=300",
+        "logger=none",
+        "task.hidden=[]",
+        "task.head_fit=ridge",
+        tiny=False,
     )
     train(cfg)
     run_dir = Path(cfg.paths.output_dir)
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["status"] == "completed"
+    head_fit = summary["details"]["head_fit"]
+    assert head_fit["method"] == "ridge" and head_fit["alpha"] in cfg.task.ridge_alphas
+    assert 0.5 <= head_fit["val_accuracy"] <= 1.0 and head_fit["windows"] > 0
     task = load_task(summary["best_checkpoint"], cfg.task._target_)
     encoder = task.encoder
     assert isinstance(encoder, RocketEncoder) and encoder.bias.abs().sum() > 0 and encoder.std.ne(1).any()

@@ -97,6 +97,16 @@ class MotionTask(L.LightningModule):
         ``[N, T, F]``, once the normaliser holds the training statistics."""
         self.encoder.fit_to_data(self.encoder_input(x))
 
+    #: whether `fit_head` fits heads from data before the first epoch (then `train` gathers the
+    #: training and validation windows for it).
+    fits_head: bool = False
+
+    def fit_head(self, train: dict[str, Tensor], val: dict[str, Tensor]) -> None:
+        """Fit heads in closed form on every training window (``train``: a batch of the whole split;
+        ``val``: the validation split's, for choosing settings), after `fit_encoder`. Only tasks
+        with ``fits_head`` implement it."""
+        raise NotImplementedError
+
     # ----------------------------------------------------------------- subclass API
     def compute_losses(self, outputs: dict[str, Tensor], batch: dict[str, Tensor]) -> dict[str, Tensor]:
         """Loss terms; ``loss`` is the one optimised."""

@@ -23,6 +23,7 @@ from motionlab.tasks.common.classification_metrics import (
     recording_epoch_metrics,
     split_classification,
 )
+from motionlab.tasks.common.ridge import ridge_classifier
 from motionlab.tasks.outputs import Output, window_classes
 from motionlab.viz.figures import confusion_matrix_figure
 
@@ -51,6 +52,10 @@ class ClassifyTask(MotionTask):
         class_weighting: weight the loss by the data's class weights.
         focal_gamma: 0 for cross-entropy, > 0 for focal loss with this γ.
         label_smoothing: share of the target mass spread uniformly over the classes.
+        head_fit: ``ridge`` fits the (linear) head in closed form on the pooled features of every
+            training window before the first epoch (`motionlab.tasks.common.ridge`), the penalty chosen
+            from ``ridge_alphas`` on the validation windows; ``null``: the head trains from scratch.
+        ridge_alphas: the penalties ``head_fit: ridge`` chooses from.
     """
 
     window_class_output = "class_probs"
@@ -69,8 +74,18 @@ class ClassifyTask(MotionTask):
         class_weighting: bool = True,
         focal_gamma: float = 0.0,
         label_smoothing: float = 0.0,
+        head_fit: str | None = None,
+        ridge_alphas: Sequence[float] = (1.0,),
     ) -> None:
         super().__init__(encoder, data_spec, optimizer, scheduler, monitor)
+        if head_fit not in (None, "ridge") or (head_fit and list(hidden)):
+            raise ConfigError(
+                "task.head_fit",
+                f"{head_fit!r} with hidden layers {list(hidden)}",
+                "use head_fit: ridge with a linear head (task.hidden=[]), or head_fit: null",
+            )
+        self.fits_head = head_fit is not None
+        self.ridge_alphas = tuple(ridge_alphas)
         num_classes = self.spec.num_classes
         if num_classes < 2:
             raise ConfigError(
@@ -95,6 +110,29 @@ class ClassifyTask(MotionTask):
 
     def forward(self, x: Tensor) -> dict[str, Tensor]:
         return {"class_logits": self.head(self.pool(self.features(x)))}
+
+    @torch.no_grad()
+    def fit_head(self, train: dict[str, Tensor], val: dict[str, Tensor]) -> None:
+        """The ridge solution on the pooled features (``head_fit: ridge``), written into the head's
+        linear layer; the chosen penalty lands in ``summary.json`` (``details.head_fit``)."""
+        was_training = self.training
+        self.eval()
+        pooled = [
+            torch.cat([self.pool(self.features(x)) for x in batch["x"].split(256)]) for batch in (train, val)
+        ]
+        self.train(was_training)
+        fit = ridge_classifier(
+            pooled[0], train["label"], self.spec.num_classes, self.ridge_alphas, pooled[1], val["label"]
+        )
+        linear = self.head[-1]
+        linear.weight.copy_(fit.weight.T)
+        linear.bias.copy_(fit.bias)
+        self.eval_details["head_fit"] = {
+            "method": "ridge",
+            "alpha": fit.alpha,
+            "val_accuracy": fit.val_accuracy,
+            "windows": len(pooled[0]),
+        }
 
     def compute_losses(self, outputs: dict[str, Tensor], batch: dict[str, Tensor]) -> dict[str, Tensor]:
         return {"loss": self.loss_fn(outputs["class_logits"], batch["label"])}

@@ -129,6 +129,7 @@ def _fit_and_test(
     finetuning, init_report = setup_finetuning(
         task, cfg.get("init_from"), cfg.finetune, resuming=ckpt_path is not None
     )
+    _fit_head(task, datamodule)  # on the encoder the run starts from (init_from included)
     if cfg.compile.enabled:
         # In place (not torch.compile(module)): parameter names stay ``encoder.*``, without
         # ``_orig_mod.``, so checkpoints load into an uncompiled task and export as usual.
@@ -203,6 +204,15 @@ def _fit_encoder(task: MotionTask, datamodule: MotionDataModule, seed: int) -> N
     windows = datamodule.windows["train"]
     chosen = torch.randperm(len(windows), generator=torch.Generator().manual_seed(seed))
     task.fit_encoder(windows.gather(chosen[: task.encoder.fit_windows].sort().values)["x"])
+
+
+def _fit_head(task: MotionTask, datamodule: MotionDataModule) -> None:
+    """Fit a task's heads in closed form (``fits_head``, e.g. `ClassifyTask`'s ``head_fit: ridge``)
+    on every training window, choosing its settings on the validation windows."""
+    if not task.fits_head:
+        return
+    splits = {split: datamodule.windows[split] for split in ("train", "val")}
+    task.fit_head(*(windows.gather(torch.arange(len(windows))) for windows in splits.values()))
 
 
 def batch_sizes(per_device: int, trainer: L.Trainer) -> dict[str, int]:

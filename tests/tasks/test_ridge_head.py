@@ -1,0 +1,52 @@
+"""The closed-form ridge head (`motionlab.tasks.common.ridge`, ClassifyTask's ``head_fit: ridge``)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from motionlab.errors import ConfigError
+from motionlab.tasks import ClassifyTask
+from motionlab.tasks.common.ridge import ridge_classifier
+
+ALPHAS = (1e-3, 0.1, 10.0, 1e3)
+
+
+def problem(seed: int, n: int, d: int = 20, classes: int = 3) -> tuple[torch.Tensor, torch.Tensor]:
+    generator = torch.Generator().manual_seed(seed)
+    labels = torch.randint(0, classes, (n,), generator=generator)
+    centres = torch.randn(classes, d, generator=torch.Generator().manual_seed(0))
+    return centres[labels] + 1.5 * torch.randn(n, d, generator=generator), labels
+
+
+def test_the_fit_solves_the_ridge_normal_equations_and_keeps_the_best_validation_penalty():
+    (z, y), (z_val, y_val) = problem(1, 60), problem(2, 40)
+    fit = ridge_classifier(z, y, 3, ALPHAS, z_val, y_val)
+    z64, targets = z.double(), 2.0 * F.one_hot(y, 3).double() - 1.0
+    zc, tc = z64 - z64.mean(0), targets - targets.mean(0)
+    accuracies = []
+    for alpha in ALPHAS:
+        weight = torch.linalg.solve(zc.T @ zc + alpha * torch.eye(20, dtype=torch.float64), zc.T @ tc)
+        bias = targets.mean(0) - z64.mean(0) @ weight
+        accuracies.append(((z_val.double() @ weight + bias).argmax(1) == y_val).double().mean().item())
+        if alpha == fit.alpha:
+            torch.testing.assert_close(fit.weight, weight.float(), atol=1e-5, rtol=1e-4)
+            torch.testing.assert_close(fit.bias, bias.float(), atol=1e-5, rtol=1e-4)
+    assert fit.alpha == ALPHAS[accuracies.index(max(accuracies))]  # the first of the best
+    assert fit.val_accuracy == max(accuracies) > 1 / 3
+
+
+def test_ridge_needs_a_linear_head():
+    spec = {"feature_names": ["a", "b"], "window": 20, "fps": 10.0, "class_names": ["x", "y"]}
+    base = {
+        "encoder": {"_target_": "motionlab.models.encoders.TCNEncoder", "channels": 8, "num_blocks": 1},
+        "data_spec": spec,
+        "optimizer": {"name": "adam", "lr": 1e-3},
+        "scheduler": None,
+        "monitor": {"metric": "val/loss", "mode": "min"},
+    }
+    with pytest.raises(ConfigError, match=r"task\.head_fit: 'ridge' with hidden layers \[16\].*hidden=\[\]"):
+        ClassifyTask(**base, hidden=[16], head_fit="ridge")
+    assert ClassifyTask(**base, hidden=[], head_fit="ridge").fits_head
+    assert not ClassifyTask(**base).fits_head
