@@ -51,7 +51,7 @@ def build_encoder(config: Mapping[str, Any], input_dim: int) -> Encoder:
 class MotionTask(L.LightningModule):
     """Base class. Subclasses implement `forward`, `declare_outputs`, `compute_losses`,
     `update_metrics` and `epoch_metrics`; optionally `evaluate_recordings` (whole-recording metrics),
-    `figures`, `evaluation_report` and `export_metadata` (docs/extending.md, "Add a task").
+    `figures`, `evaluation_report`, `export_metadata` and `fit_head` (docs/extending.md, "Add a task").
 
     Args:
         encoder: the encoder's config (``model=`` group), built here for the data's feature count.
