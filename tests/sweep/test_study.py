@@ -182,7 +182,9 @@ def test_a_worker_whose_budget_is_spent_still_retries_a_dead_workers_trial(tmp_p
         {"task.optimizer.lr": space.distributions["task.optimizer.lr"]}
     )
     storage.record_heartbeat(dead._trial_id)  # then nothing: its worker is gone
-    time.sleep(1.5)
+    # past the 1 s grace period by more than SQLite's CURRENT_TIMESTAMP resolution (whole seconds):
+    # 1.5 s could read as 1 s, not stale, when the sweep's own start is quick
+    time.sleep(2.5)
 
     study = run_sweep(settings, space, trial_overrides, CONFIG_DIR)
 
