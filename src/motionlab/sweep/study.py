@@ -200,19 +200,23 @@ def run_sweep(
                 catch=(Exception,),  # a failed trial is recorded as failed and the study goes on
                 callbacks=[TrialBudget(settings.n_trials), best_writer],
             )
-        _run_retries(study, runner, best_writer)
+        _run_retries(study, runner, best_writer, settings.heartbeat.max_retry)
     except KeyboardInterrupt:
         log.warning("stopped: run the same command again to continue the study")
         raise
     return study
 
 
-def _run_retries(study: optuna.Study, runner: TrialRunner, best_writer: _BestWriter) -> None:
+def _run_retries(
+    study: optuna.Study, runner: TrialRunner, best_writer: _BestWriter, max_retry: int | None
+) -> None:
     """Before leaving, fail the trials of workers that died since this worker's last trial started
-    and run their queued retries: the budget counted them while they were running."""
+    and run their queued retries: the budget counted them while they were running. A dead worker of
+    this host is caught at once; one elsewhere once its heartbeat is past the grace period."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ExperimentalWarning)
         optuna.storages.fail_stale_trials(study)
+    retry_dead_local_trials(study, max_retry)
     waiting = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
     queued = sum("failed_trial" in trial.system_attrs for trial in waiting)  # retries, not enqueued trials
     if queued:
