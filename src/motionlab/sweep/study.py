@@ -176,12 +176,7 @@ def run_sweep(
         study_attributes(search.get("file"), search.get("params") or {}, argv),
     )
     sweep_dir = Path(settings.dir)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ExperimentalWarning)
-        optuna.storages.fail_stale_trials(study)  # trials of a worker that died: failed, queued again
-    retried = retry_dead_local_trials(study, settings.heartbeat.max_retry)
-    if retried:
-        log.warning("trial(s) %s: their worker on this host is gone; failed and queued again", retried)
+    _requeue_dead_workers_trials(study, settings.heartbeat.max_retry)
     counted = counted_trials(study.get_trials(deepcopy=False))
     log.info(
         "study %s (%s): %d of %d trials so far; searching %s",
@@ -207,16 +202,23 @@ def run_sweep(
     return study
 
 
+def _requeue_dead_workers_trials(study: optuna.Study, max_retry: int | None) -> None:
+    """Fail the running trials of workers that died and queue them again: a worker elsewhere once
+    its heartbeat is past the grace period, one of this host at once (its process is gone)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)
+    retried = retry_dead_local_trials(study, max_retry)
+    if retried:
+        log.warning("trial(s) %s: their worker on this host is gone; failed and queued again", retried)
+
+
 def _run_retries(
     study: optuna.Study, runner: TrialRunner, best_writer: _BestWriter, max_retry: int | None
 ) -> None:
     """Before leaving, fail the trials of workers that died since this worker's last trial started
-    and run their queued retries: the budget counted them while they were running. A dead worker of
-    this host is caught at once; one elsewhere once its heartbeat is past the grace period."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ExperimentalWarning)
-        optuna.storages.fail_stale_trials(study)
-    retry_dead_local_trials(study, max_retry)
+    and run their queued retries: the budget counted them while they were running."""
+    _requeue_dead_workers_trials(study, max_retry)
     waiting = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
     queued = sum("failed_trial" in trial.system_attrs for trial in waiting)  # retries, not enqueued trials
     if queued:
