@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import importlib.util
 import json
 import subprocess
 import sys
@@ -10,11 +11,15 @@ import sys
 import pytest
 
 from motionlab.datasets.registry import real_dataset, real_datasets
+from motionlab.datasets.shoulder_exercises import LABELS
 from motionlab.training.run import train
 from tests.helpers import REPO, compose_config
 
-pytest.importorskip(
-    "aeon", reason="the real data sets ship in aeon's wheel: pip install 'motionlab[classical]'"
+SPLITS = ("train", "val", "test")
+
+pytestmark = pytest.mark.skipif(
+    not all(importlib.util.find_spec(package) for package in ("aeon", "seglearn")),
+    reason="the real data sets ship in aeon's and seglearn's wheels: pip install 'motionlab[classical]'",
 )
 
 
@@ -27,13 +32,20 @@ def real_root(tmp_path_factory):
 
 
 def test_every_set_has_a_recipe_and_converts(real_root):
-    assert set(real_datasets()) >= {"basic_motions", "gun_point"}
+    assert set(real_datasets()) >= {"basic_motions", "gun_point", "shoulder_exercises"}
     for dataset in real_datasets().values():
         assert (
             REPO / "configs" / "experiment" / f"{dataset.train_overrides('x')[0].split('=')[1]}.yaml"
         ).is_file()
         provenance = json.loads((dataset.csv_path(real_root).parent / "provenance.json").read_text())
         assert provenance["licence"] and provenance["citation"] and provenance["held_out"]
+
+
+def converted_recordings(real_root, name: str) -> tuple[int, dict[str, dict[str, str]]]:
+    """Frames, and each recording's split, label and subject (when the set has one), of a converted set."""
+    with real_dataset(name).csv_path(real_root).open() as handle:
+        rows = list(csv.DictReader(handle))
+    return len(rows), {row["recording"]: row for row in rows}
 
 
 @pytest.mark.parametrize(
@@ -43,14 +55,27 @@ def test_every_set_has_a_recipe_and_converts(real_root):
 def test_converted_csv_keeps_every_case_and_the_archive_test_split(
     real_root, name, recordings, frames, classes, test
 ):
-    with real_dataset(name).csv_path(real_root).open() as handle:
-        rows = list(csv.DictReader(handle))
-    assert len(rows) == frames
-    split_of = {row["recording"]: row["split"] for row in rows}
-    assert len(split_of) == recordings
-    assert sum(split == "test" for split in split_of.values()) == test
-    assert all(name.startswith("test_") == (split == "test") for name, split in split_of.items())
-    assert len({row["label"] for row in rows}) == classes
+    count, rows = converted_recordings(real_root, name)
+    assert count == frames and len(rows) == recordings
+    assert sum(row["split"] == "test" for row in rows.values()) == test
+    assert all(name.startswith("test_") == (row["split"] == "test") for name, row in rows.items())
+    assert len({row["label"] for row in rows.values()}) == classes
+
+
+def test_shoulder_exercises_hold_out_people_with_every_exercise_on_both_arms(real_root):
+    count, rows = converted_recordings(real_root, "shoulder_exercises")
+    assert count == 244102 and len(rows) == 140
+    people = {split: {row["subject"] for row in rows.values() if row["split"] == split} for split in SPLITS}
+    assert people == {
+        "train": {f"s{i:02d}" for i in range(1, 6)},
+        "val": {"s06", "s07"},
+        "test": {"s08", "s09", "s10"},
+    }
+    # every person: the seven exercises, once per arm, and the arm only in the recording's name
+    for person in set().union(*people.values()):
+        mine = [name for name, row in rows.items() if row["subject"] == person]
+        assert sorted(rows[name]["label"] for name in mine) == sorted(2 * list(LABELS.values()))
+        assert {name.split("_")[1] for name in mine} == {"left", "right"}
 
 
 def test_cli_lists_and_converts(tmp_path):

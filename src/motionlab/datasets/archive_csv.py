@@ -8,15 +8,15 @@ sees the same three splits.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from motionlab.datasets.frames_csv import write_frames_csv
 from motionlab.datasets.ts_archive import ARCHIVE_SPLITS, ArchiveCases, bundled_file, read_ts
-from motionlab.files import atomic_output, write_json_atomic
+from motionlab.files import write_json_atomic
 
 # Every VAL_EVERY-th training case of each class (in file order) becomes a validation case.
 VAL_EVERY = 4
@@ -41,7 +41,7 @@ def write_archive_csv(
 ) -> tuple[Path, dict[str, Any]]:
     """Write the TRAIN/TEST cases as ``out`` (a CSV, one row per frame) and return it with a summary
     of what was written (cases per split and class, frames)."""
-    rows: list[list[str]] = []
+    recordings: list[tuple[list[str], np.ndarray]] = []
     summary: dict[str, Any] = {"cases": {}, "frames": 0}
     for archive_split, cases in parts.items():
         labels = np.array([label_names.get(x, x) for x in cases.labels])
@@ -49,19 +49,13 @@ def write_archive_csv(
         for i in range(len(labels)):
             split = "test" if archive_split == "TEST" else ("val" if is_val[i] else "train")
             length = int(cases.lengths[i])
-            values = cases.series[i, :, :length].T
-            name = f"{archive_split.lower()}_{i:03d}"
-            rows += [
-                [name, split, labels[i], str(t), *(f"{v:.6g}" for v in frame)]
-                for t, frame in enumerate(values)
-            ]
+            recordings.append(
+                ([f"{archive_split.lower()}_{i:03d}", split, labels[i]], cases.series[i, :, :length].T)
+            )
             counts = summary["cases"].setdefault(split, {})
             counts[labels[i]] = counts.get(labels[i], 0) + 1
             summary["frames"] += length
-    with atomic_output(out) as temporary, temporary.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["recording", "split", "label", "frame", *channels])
-        writer.writerows(rows)
+    write_frames_csv(out, ["recording", "split", "label"], channels, recordings)
     return out, summary
 
 
