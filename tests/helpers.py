@@ -12,6 +12,16 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 REPO = Path(__file__).resolve().parents[1]
 CONFIG_DIR = REPO / "configs"
 
+# A recipe run as it is, on the CPU without progress bars, loggers or the MiniRocket baseline, at seed 1.
+QUIET_CPU = [
+    "trainer=cpu",
+    "trainer.enable_progress_bar=false",
+    "trainer.enable_model_summary=false",
+    "logger=none",
+    "baseline.minirocket.enabled=false",
+    "seed=1",
+]
+
 # Small enough for seconds per run on 2 CPU cores, big enough to exercise every code path.
 TINY = [
     "trainer=cpu",

@@ -13,7 +13,7 @@ import pytest
 from motionlab.datasets.registry import real_dataset, real_datasets
 from motionlab.datasets.shoulder_exercises import LABELS
 from motionlab.training.run import train
-from tests.helpers import REPO, compose_config
+from tests.helpers import QUIET_CPU, REPO, compose_config
 
 SPLITS = ("train", "val", "test")
 
@@ -99,12 +99,7 @@ def train_recipe(real_root, tmp_path, name: str, *overrides: str) -> dict:
     cfg = compose_config(
         [
             *dataset.train_overrides(dataset.csv_path(real_root)),
-            "trainer=cpu",
-            "trainer.enable_progress_bar=false",
-            "trainer.enable_model_summary=false",
-            "logger=none",
-            "baseline.minirocket.enabled=false",
-            "seed=1",
+            *QUIET_CPU,
             *overrides,
         ],
         tmp_path,

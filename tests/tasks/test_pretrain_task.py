@@ -17,16 +17,8 @@ from motionlab.data.masking import SpanMask, masked_mse, visible_mean
 from motionlab.errors import ConfigError, DataFormatError
 from motionlab.runs.sources import run_source
 from motionlab.training.run import train
-from tests.helpers import compose_config
+from tests.helpers import QUIET_CPU, compose_config
 
-QUIET = [
-    "trainer=cpu",
-    "trainer.enable_progress_bar=false",
-    "trainer.enable_model_summary=false",
-    "logger=none",
-    "baseline.minirocket.enabled=false",
-    "seed=1",
-]
 SMALL_TCN = ["model.channels=16", "model.num_blocks=2"]
 
 
@@ -80,7 +72,7 @@ def basic_motions(tmp_path_factory) -> list[str]:
 def pretrain_run(basic_motions, tmp_path_factory) -> Path:
     """experiment=imu_pretrain (its TCN, 32 filters × 4 blocks) on BasicMotions, labels ignored."""
     log_dir = tmp_path_factory.mktemp("pretrain")
-    overrides = ["experiment=imu_pretrain", *basic_motions, *QUIET, "trainer.max_epochs=6"]
+    overrides = ["experiment=imu_pretrain", *basic_motions, *QUIET_CPU, "trainer.max_epochs=6"]
     cfg = compose_config(overrides, log_dir, log_dir / "cache")
     train(cfg)
     return Path(cfg.paths.output_dir)
@@ -121,7 +113,7 @@ def test_init_from_a_pretraining_run_loads_its_encoder_and_fine_tunes_with_froze
     overrides = [
         "experiment=imu",
         *basic_motions,
-        *QUIET,
+        *QUIET_CPU,
         "trainer.max_epochs=2",
         f"init_from={pretrain_run}",
         "finetune.freeze_blocks=2",
@@ -160,7 +152,7 @@ def pose_pretrain(path: Path, tmp_path: Path, *extra: str):
         "model=tcn",
         "model.attention_heads=0",
         *SMALL_TCN,
-        *QUIET,
+        *QUIET_CPU,
         "trainer.max_epochs=1",
         f"data.path={path}",
         "data.columns.label=null",
