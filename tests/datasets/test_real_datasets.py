@@ -7,6 +7,7 @@ import importlib.util
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -109,7 +110,19 @@ def test_imu_recipe_learns_held_out_recordings_of_real_smartwatch_data(real_root
         "seed=1",
     ]
     cfg = compose_config(overrides, tmp_path, tmp_path / "cache")
+    started = time.process_time()
     train(cfg)
+    run_cpu_seconds = time.process_time() - started
     summary = json.loads((tmp_path / "imu" / "run" / "summary.json").read_text())
     assert summary["status"] == "completed" and summary["data"]["test"]["recordings"] == 40
     assert summary["test_metrics"]["test/acc"] > 0.85
+    # the fitting phase's cost (windows in memory → best checkpoint), part of the whole run's
+    assert (
+        0 < summary["fit_cpu_seconds"] < run_cpu_seconds
+        and 0 < summary["fit_seconds"] < summary["duration_s"]
+    )
+    report = json.loads((tmp_path / "imu" / "run" / "evaluation_report.json").read_text())
+    assert (report["fit_seconds"], report["fit_cpu_seconds"]) == (
+        summary["fit_seconds"],
+        summary["fit_cpu_seconds"],
+    )
