@@ -50,3 +50,7 @@ def test_ridge_needs_a_linear_head():
         ClassifyTask(**base, hidden=[16], head_fit="ridge")
     assert ClassifyTask(**base, hidden=[], head_fit="ridge").fits_head
     assert not ClassifyTask(**base).fits_head
+    with pytest.raises(
+        ConfigError, match=r"task\.train_after_fit: false without a head fitted.*head_fit=ridge"
+    ):
+        ClassifyTask(**base, train_after_fit=False)

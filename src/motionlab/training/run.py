@@ -49,6 +49,7 @@ from motionlab.training.limits import check_finite_test_metrics, stop_reason
 from motionlab.training.preflight import check_whole_numbers, refuse_completed_run
 from motionlab.training.run_log import metrics_table, run_log, terminal_copy
 from motionlab.training.summary import RunSummary
+from motionlab.training.threads import cpu_threads
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,8 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[L.Callback] = ()) -> float:
     summary.update()
     with run_log(run_dir / RUN_LOG):
         try:
-            return _fit_and_test(cfg, run_dir, ckpt_path, summary, extra_callbacks)
+            with cpu_threads(cfg.get("threads")):
+                return _fit_and_test(cfg, run_dir, ckpt_path, summary, extra_callbacks)
         except BaseException as error:
             summary.finish(stopped_status(error), error, stopped_by=getattr(error, "stopped_by", None))
             status = signal_exit_status(error)
