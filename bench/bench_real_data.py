@@ -177,6 +177,9 @@ def measure_set(
 
     with single_threaded():
         for seed, method in itertools.product(seeds, methods):
+            # again before each method: aeon's MiniRocket restores numba's thread count when it ends,
+            # which resets the OpenMP runtime torch shares with it to one thread per core
+            torch.set_num_threads(1)
             if method == "motionlab":
                 probs, seconds = run_motionlab(overrides, seed, out / f"{name}_seed{seed}", test_x)
             elif method == "control":
