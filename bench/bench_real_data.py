@@ -92,9 +92,9 @@ def train_quietly(overrides: Sequence[str], seed: int, run_dir: Path):
     cfg = run_config(
         CONFIG_DIR,
         [
+            "threads=1",  # first, so that --overrides threads=N can measure another count
             *overrides,
             f"seed={seed}",
-            "threads=1",
             "trainer=cpu",
             "trainer.enable_progress_bar=false",
             "trainer.enable_model_summary=false",
