@@ -107,12 +107,16 @@ def train_quietly(overrides: Sequence[str], seed: int, run_dir: Path):
     return cfg
 
 
-def run_motionlab(
+def run_motionlab(overrides: Sequence[str], seed: int, run_dir: Path, test_x: torch.Tensor) -> np.ndarray:
+    """The test windows' class probabilities of the best checkpoint of a run of ``overrides``."""
+    return measure_motionlab(overrides, seed, run_dir, test_x)[0]
+
+
+def measure_motionlab(
     overrides: Sequence[str], seed: int, run_dir: Path, test_x: torch.Tensor
 ) -> tuple[np.ndarray, dict[str, float]]:
-    """The test windows' class probabilities of the best checkpoint of a run of ``overrides``, and
-    the run's ``fit seconds`` (its ``summary.json``'s fitting phase) and ``run seconds`` (the whole
-    ``train(cfg)``), process CPU."""
+    """`run_motionlab`'s probabilities, and the run's ``fit seconds`` (its ``summary.json``'s fitting
+    phase) and ``run seconds`` (the whole ``train(cfg)``), process CPU."""
     from motionlab.runs.layout import BEST_CHECKPOINT, SUMMARY, checkpoint_path
     from motionlab.runs.sources import load_task
 
@@ -181,7 +185,7 @@ def measure_set(
             # which resets the OpenMP runtime torch shares with it to one thread per core
             torch.set_num_threads(1)
             if method == "motionlab":
-                probs, seconds = run_motionlab(overrides, seed, out / f"{name}_seed{seed}", test_x)
+                probs, seconds = measure_motionlab(overrides, seed, out / f"{name}_seed{seed}", test_x)
             elif method == "control":
                 control = fit_plain_loop(
                     (train_x, train_y), (val_x, val_y), test_x, classes, seed, epochs=control_epochs
