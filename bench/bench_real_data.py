@@ -14,16 +14,28 @@ built from the recipe's config gives the train/val/test windows that all three m
 
 All three are scored by the same code: window accuracy and macro-F1, and recording accuracy and
 macro-F1 from the mean of each test recording's window probabilities. ``fit seconds`` is the
-process CPU time of fitting: for motionlab the whole run (data, training, validation, test, files),
-for MiniRocket its transform and ridge fit (aeon's one-time kernel compilation excluded).
+process CPU time of fitting on the in-memory windows: for motionlab the run's fitting phase as its
+``summary.json`` records it (``fit_cpu_seconds``: encoder and closed-form head fits, epochs,
+validation, checkpoints; not reading the data, testing or writing reports), for the control its
+epochs, for MiniRocket its transform and ridge fit (aeon's one-time kernel compilation excluded).
+motionlab's ``run seconds`` is the whole ``train(cfg)`` in process CPU (data, fit, test, files), its
+imports loaded before the clock starts.
+
+Every method runs on one CPU thread, as MiniRocket's transform does (``n_jobs=1``): torch's threads
+(``threads=1`` for the run) and the BLAS and OpenMP pools numpy, scipy and scikit-learn use
+(``threadpoolctl``). On a shared CPU a second thread mostly spins while it waits, and process CPU
+time counts the spinning: a ``gun_point`` run fitted in 2.3 s of CPU on one thread, 14.8 s on two.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
+import json
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -80,6 +92,7 @@ def train_quietly(overrides: Sequence[str], seed: int, run_dir: Path):
     cfg = run_config(
         CONFIG_DIR,
         [
+            "threads=1",  # first, so that --overrides threads=N can measure another count
             *overrides,
             f"seed={seed}",
             "trainer=cpu",
@@ -96,14 +109,26 @@ def train_quietly(overrides: Sequence[str], seed: int, run_dir: Path):
 
 def run_motionlab(overrides: Sequence[str], seed: int, run_dir: Path, test_x: torch.Tensor) -> np.ndarray:
     """The test windows' class probabilities of the best checkpoint of a run of ``overrides``."""
-    from motionlab.runs.layout import BEST_CHECKPOINT, checkpoint_path
+    return measure_motionlab(overrides, seed, run_dir, test_x)[0]
+
+
+def measure_motionlab(
+    overrides: Sequence[str], seed: int, run_dir: Path, test_x: torch.Tensor
+) -> tuple[np.ndarray, dict[str, float]]:
+    """`run_motionlab`'s probabilities, and the run's ``fit seconds`` (its ``summary.json``'s fitting
+    phase) and ``run seconds`` (the whole ``train(cfg)``), process CPU."""
+    from motionlab.runs.layout import BEST_CHECKPOINT, SUMMARY, checkpoint_path
     from motionlab.runs.sources import load_task
 
+    started = time.process_time()
     cfg = train_quietly(overrides, seed, run_dir)
+    run_seconds = time.process_time() - started
+    summary = json.loads((run_dir / SUMMARY).read_text())
     task = load_task(checkpoint_path(run_dir, BEST_CHECKPOINT), cfg.task._target_)
     task.eval()
     with torch.no_grad():
-        return task.predict_outputs(test_x)["class_probs"].numpy()
+        probs = task.predict_outputs(test_x)["class_probs"].numpy()
+    return probs, {"fit seconds": summary["fit_cpu_seconds"], "run seconds": run_seconds}
 
 
 def run_minirocket(
@@ -116,6 +141,20 @@ def run_minirocket(
     model = fit_minirocket(train_x.numpy(), train_y.numpy(), classes, seed=seed)
     probs = torch.from_numpy(score_minirocket(model, test_x.numpy())).softmax(-1).numpy()
     return probs, model.fit_cpu_seconds
+
+
+@contextmanager
+def single_threaded() -> Iterator[None]:
+    """torch and every BLAS/OpenMP pool on one thread inside the block, restored after it."""
+    from threadpoolctl import threadpool_limits
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with threadpool_limits(limits=1):
+            yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def measure_set(
@@ -138,21 +177,24 @@ def measure_set(
     test_x, test_y, test_rec = split_arrays(datamodule, "test")
     classes = len(datamodule.class_names)
     results: dict[str, list[dict[str, float]]] = {method: [] for method in methods}
-    for seed in seeds:
-        for method in methods:
+    import motionlab.training.run  # noqa: F401  (imported before any clock starts)
+
+    with single_threaded():
+        for seed, method in itertools.product(seeds, methods):
+            # again before each method: aeon's MiniRocket restores numba's thread count when it ends,
+            # which resets the OpenMP runtime torch shares with it to one thread per core
+            torch.set_num_threads(1)
             if method == "motionlab":
-                started = time.process_time()
-                probs = run_motionlab(overrides, seed, out / f"{name}_seed{seed}", test_x)
-                seconds = time.process_time() - started
+                probs, seconds = measure_motionlab(overrides, seed, out / f"{name}_seed{seed}", test_x)
             elif method == "control":
                 control = fit_plain_loop(
                     (train_x, train_y), (val_x, val_y), test_x, classes, seed, epochs=control_epochs
                 )
-                probs, seconds = control.window_probs, control.fit_cpu_seconds
+                probs, seconds = control.window_probs, {"fit seconds": control.fit_cpu_seconds}
             else:
-                probs, seconds = run_minirocket(train_x, train_y, test_x, classes, seed)
-            result = scores(probs, test_y.numpy(), test_rec)
-            result["fit seconds"] = seconds
+                probs, fit_seconds = run_minirocket(train_x, train_y, test_x, classes, seed)
+                seconds = {"fit seconds": fit_seconds}
+            result = {**scores(probs, test_y.numpy(), test_rec), **seconds}
             results[method].append(result)
             print(name, seed, method, {k: round(v, 3) for k, v in result.items()}, flush=True)
     return results
@@ -163,7 +205,7 @@ def set_rows(name: str, results: dict[str, list[dict[str, float]]], seeds: Seque
     for method, runs in results.items():
         for key in runs[0]:
             values = np.array([run[key] for run in runs])
-            unit = "s (CPU)" if key == "fit seconds" else ""
+            unit = "s (CPU)" if key.endswith("seconds") else ""
             note = f"seeds {','.join(map(str, seeds))}: {values.min():.3f}–{values.max():.3f}"
             rows.append(Row(f"real {name}: {method} {key}", float(values.mean()), unit, note))
     return rows

@@ -73,6 +73,9 @@ def test_real_data_benchmark_runs_every_method_on_identical_windows():
         for measure in ("window accuracy", "recording accuracy", "window macro-F1", "recording macro-F1"):
             assert 0.0 <= table[f"real basic_motions: {method} {measure}"].value <= 1.0
         assert table[f"real basic_motions: {method} fit seconds"].value > 0
+    # the run's fitting phase is part of the whole run, which is measured too
+    run_seconds = table["real basic_motions: motionlab run seconds"].value
+    assert 0 < table["real basic_motions: motionlab fit seconds"].value < run_seconds
     assert table["real basic_motions: minirocket window accuracy"].value > 0.5
 
 

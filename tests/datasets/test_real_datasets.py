@@ -7,6 +7,7 @@ import importlib.util
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -113,9 +114,21 @@ def train_recipe(real_root, tmp_path, name: str, *overrides: str) -> dict:
 def test_imu_recipe_learns_held_out_recordings_of_real_smartwatch_data(real_root, tmp_path):
     """The recommended IMU recipe, a few epochs on BasicMotions: far above chance (0.25) on the 40
     held-out recordings, per window and per recording."""
+    started = time.process_time()
     summary = train_recipe(real_root, tmp_path, "basic_motions", "trainer.max_epochs=5")
+    run_cpu_seconds = time.process_time() - started
     assert summary["status"] == "completed" and summary["data"]["test"]["recordings"] == 40
     assert summary["test_metrics"]["test/acc"] > 0.85
+    # the fitting phase's cost (windows in memory → best checkpoint), part of the whole run's
+    assert (
+        0 < summary["fit_cpu_seconds"] < run_cpu_seconds
+        and 0 < summary["fit_seconds"] < summary["duration_s"]
+    )
+    report = json.loads((tmp_path / "imu" / "run" / "evaluation_report.json").read_text())
+    assert (report["fit_seconds"], report["fit_cpu_seconds"]) == (
+        summary["fit_seconds"],
+        summary["fit_cpu_seconds"],
+    )
 
 
 @pytest.mark.slow

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
+import pytest
 import torch
 import torch.nn.functional as F
 
@@ -62,6 +63,8 @@ def test_mean_pooled_output_is_the_standardised_proportion_of_positive_values():
     ppv = (encoder.convolutions(x).unsqueeze(-1) > encoder.bias).float().mean(dim=1).flatten(1)
     expected = (ppv - encoder.mean.flatten()) / encoder.std.flatten()
     torch.testing.assert_close(encoder(x).mean(dim=1), expected)
+    # the pooled path counts per dilation, without the per-frame indicators: the same numbers
+    torch.testing.assert_close(encoder.mean_pool(x), expected)
     # fitted on the training windows: their pooled features have mean 0 and std 1 (or are constant)
     pooled = encoder(train_windows).mean(dim=1)
     assert pooled.mean(dim=0).abs().max() < 1e-4
@@ -95,6 +98,7 @@ def test_a_run_fits_the_encoder_on_training_windows_saves_it_and_exports_it(make
         "logger=none",
         "task.hidden=[]",
         "task.head_fit=ridge",
+        "task.train_after_fit=false",
         tiny=False,
     )
     train(cfg)
@@ -104,6 +108,11 @@ def test_a_run_fits_the_encoder_on_training_windows_saves_it_and_exports_it(make
     head_fit = summary["details"]["head_fit"]
     assert head_fit["method"] == "ridge" and head_fit["alpha"] in cfg.task.ridge_alphas
     assert 0.5 <= head_fit["val_accuracy"] <= 1.0 and head_fit["windows"] > 0
+    # train_after_fit=false: the epochs trained nothing, only validated and wrote the checkpoints, so
+    # the best checkpoint's head scores the validation windows as the ridge fit did
+    assert len(summary["history"]) == cfg.trainer.max_epochs
+    assert not any(name.startswith("train/") for row in summary["history"] for name in row)
+    assert summary["history"][0]["val/acc"] == pytest.approx(head_fit["val_accuracy"], abs=1e-6)
     task = load_task(summary["best_checkpoint"], cfg.task._target_)
     encoder = task.encoder
     assert isinstance(encoder, RocketEncoder) and encoder.bias.abs().sum() > 0 and encoder.std.ne(1).any()

@@ -20,8 +20,9 @@ def problem(seed: int, n: int, d: int = 20, classes: int = 3) -> tuple[torch.Ten
     return centres[labels] + 1.5 * torch.randn(n, d, generator=generator), labels
 
 
-def test_the_fit_solves_the_ridge_normal_equations_and_keeps_the_best_validation_penalty():
-    (z, y), (z_val, y_val) = problem(1, 60), problem(2, 40)
+@pytest.mark.parametrize("n", [60, 12])  # more windows than features (20), and fewer
+def test_the_fit_solves_the_ridge_normal_equations_and_keeps_the_best_validation_penalty(n):
+    (z, y), (z_val, y_val) = problem(1, n), problem(2, 40)
     fit = ridge_classifier(z, y, 3, ALPHAS, z_val, y_val)
     z64, targets = z.double(), 2.0 * F.one_hot(y, 3).double() - 1.0
     zc, tc = z64 - z64.mean(0), targets - targets.mean(0)
@@ -50,3 +51,7 @@ def test_ridge_needs_a_linear_head():
         ClassifyTask(**base, hidden=[16], head_fit="ridge")
     assert ClassifyTask(**base, hidden=[], head_fit="ridge").fits_head
     assert not ClassifyTask(**base).fits_head
+    with pytest.raises(
+        ConfigError, match=r"task\.train_after_fit: false without a head fitted.*head_fit=ridge"
+    ):
+        ClassifyTask(**base, train_after_fit=False)

@@ -34,6 +34,8 @@ def test_fast_dev_run_goes_through_fit_and_test(make_config):
     summary = read_summary(run_dir)
     assert summary["status"] == "completed" and summary["error"] is None
     assert 0.0 <= summary["test_metrics"]["test/acc"] <= 1.0
+    # the fitting phase's cost, part of the run's (which also reads the data and tests)
+    assert summary["fit_cpu_seconds"] > 0 and 0 < summary["fit_seconds"] < summary["duration_s"]
     report = json.loads((run_dir / "data_report.json").read_text())
     assert set(report["splits"]) == {"train", "val", "test"}
     groups = [set(report["splits"][s]["groups"]) for s in ("train", "val", "test")]

@@ -94,7 +94,8 @@ def training_subset(total: int, cap: int | None, seed: int) -> torch.Tensor:
 
 
 def summary_line(baseline: Mapping[str, Any], model: Mapping[str, Any]) -> str:
-    """One line comparing the baseline with the model's ``evaluation_report``."""
+    """One line comparing the baseline with the model's ``evaluation_report`` (and their fit times, when
+    the report has the run's)."""
     if "skipped" in baseline:
         return f"MiniRocket baseline skipped: {baseline['skipped']}"
     line = (
@@ -106,7 +107,10 @@ def summary_line(baseline: Mapping[str, Any], model: Mapping[str, Any]) -> str:
             f", recording accuracy {baseline['recording_accuracy']:.3f} "
             f"(model {model['recording']['accuracy']:.3f})"
         )
-    return (
+    line = (
         f"{line}; fit {baseline['fit_seconds']:.1f} s ({baseline['fit_cpu_seconds']:.1f} s CPU) on "
         f"{baseline['train_windows']} of {baseline['train_windows_total']} training windows"
     )
+    if "fit_cpu_seconds" in model:
+        line += f" (model {model['fit_seconds']:.1f} s, {model['fit_cpu_seconds']:.1f} s CPU)"
+    return line

@@ -40,6 +40,9 @@ STAGES = ("train", "val", "test")
 # Epoch values are logged after torchmetrics has reduced them across processes; Lightning cannot know
 # that and would recommend sync_dist=True for each of them on every epoch of a distributed run.
 warnings.filterwarnings("ignore", message=r".*when logging on epoch level in distributed setting")
+# A task whose closed-form fit is all it trains (`MotionTask.trains_after_fit`) skips its training
+# batches on purpose.
+warnings.filterwarnings("ignore", message=r"`training_step` returned `None`")
 
 
 def build_encoder(config: Mapping[str, Any], input_dim: int) -> Encoder:
@@ -184,10 +187,18 @@ class MotionTask(L.LightningModule):
             "causal": bool(self.encoder.causal),
         }
 
+    #: ``False`` when the heads fitted in closed form are all the run trains (`ClassifyTask`'s
+    #: ``train_after_fit: false``): every training batch is skipped, so an epoch only validates and
+    #: writes its checkpoints.
+    trains_after_fit: bool = True
+
     # ----------------------------------------------------------------- Lightning hooks
-    def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> dict[str, Tensor]:
+    def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> dict[str, Tensor] | None:
         """Every loss term (``loss`` is optimised; the others, detached, reach the callbacks' batch-end
-        hooks as ``outputs``, e.g. for the finite-loss guard)."""
+        hooks as ``outputs``, e.g. for the finite-loss guard); ``None`` (Lightning skips the batch)
+        when nothing trains after the closed-form fit."""
+        if not self.trains_after_fit:
+            return None
         losses = self._step(batch, "train")
         return {name: value if name == "loss" else value.detach() for name, value in losses.items()}
 
@@ -211,7 +222,8 @@ class MotionTask(L.LightningModule):
         return losses
 
     def on_train_epoch_end(self) -> None:
-        self._log_epoch("train")
+        if self.trains_after_fit:
+            self._log_epoch("train")
 
     def on_validation_epoch_end(self) -> None:
         self._log_epoch("val")

@@ -56,6 +56,9 @@ class ClassifyTask(MotionTask):
             training window before the first epoch (`motionlab.tasks.common.ridge`), the penalty chosen
             from ``ridge_alphas`` on the validation windows; ``null``: the head trains from scratch.
         ridge_alphas: the penalties ``head_fit: ridge`` chooses from.
+        train_after_fit: with ``head_fit``, ``False`` keeps the closed-form head as fitted: the run's
+            epochs skip their training batches and only validate and write checkpoints (for a fixed
+            encoder such as ``model=rocket``, whose features an epoch would otherwise recompute).
     """
 
     window_class_output = "class_probs"
@@ -76,6 +79,7 @@ class ClassifyTask(MotionTask):
         label_smoothing: float = 0.0,
         head_fit: str | None = None,
         ridge_alphas: Sequence[float] = (1.0,),
+        train_after_fit: bool = True,
     ) -> None:
         super().__init__(encoder, data_spec, optimizer, scheduler, monitor)
         if head_fit not in (None, "ridge") or (head_fit and list(hidden)):
@@ -84,7 +88,14 @@ class ClassifyTask(MotionTask):
                 f"{head_fit!r} with hidden layers {list(hidden)}",
                 "use head_fit: ridge with a linear head (task.hidden=[]), or head_fit: null",
             )
+        if not train_after_fit and head_fit is None:
+            raise ConfigError(
+                "task.train_after_fit",
+                "false without a head fitted in closed form (head_fit: null): nothing would train",
+                "set task.head_fit=ridge (with task.hidden=[]), or task.train_after_fit=true",
+            )
         self.fits_head = head_fit is not None
+        self.trains_after_fit = train_after_fit
         self.ridge_alphas = tuple(ridge_alphas)
         num_classes = self.spec.num_classes
         if num_classes < 2:
@@ -109,7 +120,14 @@ class ClassifyTask(MotionTask):
         self.window_scores = StageMetrics(WindowScores)
 
     def forward(self, x: Tensor) -> dict[str, Tensor]:
-        return {"class_logits": self.head(self.pool(self.features(x)))}
+        return {"class_logits": self.head(self.pooled_features(x))}
+
+    def pooled_features(self, x: Tensor) -> Tensor:
+        """Raw ``[B, T, F]`` → the pooled features ``[B, H]`` the head reads (mean pooling asks the
+        encoder for the mean, `Encoder.mean_pool`, which some compute without per-frame features)."""
+        if self.pool.mode == "mean":
+            return self.encoder.mean_pool(self.encoder_input(x))
+        return self.pool(self.features(x))
 
     @torch.no_grad()
     def fit_head(self, train: dict[str, Tensor], val: dict[str, Tensor]) -> None:
@@ -118,7 +136,7 @@ class ClassifyTask(MotionTask):
         was_training = self.training
         self.eval()
         pooled = [
-            torch.cat([self.pool(self.features(x)) for x in batch["x"].split(256)]) for batch in (train, val)
+            torch.cat([self.pooled_features(x) for x in batch["x"].split(256)]) for batch in (train, val)
         ]
         self.train(was_training)
         fit = ridge_classifier(

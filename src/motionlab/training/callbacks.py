@@ -138,19 +138,23 @@ class SummaryCallback(L.Callback):
             self._trained_epoch = None
 
     def _record(self, trainer: L.Trainer, epoch: int) -> None:
-        self.summary.update(resources=resource_usage(trainer))  # on every process: it gathers
+        """The epoch's row, peak memory and best checkpoint so far, in one write of the file (each
+        write ends in an fsync: about 30 ms of wall time on the development machine)."""
+        resources = resource_usage(trainer)  # on every process: it gathers
         metrics = {
             name: float(value)
             for name, value in trainer.callback_metrics.items()
             if not name.endswith("_step") and value.numel() == 1
         }
         if not metrics:  # e.g. the first epoch start after resuming: nothing measured yet
+            self.summary.update(resources=resources)
             return
-        self.summary.add_epoch(epoch, metrics)
+        best = {}
         checkpoint = trainer.checkpoint_callback
         if checkpoint is not None and checkpoint.best_model_path:
             score = checkpoint.best_model_score
-            self.summary.update(
-                best_checkpoint=checkpoint.best_model_path,
-                best_score=None if score is None or not math.isfinite(score) else float(score),
-            )
+            best = {
+                "best_checkpoint": checkpoint.best_model_path,
+                "best_score": None if score is None or not math.isfinite(score) else float(score),
+            }
+        self.summary.add_epoch(epoch, metrics, resources=resources, **best)

@@ -96,6 +96,8 @@ class FiniteLossGuard(L.Callback):
     ) -> None:
         losses = outputs if isinstance(outputs, Mapping) else {"loss": outputs}
         losses = {name: value for name, value in losses.items() if isinstance(value, Tensor)}
+        if not losses:  # a skipped batch (the task's training_step returned None)
+            return
         names = tuple(losses)
         if names != self._names:
             self._check(trainer)

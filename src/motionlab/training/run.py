@@ -43,11 +43,13 @@ from motionlab.training.callbacks import SummaryCallback
 from motionlab.training.checkpoint_io import AtomicCheckpointIO
 from motionlab.training.checkpoints import is_inside, resolve_ckpt_path
 from motionlab.training.finetune import setup_finetuning
+from motionlab.training.fit_clock import FitClock
 from motionlab.training.hparams import log_final_hparams, metric_names, select_hparams
 from motionlab.training.limits import check_finite_test_metrics, stop_reason
 from motionlab.training.preflight import check_whole_numbers, refuse_completed_run
 from motionlab.training.run_log import metrics_table, run_log, terminal_copy
 from motionlab.training.summary import RunSummary
+from motionlab.training.threads import cpu_threads
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +79,8 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[L.Callback] = ()) -> float:
     summary.update()
     with run_log(run_dir / RUN_LOG):
         try:
-            return _fit_and_test(cfg, run_dir, ckpt_path, summary, extra_callbacks)
+            with cpu_threads(cfg.get("threads")):
+                return _fit_and_test(cfg, run_dir, ckpt_path, summary, extra_callbacks)
         except BaseException as error:
             summary.finish(stopped_status(error), error, stopped_by=getattr(error, "stopped_by", None))
             status = signal_exit_status(error)
@@ -116,6 +119,7 @@ def _fit_and_test(
     _publish_report(datamodule, run_dir)
     _save_label_encoder(datamodule.spec.class_names, run_dir)
 
+    fit_clock = FitClock()  # from the in-memory windows to the best checkpoint
     task: MotionTask = instantiate(
         cfg.task,
         encoder=OmegaConf.to_container(cfg.model, resolve=True),
@@ -161,6 +165,8 @@ def _fit_and_test(
         **({"init_from": init_report} if init_report else {}),
     )
     trainer.fit(task, datamodule=datamodule, ckpt_path=ckpt_path)
+    fit_cost = fit_clock.seconds()
+    summary.update(**fit_cost)
     # Read now: testing best.ckpt reloads the callbacks' state saved with it (early stopping's too).
     stopped_by = stop_reason(trainer)
 
@@ -174,7 +180,7 @@ def _fit_and_test(
         results = trainer.test(task, datamodule=datamodule, ckpt_path=best_path or None, verbose=False)
         test_metrics = results[0] if results else {}
         _show_metrics("test", test_metrics)
-        baselines = _save_evaluation(task, run_dir, "test", _baselines(cfg, task, datamodule))
+        baselines = _save_evaluation(task, run_dir, "test", _baselines(cfg, task, datamodule), fit_cost)
         check_finite_test_metrics(test_metrics, summary)
     log_final_hparams(
         trainer.loggers, select_hparams(cfg), metric_names(cfg.monitor.metric, monitored, test_metrics)
@@ -324,13 +330,14 @@ def _baselines(cfg: DictConfig, task: MotionTask, datamodule: MotionDataModule) 
 
 @rank_zero_only
 def _save_evaluation(
-    task: MotionTask, run_dir: Path, stage: str, baselines: dict[str, Any]
+    task: MotionTask, run_dir: Path, stage: str, baselines: dict[str, Any], fit_cost: dict[str, float]
 ) -> dict[str, Any]:
-    """The task's evaluation report (``evaluation_report.json``, with the ``baselines`` beside the
-    model's results) and its figures as ``<stage>_<tag>.png``; the baselines are logged in one line
-    each and returned."""
+    """The task's evaluation report (``evaluation_report.json``, with the run's ``fit_cost`` and the
+    ``baselines`` beside the model's results) and its figures as ``<stage>_<tag>.png``; the baselines
+    are logged in one line each and returned."""
     report = task.evaluation_report(stage)
     if report is not None:
+        report.update(fit_cost)
         if baselines:
             report["baselines"] = baselines
             for baseline in baselines.values():

@@ -81,7 +81,9 @@ class RunSummary(StatusFile):
         return {"current_epoch": 0, "history": []}
 
     @rank_zero_only
-    def add_epoch(self, epoch: int, metrics: dict[str, float]) -> None:
+    def add_epoch(self, epoch: int, metrics: dict[str, float], **fields: Any) -> None:
+        """The epoch's row of ``metrics`` (replacing a row of the same epoch), and other ``fields``,
+        in one write."""
         row = {"epoch": epoch, **{name: finite(value) for name, value in sorted(metrics.items())}}
         history = [entry for entry in self.data["history"] if entry["epoch"] != epoch]
-        self.update(current_epoch=epoch + 1, history=[*history, row])
+        self.update(current_epoch=epoch + 1, history=[*history, row], **fields)

@@ -24,6 +24,12 @@ class Encoder(nn.Module):
     def forward(self, x: Tensor) -> Tensor:  # pragma: no cover - interface
         raise NotImplementedError
 
+    def mean_pool(self, x: Tensor) -> Tensor:
+        """``[B, T, input_dim]`` → the mean of the per-frame features over the frames, ``[B, output_dim]``
+        (what a mean-pooled task head reads). An encoder may compute it without the ``[B, T, H]``
+        features (`RocketEncoder`)."""
+        return self(x).mean(dim=1)
+
     def fit_to_data(self, x: Tensor) -> None:
         """Fit data-dependent buffers from training windows ``[N, T, input_dim]`` as the encoder sees
         them (normalised), at most ``fit_windows`` of them; called once before training. Nothing by

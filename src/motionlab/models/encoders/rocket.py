@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Iterator
 
 import torch
 import torch.nn.functional as F
@@ -130,20 +131,32 @@ class RocketEncoder(Encoder):
         once (one matrix product, frames-major, so the comparison in `forward` needs no copy): on a
         CPU several times faster than ``conv1d`` with 9-tap dilated kernels over one input channel.
         """
+        return torch.cat(list(self._dilation_convolutions(x)), dim=2)
+
+    def _dilation_convolutions(self, x: Tensor) -> Iterator[Tensor]:
+        """Each dilation's convolution outputs ``[B, T, rows]`` in turn (`convolutions` concatenated)."""
         frames = x.shape[1]
         weights = self.weight.to(x.dtype).split(self.rows)
-        outputs = []
         for weight, d in zip(weights, self.dilations, strict=True):
             padded = F.pad(x, (0, 0, (TAPS - 1) * d // 2, (TAPS - 1) * d // 2))
             taps = torch.stack([padded[:, j * d : j * d + frames] for j in range(TAPS)], dim=-1)
-            outputs.append(taps.flatten(2) @ weight.flatten(1).T)  # [B, T, C × 9] @ [C × 9, kernels]
-        return torch.cat(outputs, dim=2)
+            yield taps.flatten(2) @ weight.flatten(1).T  # [B, T, C × 9] @ [C × 9, kernels]
 
     def forward(self, x: Tensor) -> Tensor:
         above = self.convolutions(x).unsqueeze(-1) > self.bias  # [B, T, convolutions, biases]
         # standardised indicator in one pass: (1 - mean) / std where above, -mean / std elsewhere
         high, low = (1 - self.mean) / self.std, -self.mean / self.std
         return torch.where(above, high.to(x.dtype), low.to(x.dtype)).flatten(2)
+
+    def mean_pool(self, x: Tensor) -> Tensor:
+        """The window mean of `forward`'s features — the standardised PPVs ``[B, H]`` — counted one
+        dilation at a time, without the ``[B, T, H]`` indicators (about 4× less CPU on ``gun_point``)."""
+        counts = [
+            (outputs.unsqueeze(-1) > bias).sum(dim=1, dtype=x.dtype)  # [B, rows, biases]
+            for outputs, bias in zip(self._dilation_convolutions(x), self.bias.split(self.rows), strict=True)
+        ]
+        ppv = torch.cat(counts, dim=1) / x.shape[1]
+        return ((ppv - self.mean.to(x.dtype)) / self.std.to(x.dtype)).flatten(1)
 
     @torch.no_grad()
     def fit_to_data(self, x: Tensor) -> None:
@@ -162,7 +175,7 @@ class RocketEncoder(Encoder):
         self.mean.zero_()
         self.std.fill_(1.0)
         if self.standardize:
-            ppv = torch.cat([self(chunk).mean(dim=1) for chunk in x.split(FIT_CHUNK)])
+            ppv = torch.cat([self.mean_pool(chunk) for chunk in x.split(FIT_CHUNK)])
             ppv = ppv.view(-1, self.convolutions_count, self.biases)
             self.mean.copy_(ppv.mean(dim=0))
             std = ppv.std(dim=0, correction=0)

@@ -36,16 +36,25 @@ def ridge_classifier(
     val_labels: Tensor,
 ) -> RidgeFit:
     """Ridge regression of ``features [N, D]`` onto ±1 one-vs-rest targets of ``labels [N]`` for every
-    penalty in ``alphas`` (one SVD of the centred features, in float64), keeping the one with the best
-    accuracy on ``val_features`` / ``val_labels`` (ties keep the earlier one in ``alphas``)."""
+    penalty in ``alphas`` (one eigendecomposition, in float64), keeping the one with the best accuracy
+    on ``val_features`` / ``val_labels`` (ties keep the earlier one in ``alphas``).
+
+    With ``Z`` the centred features, the weights ``(ZᵀZ + αI)⁻¹ Zᵀ T`` come from the eigenvectors of
+    the smaller Gram matrix: ``ZᵀZ`` ``[D, D]`` when there are more windows than features, else
+    ``ZZᵀ`` ``[N, N]`` (then ``Zᵀ (ZZᵀ + αI)⁻¹ T``, the same weights). Both are the SVD solution
+    without the SVD, which on 4,600 windows × 2,688 rocket features took 2× the CPU time."""
     z, z_val = features.double(), val_features.double()
     targets = 2.0 * F.one_hot(labels.long(), num_classes).double() - 1.0
     z_mean, t_mean = z.mean(0), targets.mean(0)
-    u, s, vt = torch.linalg.svd(z - z_mean, full_matrices=False)
-    projected = u.T @ (targets - t_mean)
+    centred, centred_targets = z - z_mean, targets - t_mean
+    primal = len(z) >= z.shape[1]
+    eigenvalues, vectors = torch.linalg.eigh(centred.T @ centred if primal else centred @ centred.T)
+    eigenvalues = eigenvalues.clamp(min=0)  # rounding can leave a zero eigenvalue slightly negative
+    projected = vectors.T @ (centred.T @ centred_targets if primal else centred_targets)
     best: RidgeFit | None = None
     for alpha in alphas:
-        weight = vt.T @ ((s / (s**2 + alpha)).unsqueeze(1) * projected)
+        solved = vectors @ (projected / (eigenvalues + alpha).unsqueeze(1))
+        weight = solved if primal else centred.T @ solved
         bias = t_mean - z_mean @ weight
         accuracy = ((z_val @ weight + bias).argmax(1) == val_labels).double().mean().item()
         if best is None or accuracy > best.val_accuracy:
