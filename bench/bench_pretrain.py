@@ -15,11 +15,15 @@ Per real set (`motionlab.datasets`) and seed:
    ``pretrained`` the same recipe from the pretraining run (``init_from``, plus ``--finetune``
    overrides), ``minirocket`` fits MiniRocket + ridge on its training windows.
 
-The sets hold out recordings, not people (neither archive says who recorded what), so a *group*
-stands in for a person: one training recording of each class, drawn per seed. Fractions: ``1 group``,
-``2 groups``, ``25 %`` (a quarter of each class's training recordings, at least one) and ``100 %``.
-Validation and test recordings are the set's fixed splits in every cell. Scores are window and
-recording accuracy on the test recordings (`bench.bench_real_data.scores`).
+A *group* stands in for a person. Where the set names its people (a ``subject`` column:
+``shoulder_exercises``), a group **is** a training person, and a cell labels every recording of the
+drawn people; elsewhere (the archive sets hold out recordings and do not say who recorded what) a group
+is one training recording of each class. Fractions: ``1 group``, ``2 groups``, ``25 %`` (a quarter of
+the groups rounded down, at least one: on 5 people that is 1 person, the ``1 group`` cell) and
+``100 %``, drawn per seed from the training split only; a cell whose draw equals an earlier one's is
+reported from it, not rerun. Validation and test recordings (people) are the set's fixed splits in
+every cell. Scores are window and recording accuracy on the test recordings
+(`bench.bench_real_data.scores`).
 """
 
 from __future__ import annotations
@@ -74,20 +78,33 @@ def write_rows(path: Path, fields: Sequence[str], rows: Sequence[dict[str, str]]
     return path
 
 
+def group_count(fraction: str, groups: int) -> int:
+    """How many of ``groups`` a ``fraction`` cell labels: 1 or 2, a quarter rounded *down* (at least
+    one, so the cell never labels more than 25 % unless one group already is), or all."""
+    return {"1 group": 1, "2 groups": 2, "25 %": max(1, groups // 4)}.get(fraction, groups)
+
+
 def labelled_recordings(rows: Sequence[dict[str, str]], fraction: str, seed: int) -> set[str]:
-    """The training recordings whose labels a ``fraction`` cell may use: per class, a seeded draw of
-    1 or 2 recordings (groups), a quarter (at least one), or all."""
-    by_class: dict[str, list[str]] = {}
-    for recording, label in sorted({(r["recording"], r["label"]) for r in rows if r["split"] == "train"}):
-        by_class.setdefault(label, []).append(recording)
+    """The training recordings whose labels a ``fraction`` cell may use, drawn per seed from the
+    training split only.
+
+    Where every training row names its person (a non-empty ``subject`` column), a group is a person:
+    the cell labels every recording of 1, 2, a quarter or all of the training people. Elsewhere (the
+    archive sets, which do not say who recorded what) a group is one recording of each class: the
+    cell labels 1, 2, a quarter or all of each class's training recordings."""
+    train = [row for row in rows if row["split"] == "train"]
     rng = np.random.default_rng(seed)
-    chosen: set[str] = set()
+    if all(row.get("subject") for row in train):
+        people = sorted({row["subject"] for row in train})
+        chosen = set(rng.permutation(people)[: group_count(fraction, len(people))].tolist())
+        return {row["recording"] for row in train if row["subject"] in chosen}
+    by_class: dict[str, list[str]] = {}
+    for recording, label in sorted({(row["recording"], row["label"]) for row in train}):
+        by_class.setdefault(label, []).append(recording)
+    labelled: set[str] = set()
     for recordings in by_class.values():
-        count = {"1 group": 1, "2 groups": 2, "25 %": max(1, round(len(recordings) / 4))}.get(
-            fraction, len(recordings)
-        )
-        chosen.update(rng.permutation(recordings)[:count].tolist())
-    return chosen
+        labelled.update(rng.permutation(recordings)[: group_count(fraction, len(recordings))].tolist())
+    return labelled
 
 
 def class_windows(overrides: Sequence[str], probe: Path):
@@ -131,8 +148,16 @@ def measure_set(
             seed,
             pretrained,
         )
+        cells: dict[frozenset[str], dict[str, dict[str, float]]] = {}
         for fraction in fractions:
             keep = labelled_recordings(rows, fraction, seed)
+            if frozenset(keep) in cells:  # e.g. 25 % of 5 people is 1 person: the same cell, not rerun
+                for method, result in cells[frozenset(keep)].items():
+                    results[fraction][method].append(result)
+                continue
+            cells[frozenset(keep)] = {}
+            people = sorted({r["subject"] for r in rows if r["recording"] in keep and r.get("subject")})
+            drawn = f"{len(keep)} recordings" + (f" of {','.join(people)}" if people else "")
             subset = [r for r in rows if r["split"] != "train" or r["recording"] in keep]
             cell = out / name / f"{fraction.replace(' ', '').replace('%', 'pct')}_seed{seed}"
             labelled = [
@@ -152,7 +177,8 @@ def measure_set(
                 result = scores(probs, test_y.numpy(), test_recordings)
                 result = {key: result[key] for key in SCORES}
                 results[fraction][method].append(result)
-                print(name, seed, fraction, f"{len(keep)} recordings", method, result, flush=True)
+                cells[frozenset(keep)][method] = result
+                print(name, seed, fraction, drawn, method, result, flush=True)
     return results
 
 
