@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
+import json
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -116,6 +118,18 @@ def class_windows(overrides: Sequence[str], probe: Path):
     return datamodule
 
 
+def pretraining_run(overrides: Sequence[str], seed: int, out: Path) -> Path:
+    """The run directory of the pretraining run of ``overrides`` and ``seed`` under ``out``: trained
+    there unless a completed run of the same overrides and seed is (``--keep`` reuses them across
+    benchmark runs that change only the fine-tuning)."""
+    digest = hashlib.sha256(json.dumps([*overrides, seed]).encode()).hexdigest()[:10]
+    run_dir = out / f"pretrain_seed{seed}_{digest}"
+    summary = run_dir / "summary.json"
+    if not (summary.is_file() and json.loads(summary.read_text()).get("status") == "completed"):
+        train_quietly(overrides, seed, run_dir)
+    return run_dir
+
+
 def measure_set(
     name: str,
     seeds: Sequence[int],
@@ -124,30 +138,24 @@ def measure_set(
     extra_overrides: Sequence[str] = (),
     pretrain_overrides: Sequence[str] = (),
     finetune_overrides: Sequence[str] = (),
+    pretrain_dir: Path | None = None,
 ) -> dict[str, dict[str, list[dict[str, float]]]]:
-    """Per fraction, per method, one score dict per seed."""
+    """Per fraction, per method, one score dict per seed; pretraining runs go to ``pretrain_dir``
+    (default ``out/<name>``), where a completed one of the same overrides is reused."""
     from motionlab.datasets.registry import real_dataset
 
     dataset = real_dataset(name)
     fields, rows = read_rows(dataset.ensure(DATA_ROOT))
     # Every recording without its label: the pretraining run trains on the training split only (its
     # validation and test splits give the held-out reconstruction loss).
-    unlabelled = write_rows(out / name / "unlabelled.csv", [f for f in fields if f != "label"], rows)
+    pretrain_dir = pretrain_dir or out / name
+    unlabelled = write_rows(pretrain_dir / "unlabelled.csv", [f for f in fields if f != "label"], rows)
     recipe = dataset.train_overrides(unlabelled)[1:]  # the set's data settings, without the experiment
     results = {fraction: {method: [] for method in METHODS} for fraction in fractions}
+    pretrain = [f"experiment={dataset.kind}_pretrain", *recipe, "data.columns.label=null"]
+    pretrain += [*extra_overrides, *pretrain_overrides]
     for seed in seeds:
-        pretrained = out / name / f"pretrain_seed{seed}"
-        train_quietly(
-            [
-                f"experiment={dataset.kind}_pretrain",
-                *recipe,
-                "data.columns.label=null",
-                *extra_overrides,
-                *pretrain_overrides,
-            ],
-            seed,
-            pretrained,
-        )
+        pretrained = pretraining_run(pretrain, seed, pretrain_dir)
         cells: dict[frozenset[str], dict[str, dict[str, float]]] = {}
         for fraction in fractions:
             keep = labelled_recordings(rows, fraction, seed)
@@ -190,17 +198,28 @@ def rows(
     extra_overrides: Sequence[str] = (),
     pretrain_overrides: Sequence[str] = (),
     finetune_overrides: Sequence[str] = (),
+    keep: str | None = None,
 ) -> list[Row]:
     from motionlab.datasets.registry import real_datasets
 
     if quick:  # one set, seed, fraction and epoch, a small encoder: checks that it runs, measures nothing
         sets, seeds, fractions = ["basic_motions"], seeds[:1], fractions[:1]
         extra_overrides = [*extra_overrides, "trainer.max_epochs=1", "model.channels=8", "model.num_blocks=2"]
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as scratch:
+        if keep is not None:  # this run's cells in a fresh folder there, the pretraining runs beside it
+            Path(keep).mkdir(parents=True, exist_ok=True)
+        tmp = tempfile.mkdtemp(dir=keep) if keep is not None else scratch
         table = []
         for name in sets or list(real_datasets()):
             measured = measure_set(
-                name, seeds, fractions, Path(tmp), extra_overrides, pretrain_overrides, finetune_overrides
+                name,
+                seeds,
+                fractions,
+                Path(tmp),
+                extra_overrides,
+                pretrain_overrides,
+                finetune_overrides,
+                Path(keep or tmp) / name,
             )
             for fraction, results in measured.items():
                 table += set_rows(f"{name} {fraction}", results, seeds)
@@ -218,9 +237,21 @@ def main() -> None:
     parser.add_argument("--pretrain", nargs="*", default=[], help="overrides of the pretraining runs")
     parser.add_argument("--finetune", nargs="*", default=[], help="overrides of the fine-tuning runs")
     parser.add_argument("--quick", action="store_true", help="one set, seed, fraction and epoch")
+    parser.add_argument(
+        "--keep",
+        help="keep every run under this folder and reuse its completed pretraining runs of the same "
+        "overrides and seed (to compare fine-tuning settings without pretraining again)",
+    )
     args = parser.parse_args()
     table = rows(
-        args.quick, args.sets, args.seeds, args.fractions, args.overrides, args.pretrain, args.finetune
+        args.quick,
+        args.sets,
+        args.seeds,
+        args.fractions,
+        args.overrides,
+        args.pretrain,
+        args.finetune,
+        args.keep,
     )
     print(format_table(table, "pretraining on unlabelled recordings, held-out recordings"))
 
