@@ -139,6 +139,7 @@ def measure_set(
     pretrain_overrides: Sequence[str] = (),
     finetune_overrides: Sequence[str] = (),
     pretrain_dir: Path | None = None,
+    methods: Sequence[str] = METHODS,
 ) -> dict[str, dict[str, list[dict[str, float]]]]:
     """Per fraction, per method, one score dict per seed; pretraining runs go to ``pretrain_dir``
     (default ``out/<name>``), where a completed one of the same overrides is reused."""
@@ -151,11 +152,11 @@ def measure_set(
     pretrain_dir = pretrain_dir or out / name
     unlabelled = write_rows(pretrain_dir / "unlabelled.csv", [f for f in fields if f != "label"], rows)
     recipe = dataset.train_overrides(unlabelled)[1:]  # the set's data settings, without the experiment
-    results = {fraction: {method: [] for method in METHODS} for fraction in fractions}
+    results = {fraction: {method: [] for method in methods} for fraction in fractions}
     pretrain = [f"experiment={dataset.kind}_pretrain", *recipe, "data.columns.label=null"]
     pretrain += [*extra_overrides, *pretrain_overrides]
     for seed in seeds:
-        pretrained = pretraining_run(pretrain, seed, pretrain_dir)
+        pretrained = pretraining_run(pretrain, seed, pretrain_dir) if "pretrained" in methods else None
         cells: dict[frozenset[str], dict[str, dict[str, float]]] = {}
         for fraction in fractions:
             keep = labelled_recordings(rows, fraction, seed)
@@ -176,7 +177,7 @@ def measure_set(
             datamodule = class_windows(overrides, cell / "probe")
             train_x, train_y, _ = split_arrays(datamodule, "train")
             test_x, test_y, test_recordings = split_arrays(datamodule, "test")
-            for method in METHODS:
+            for method in methods:
                 if method == "minirocket":
                     probs, _ = run_minirocket(train_x, train_y, test_x, len(datamodule.class_names), seed)
                 else:
@@ -199,6 +200,7 @@ def rows(
     pretrain_overrides: Sequence[str] = (),
     finetune_overrides: Sequence[str] = (),
     keep: str | None = None,
+    methods: Sequence[str] = METHODS,
 ) -> list[Row]:
     from motionlab.datasets.registry import real_datasets
 
@@ -220,6 +222,7 @@ def rows(
                 pretrain_overrides,
                 finetune_overrides,
                 Path(keep or tmp) / name,
+                methods,
             )
             for fraction, results in measured.items():
                 table += set_rows(f"{name} {fraction}", results, seeds)
@@ -236,6 +239,13 @@ def main() -> None:
     parser.add_argument("--overrides", nargs="*", default=[], help="train.py overrides of every run")
     parser.add_argument("--pretrain", nargs="*", default=[], help="overrides of the pretraining runs")
     parser.add_argument("--finetune", nargs="*", default=[], help="overrides of the fine-tuning runs")
+    parser.add_argument(
+        "--methods",
+        nargs="+",
+        choices=METHODS,
+        default=list(METHODS),
+        help="only these (e.g. pretrained, to compare fine-tuning settings: the others do not change)",
+    )
     parser.add_argument("--quick", action="store_true", help="one set, seed, fraction and epoch")
     parser.add_argument(
         "--keep",
@@ -252,6 +262,7 @@ def main() -> None:
         args.pretrain,
         args.finetune,
         args.keep,
+        args.methods,
     )
     print(format_table(table, "pretraining on unlabelled recordings, held-out recordings"))
 
