@@ -135,6 +135,33 @@ def test_pretrain_benchmark_draws_whole_training_people_where_the_set_names_them
         assert count == 5 or len({frozenset(chosen) for chosen in draws}) > 1  # the seed draws
 
 
+def test_pretrain_benchmark_reuses_only_a_completed_pretraining_run_of_the_same_overrides(
+    tmp_path, monkeypatch
+):
+    """--keep: a completed pretraining run of the same overrides and seed is reused, not retrained; an
+    unfinished one, another seed or other overrides train their own."""
+    import json
+
+    from bench import bench_pretrain
+
+    trained = []
+
+    def train(overrides, seed, run_dir):
+        trained.append(run_dir)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "summary.json").write_text(json.dumps({"status": "completed"}))
+
+    monkeypatch.setattr(bench_pretrain, "train_quietly", train)
+    first = bench_pretrain.pretraining_run(["a=1"], 1, tmp_path)
+    assert bench_pretrain.pretraining_run(["a=1"], 1, tmp_path) == first and trained == [first]
+    (first / "summary.json").write_text(json.dumps({"status": "failed"}))
+    others = {bench_pretrain.pretraining_run(o, s, tmp_path) for o, s in ((["a=2"], 1), (["a=1"], 2))}
+    assert len(others | {first}) == 3
+    assert bench_pretrain.pretraining_run(["a=1"], 1, tmp_path) == first  # the failed one: trained again
+    assert trained[-1] == first and len(trained) == 4
+    assert first.parent == tmp_path and first.name.startswith("pretrain_seed1_")
+
+
 def test_pretrain_benchmark_runs_every_method_on_one_real_set():
     """Quick mode (BasicMotions, one seed, the smallest fraction, one epoch, a small TCN): pretraining,
     scratch, fine-tuning and MiniRocket all run and score the held-out recordings."""
