@@ -15,17 +15,23 @@ Per real set (`motionlab.datasets`) and seed:
    ``pretrained`` the same recipe from the pretraining run (``init_from``, plus ``--finetune``
    overrides), ``minirocket`` fits MiniRocket + ridge on its training windows.
 
-The sets hold out recordings, not people (neither archive says who recorded what), so a *group*
-stands in for a person: one training recording of each class, drawn per seed. Fractions: ``1 group``,
-``2 groups``, ``25 %`` (a quarter of each class's training recordings, at least one) and ``100 %``.
-Validation and test recordings are the set's fixed splits in every cell. Scores are window and
-recording accuracy on the test recordings (`bench.bench_real_data.scores`).
+A *group* stands in for a person. Where the set names its people (a ``subject`` column:
+``shoulder_exercises``), a group **is** a training person, and a cell labels every recording of the
+drawn people; elsewhere (the archive sets hold out recordings and do not say who recorded what) a group
+is one training recording of each class. Fractions: ``1 group``, ``2 groups``, ``25 %`` (a quarter of
+the groups rounded down, at least one: on 5 people that is 1 person, the ``1 group`` cell) and
+``100 %``, drawn per seed from the training split only; a cell whose draw equals an earlier one's is
+reported from it, not rerun. Validation and test recordings (people) are the set's fixed splits in
+every cell. Scores are window and recording accuracy on the test recordings
+(`bench.bench_real_data.scores`).
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
+import json
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -74,20 +80,33 @@ def write_rows(path: Path, fields: Sequence[str], rows: Sequence[dict[str, str]]
     return path
 
 
+def group_count(fraction: str, groups: int) -> int:
+    """How many of ``groups`` a ``fraction`` cell labels: 1 or 2, a quarter rounded *down* (at least
+    one, so the cell never labels more than 25 % unless one group already is), or all."""
+    return {"1 group": 1, "2 groups": 2, "25 %": max(1, groups // 4)}.get(fraction, groups)
+
+
 def labelled_recordings(rows: Sequence[dict[str, str]], fraction: str, seed: int) -> set[str]:
-    """The training recordings whose labels a ``fraction`` cell may use: per class, a seeded draw of
-    1 or 2 recordings (groups), a quarter (at least one), or all."""
-    by_class: dict[str, list[str]] = {}
-    for recording, label in sorted({(r["recording"], r["label"]) for r in rows if r["split"] == "train"}):
-        by_class.setdefault(label, []).append(recording)
+    """The training recordings whose labels a ``fraction`` cell may use, drawn per seed from the
+    training split only.
+
+    Where every training row names its person (a non-empty ``subject`` column), a group is a person:
+    the cell labels every recording of 1, 2, a quarter or all of the training people. Elsewhere (the
+    archive sets, which do not say who recorded what) a group is one recording of each class: the
+    cell labels 1, 2, a quarter or all of each class's training recordings."""
+    train = [row for row in rows if row["split"] == "train"]
     rng = np.random.default_rng(seed)
-    chosen: set[str] = set()
+    if all(row.get("subject") for row in train):
+        people = sorted({row["subject"] for row in train})
+        chosen = set(rng.permutation(people)[: group_count(fraction, len(people))].tolist())
+        return {row["recording"] for row in train if row["subject"] in chosen}
+    by_class: dict[str, list[str]] = {}
+    for recording, label in sorted({(row["recording"], row["label"]) for row in train}):
+        by_class.setdefault(label, []).append(recording)
+    labelled: set[str] = set()
     for recordings in by_class.values():
-        count = {"1 group": 1, "2 groups": 2, "25 %": max(1, round(len(recordings) / 4))}.get(
-            fraction, len(recordings)
-        )
-        chosen.update(rng.permutation(recordings)[:count].tolist())
-    return chosen
+        labelled.update(rng.permutation(recordings)[: group_count(fraction, len(recordings))].tolist())
+    return labelled
 
 
 def class_windows(overrides: Sequence[str], probe: Path):
@@ -99,6 +118,18 @@ def class_windows(overrides: Sequence[str], probe: Path):
     return datamodule
 
 
+def pretraining_run(overrides: Sequence[str], seed: int, out: Path) -> Path:
+    """The run directory of the pretraining run of ``overrides`` and ``seed`` under ``out``: trained
+    there unless a completed run of the same overrides and seed is (``--keep`` reuses them across
+    benchmark runs that change only the fine-tuning)."""
+    digest = hashlib.sha256(json.dumps([*overrides, seed]).encode()).hexdigest()[:10]
+    run_dir = out / f"pretrain_seed{seed}_{digest}"
+    summary = run_dir / "summary.json"
+    if not (summary.is_file() and json.loads(summary.read_text()).get("status") == "completed"):
+        train_quietly(overrides, seed, run_dir)
+    return run_dir
+
+
 def measure_set(
     name: str,
     seeds: Sequence[int],
@@ -107,32 +138,35 @@ def measure_set(
     extra_overrides: Sequence[str] = (),
     pretrain_overrides: Sequence[str] = (),
     finetune_overrides: Sequence[str] = (),
+    pretrain_dir: Path | None = None,
+    methods: Sequence[str] = METHODS,
 ) -> dict[str, dict[str, list[dict[str, float]]]]:
-    """Per fraction, per method, one score dict per seed."""
+    """Per fraction, per method, one score dict per seed; pretraining runs go to ``pretrain_dir``
+    (default ``out/<name>``), where a completed one of the same overrides is reused."""
     from motionlab.datasets.registry import real_dataset
 
     dataset = real_dataset(name)
     fields, rows = read_rows(dataset.ensure(DATA_ROOT))
     # Every recording without its label: the pretraining run trains on the training split only (its
     # validation and test splits give the held-out reconstruction loss).
-    unlabelled = write_rows(out / name / "unlabelled.csv", [f for f in fields if f != "label"], rows)
+    pretrain_dir = pretrain_dir or out / name
+    unlabelled = write_rows(pretrain_dir / "unlabelled.csv", [f for f in fields if f != "label"], rows)
     recipe = dataset.train_overrides(unlabelled)[1:]  # the set's data settings, without the experiment
-    results = {fraction: {method: [] for method in METHODS} for fraction in fractions}
+    results = {fraction: {method: [] for method in methods} for fraction in fractions}
+    pretrain = [f"experiment={dataset.kind}_pretrain", *recipe, "data.columns.label=null"]
+    pretrain += [*extra_overrides, *pretrain_overrides]
     for seed in seeds:
-        pretrained = out / name / f"pretrain_seed{seed}"
-        train_quietly(
-            [
-                f"experiment={dataset.kind}_pretrain",
-                *recipe,
-                "data.columns.label=null",
-                *extra_overrides,
-                *pretrain_overrides,
-            ],
-            seed,
-            pretrained,
-        )
+        pretrained = pretraining_run(pretrain, seed, pretrain_dir) if "pretrained" in methods else None
+        cells: dict[frozenset[str], dict[str, dict[str, float]]] = {}
         for fraction in fractions:
             keep = labelled_recordings(rows, fraction, seed)
+            if frozenset(keep) in cells:  # e.g. 25 % of 5 people is 1 person: the same cell, not rerun
+                for method, result in cells[frozenset(keep)].items():
+                    results[fraction][method].append(result)
+                continue
+            cells[frozenset(keep)] = {}
+            people = sorted({r["subject"] for r in rows if r["recording"] in keep and r.get("subject")})
+            drawn = f"{len(keep)} recordings" + (f" of {','.join(people)}" if people else "")
             subset = [r for r in rows if r["split"] != "train" or r["recording"] in keep]
             cell = out / name / f"{fraction.replace(' ', '').replace('%', 'pct')}_seed{seed}"
             labelled = [
@@ -143,7 +177,7 @@ def measure_set(
             datamodule = class_windows(overrides, cell / "probe")
             train_x, train_y, _ = split_arrays(datamodule, "train")
             test_x, test_y, test_recordings = split_arrays(datamodule, "test")
-            for method in METHODS:
+            for method in methods:
                 if method == "minirocket":
                     probs, _ = run_minirocket(train_x, train_y, test_x, len(datamodule.class_names), seed)
                 else:
@@ -152,7 +186,8 @@ def measure_set(
                 result = scores(probs, test_y.numpy(), test_recordings)
                 result = {key: result[key] for key in SCORES}
                 results[fraction][method].append(result)
-                print(name, seed, fraction, f"{len(keep)} recordings", method, result, flush=True)
+                cells[frozenset(keep)][method] = result
+                print(name, seed, fraction, drawn, method, result, flush=True)
     return results
 
 
@@ -164,17 +199,30 @@ def rows(
     extra_overrides: Sequence[str] = (),
     pretrain_overrides: Sequence[str] = (),
     finetune_overrides: Sequence[str] = (),
+    keep: str | None = None,
+    methods: Sequence[str] = METHODS,
 ) -> list[Row]:
     from motionlab.datasets.registry import real_datasets
 
     if quick:  # one set, seed, fraction and epoch, a small encoder: checks that it runs, measures nothing
         sets, seeds, fractions = ["basic_motions"], seeds[:1], fractions[:1]
         extra_overrides = [*extra_overrides, "trainer.max_epochs=1", "model.channels=8", "model.num_blocks=2"]
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as scratch:
+        if keep is not None:  # this run's cells in a fresh folder there, the pretraining runs beside it
+            Path(keep).mkdir(parents=True, exist_ok=True)
+        tmp = tempfile.mkdtemp(dir=keep) if keep is not None else scratch
         table = []
         for name in sets or list(real_datasets()):
             measured = measure_set(
-                name, seeds, fractions, Path(tmp), extra_overrides, pretrain_overrides, finetune_overrides
+                name,
+                seeds,
+                fractions,
+                Path(tmp),
+                extra_overrides,
+                pretrain_overrides,
+                finetune_overrides,
+                Path(keep or tmp) / name,
+                methods,
             )
             for fraction, results in measured.items():
                 table += set_rows(f"{name} {fraction}", results, seeds)
@@ -191,10 +239,30 @@ def main() -> None:
     parser.add_argument("--overrides", nargs="*", default=[], help="train.py overrides of every run")
     parser.add_argument("--pretrain", nargs="*", default=[], help="overrides of the pretraining runs")
     parser.add_argument("--finetune", nargs="*", default=[], help="overrides of the fine-tuning runs")
+    parser.add_argument(
+        "--methods",
+        nargs="+",
+        choices=METHODS,
+        default=list(METHODS),
+        help="only these (e.g. pretrained, to compare fine-tuning settings: the others do not change)",
+    )
     parser.add_argument("--quick", action="store_true", help="one set, seed, fraction and epoch")
+    parser.add_argument(
+        "--keep",
+        help="keep every run under this folder and reuse its completed pretraining runs of the same "
+        "overrides and seed (to compare fine-tuning settings without pretraining again)",
+    )
     args = parser.parse_args()
     table = rows(
-        args.quick, args.sets, args.seeds, args.fractions, args.overrides, args.pretrain, args.finetune
+        args.quick,
+        args.sets,
+        args.seeds,
+        args.fractions,
+        args.overrides,
+        args.pretrain,
+        args.finetune,
+        args.keep,
+        args.methods,
     )
     print(format_table(table, "pretraining on unlabelled recordings, held-out recordings"))
 

@@ -98,19 +98,71 @@ def test_every_experiment_composes_on_data_the_project_has(tmp_path, monkeypatch
 
 
 def test_pretrain_benchmark_draws_labelled_groups_per_class_from_training_recordings_only():
+    """Without a subject column a group is one training recording per class; a quarter is rounded
+    down, so the 25 % cell never labels more than a quarter of a class (7 per class: 1, not 2)."""
     from bench.bench_pretrain import labelled_recordings
 
-    rows = [
-        {"recording": f"{split}{c}{i}", "label": c, "split": split}
-        for split, count in (("train", 8), ("val", 2), ("test", 3))
-        for c in "ab"
-        for i in range(count)
-    ]
-    for fraction, per_class in (("1 group", 1), ("2 groups", 2), ("25 %", 2), ("100 %", 8)):
-        chosen = labelled_recordings(rows, fraction, seed=1)
-        assert all(name.startswith("train") for name in chosen)
-        assert sorted(name[5] for name in chosen) == ["a"] * per_class + ["b"] * per_class
+    for per_split, quarter in ((8, 2), (7, 1)):
+        rows = [
+            {"recording": f"{split}{c}{i}", "label": c, "split": split}
+            for split, count in (("train", per_split), ("val", 2), ("test", 3))
+            for c in "ab"
+            for i in range(count)
+        ]
+        for fraction, per_class in (("1 group", 1), ("2 groups", 2), ("25 %", quarter), ("100 %", per_split)):
+            chosen = labelled_recordings(rows, fraction, seed=1)
+            assert all(name.startswith("train") for name in chosen)
+            assert sorted(name[5] for name in chosen) == ["a"] * per_class + ["b"] * per_class
     assert labelled_recordings(rows, "2 groups", 1) != labelled_recordings(rows, "2 groups", 2)
+
+
+def test_pretrain_benchmark_draws_whole_training_people_where_the_set_names_them():
+    """With a subject column a group is a person: every recording of the drawn training people and
+    none of anyone else's; validation and test people are never drawn; 25 % of 5 people is 1."""
+    from bench.bench_pretrain import labelled_recordings
+
+    split_of = {f"p{n}": "train" if n <= 5 else "val" if n <= 7 else "test" for n in range(1, 11)}
+    rows = [
+        {"recording": f"{person}_{arm}_{c}", "label": c, "split": split, "subject": person}
+        for person, split in split_of.items()
+        for arm in ("left", "right")
+        for c in "abc"
+    ]
+    people_of = {row["recording"]: row["subject"] for row in rows}
+    for fraction, count in (("1 group", 1), ("2 groups", 2), ("25 %", 1), ("100 %", 5)):
+        draws = [labelled_recordings(rows, fraction, seed) for seed in (1, 2, 3)]
+        for chosen in draws:
+            people = {people_of[name] for name in chosen}
+            assert len(people) == count and all(split_of[person] == "train" for person in people)
+            assert chosen == {row["recording"] for row in rows if row["subject"] in people}
+        assert count == 5 or len({frozenset(chosen) for chosen in draws}) > 1  # the seed draws
+
+
+def test_pretrain_benchmark_reuses_only_a_completed_pretraining_run_of_the_same_overrides(
+    tmp_path, monkeypatch
+):
+    """--keep: a completed pretraining run of the same overrides and seed is reused, not retrained; an
+    unfinished one, another seed or other overrides train their own."""
+    import json
+
+    from bench import bench_pretrain
+
+    trained = []
+
+    def train(overrides, seed, run_dir):
+        trained.append(run_dir)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "summary.json").write_text(json.dumps({"status": "completed"}))
+
+    monkeypatch.setattr(bench_pretrain, "train_quietly", train)
+    first = bench_pretrain.pretraining_run(["a=1"], 1, tmp_path)
+    assert bench_pretrain.pretraining_run(["a=1"], 1, tmp_path) == first and trained == [first]
+    (first / "summary.json").write_text(json.dumps({"status": "failed"}))
+    others = {bench_pretrain.pretraining_run(o, s, tmp_path) for o, s in ((["a=2"], 1), (["a=1"], 2))}
+    assert len(others | {first}) == 3
+    assert bench_pretrain.pretraining_run(["a=1"], 1, tmp_path) == first  # the failed one: trained again
+    assert trained[-1] == first and len(trained) == 4
+    assert first.parent == tmp_path and first.name.startswith("pretrain_seed1_")
 
 
 def test_pretrain_benchmark_runs_every_method_on_one_real_set():
