@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from motionlab.datasets.frames_csv import write_frames_csv
+from motionlab.datasets.frames_csv import recordings_summary, write_frames_csv
 from motionlab.datasets.ts_archive import ARCHIVE_SPLITS, ArchiveCases, bundled_file, read_ts
 from motionlab.files import write_json_atomic
 
@@ -42,7 +42,6 @@ def write_archive_csv(
     """Write the TRAIN/TEST cases as ``out`` (a CSV, one row per frame) and return it with a summary
     of what was written (cases per split and class, frames)."""
     recordings: list[tuple[list[str], np.ndarray]] = []
-    summary: dict[str, Any] = {"cases": {}, "frames": 0}
     for archive_split, cases in parts.items():
         labels = np.array([label_names.get(x, x) for x in cases.labels])
         is_val = validation_mask(labels) if archive_split == "TRAIN" else np.zeros(len(labels), bool)
@@ -52,11 +51,9 @@ def write_archive_csv(
             recordings.append(
                 ([f"{archive_split.lower()}_{i:03d}", split, labels[i]], cases.series[i, :, :length].T)
             )
-            counts = summary["cases"].setdefault(split, {})
-            counts[labels[i]] = counts.get(labels[i], 0) + 1
-            summary["frames"] += length
-    write_frames_csv(out, ["recording", "split", "label"], channels, recordings)
-    return out, summary
+    meta_columns = ["recording", "split", "label"]
+    write_frames_csv(out, meta_columns, channels, recordings)
+    return out, recordings_summary(meta_columns, recordings)
 
 
 def convert_archive(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -26,3 +27,16 @@ def write_frames_csv(
         for meta, values in recordings:
             writer.writerows([*meta, str(t), *(f"{v:.6g}" for v in frame)] for t, frame in enumerate(values))
     return out
+
+
+def recordings_summary(
+    meta_columns: Sequence[str], recordings: Sequence[tuple[Sequence[str], np.ndarray]]
+) -> dict[str, Any]:
+    """What `write_frames_csv` writes of ``recordings``, for a provenance file: ``cases`` (recordings
+    per split and label, in the order met) and ``frames``."""
+    split, label = meta_columns.index("split"), meta_columns.index("label")
+    cases: dict[str, dict[str, int]] = {}
+    for meta, _ in recordings:
+        per_label = cases.setdefault(meta[split], {})
+        per_label[meta[label]] = per_label.get(meta[label], 0) + 1
+    return {"cases": cases, "frames": int(sum(len(values) for _, values in recordings))}

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from motionlab.datasets.frames_csv import write_frames_csv
+from motionlab.datasets.frames_csv import recordings_summary, write_frames_csv
 from motionlab.datasets.object_npy import load_object_npy
 from motionlab.datasets.registry import RealDataset
 from motionlab.datasets.ts_archive import bundled_file
@@ -58,18 +58,14 @@ def convert(out: Path) -> Path:
         )
     names = [LABELS[code] for code in data["y_labels"]]
     recordings = []
-    counts: dict[str, dict[str, int]] = {}
     for values, label, subject, side in zip(data["X"], data["y"], data["subject"], data["side"], strict=True):
         subject, name = int(subject), names[int(label)]
         split = SPLIT_OF_SUBJECT[subject]
         arm = "right" if side == 1 else "left"
         recording = f"s{subject:02d}_{arm}_{name}"
         recordings.append(([recording, split, f"s{subject:02d}", name], np.asarray(values)))
-        counts.setdefault(split, {}).setdefault(name, 0)
-        counts[split][name] += 1
-    csv_path = write_frames_csv(
-        out / f"{out.name}.csv", ["recording", "split", "subject", "label"], CHANNELS, recordings
-    )
+    meta_columns = ["recording", "split", "subject", "label"]
+    csv_path = write_frames_csv(out / f"{out.name}.csv", meta_columns, CHANNELS, recordings)
     write_json_atomic(
         out / "provenance.json",
         {
@@ -83,8 +79,7 @@ def convert(out: Path) -> Path:
             "fps": FPS,
             "channels": {"acc_*": "acceleration (g)", "gyro_*": "angular velocity (rad/s)"},
             "held_out": "people: test ids 8-10, validation 6-7, training 1-5 (column subject)",
-            "cases": counts,
-            "frames": int(sum(len(values) for _, values in recordings)),
+            **recordings_summary(meta_columns, recordings),
         },
     )
     return csv_path
