@@ -148,13 +148,10 @@ def single_threaded() -> Iterator[None]:
     """torch and every BLAS/OpenMP pool on one thread inside the block, restored after it."""
     from threadpoolctl import threadpool_limits
 
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with threadpool_limits(limits=1):
-            yield
-    finally:
-        torch.set_num_threads(previous)
+    from motionlab.training.threads import cpu_threads
+
+    with cpu_threads(1), threadpool_limits(limits=1):
+        yield
 
 
 def measure_set(
