@@ -382,8 +382,13 @@ class MotionDataModule(L.LightningDataModule):
             self.augment.set_mirror(index, sign, center=self.mirror_center)
 
     # ----------------------------------------------------------------- loaders
+    def recording_groups(self, recordings: Sequence[Recording]) -> list[str]:
+        """The split group of each of ``recordings`` (``data.split.by``: subject, session, recording,
+        ...): the names ``report.splits[...].groups`` lists."""
+        return [self.split_policy.group_of(recording) for recording in recordings]
+
     def _loader(self, windows: WindowSet, train: bool, trainer: L.Trainer | None = None) -> DataLoader:
-        dataset = WindowDataset(windows)
+        dataset = WindowDataset(windows, groups=self.recording_groups(windows.recordings))
         trainer = trainer or self.trainer
         if train:
             weights = self.train_sample_weights(windows)

@@ -179,15 +179,18 @@ class WindowDataset(torch.utils.data.Dataset):
     holds each window's ``window_index`` (position in the split) and ``recording_index``.
     """
 
-    def __init__(self, windows: WindowSet) -> None:
+    def __init__(self, windows: WindowSet, groups: Sequence[str] | None = None) -> None:
         # Only what a batch needs: a worker process that receives the dataset gets no recordings.
         self.windows = dataclasses.replace(windows, recordings=[])
         #: the windows' recordings, for whole-recording evaluation in the process that evaluates
         #: (`MotionTask.evaluate_recordings`); left out when the dataset is sent to a worker.
         self.recordings = windows.recordings
+        #: the split group of each recording (``groups``, default: the reader's ``Recording.group``),
+        #: for results per group (`MotionTask.evaluated_groups`); left out like the recordings.
+        self.groups = [r.group for r in windows.recordings] if groups is None else list(groups)
 
     def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "recordings": []}
+        return {**self.__dict__, "recordings": [], "groups": []}
 
     def __len__(self) -> int:
         return len(self.windows)

@@ -29,6 +29,7 @@ from torchmetrics import Metric
 
 from motionlab.data.recording import Recording
 from motionlab.data.spec import DataSpec
+from motionlab.data.windows import WindowDataset
 from motionlab.models.encoders import Encoder
 from motionlab.models.normalizer import Normalizer
 from motionlab.targets import instantiate_allowed
@@ -243,14 +244,21 @@ class MotionTask(L.LightningModule):
     def evaluated_recordings(self, stage: str) -> list[Recording]:
         """The recordings of the windows the trainer evaluates at ``stage``: those of its loader's
         `WindowDataset` (`MotionDataModule.evaluation_loader`), whichever windows it was given."""
+        return self._evaluated_dataset(stage).recordings
+
+    def evaluated_groups(self, stage: str) -> list[str]:
+        """The split group (subject, session, ...) of each of `evaluated_recordings`."""
+        return self._evaluated_dataset(stage).groups
+
+    def _evaluated_dataset(self, stage: str) -> WindowDataset:
         loader = self.trainer.val_dataloaders if stage == "val" else self.trainer.test_dataloaders
-        recordings = getattr(getattr(loader, "dataset", None), "recordings", None)
-        if recordings is None:
+        dataset = getattr(loader, "dataset", None)
+        if getattr(dataset, "recordings", None) is None:
             raise ValueError(
                 f"the {stage} loader is not over a WindowDataset, so it has no recordings to evaluate "
                 "whole: evaluate with a MotionDataModule (or its evaluation_loader)"
             )
-        return recordings
+        return dataset
 
     def _epoch_losses(self, stage: str) -> dict[str, Tensor]:
         """The stage's mean loss terms over the epoch's windows, from every process (``train/loss_epoch``,

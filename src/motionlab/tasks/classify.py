@@ -10,6 +10,7 @@ import torch
 from matplotlib.figure import Figure
 from torch import Tensor
 
+from motionlab.data.recording import Recording
 from motionlab.errors import ConfigError
 from motionlab.models.heads import MLPHead, SequencePool
 from motionlab.models.losses import FocalLoss
@@ -19,10 +20,12 @@ from motionlab.tasks.common.classification_metrics import (
     classification_metrics,
     classification_report,
     collect_window_scores,
+    collected_windows,
     recording_details_report,
     recording_epoch_metrics,
     split_classification,
 )
+from motionlab.tasks.common.group_results import group_results
 from motionlab.tasks.common.ridge import ridge_classifier
 from motionlab.tasks.outputs import Output, window_classes
 from motionlab.viz.figures import confusion_matrix_figure
@@ -40,7 +43,8 @@ class ClassifyTask(MotionTask):
     Validation and test also answer per recording: the windows' probabilities are averaged per
     labelled segment (a recording's run of one label) and logged as ``recording_acc`` and
     ``recording_f1``; the evaluation report's ``recording`` section adds the majority vote
-    (docs/evaluation.md).
+    (docs/evaluation.md). And per evaluated group (subject, session: the split's unit): the report's
+    ``groups`` section (`group_results`) and the ``worst_group_acc`` metric.
 
     Args:
         hidden: hidden sizes of the head (seed 001: ``[32]``).
@@ -118,6 +122,10 @@ class ClassifyTask(MotionTask):
         )
         self.metrics = StageMetrics(lambda: classification_metrics(num_classes))
         self.window_scores = StageMetrics(WindowScores)
+        # each stage's windows of the epoch being logged (`collected_windows`), until
+        # `evaluate_recordings` turns them into the results per group of the stage's last evaluation
+        self.scored_windows: dict[str, dict[str, np.ndarray] | None] = {}
+        self.group_tables: dict[str, dict[str, Any]] = {}
 
     def forward(self, x: Tensor) -> dict[str, Tensor]:
         return {"class_logits": self.head(self.pooled_features(x))}
@@ -164,12 +172,27 @@ class ClassifyTask(MotionTask):
         metrics, confusion = split_classification(self.metrics[stage].compute(), self.spec.class_names)
         self.eval_details[f"{stage}_confusion_matrix"] = confusion.tolist()
         self.metrics[stage].reset()
-        metrics.update(
-            recording_epoch_metrics(
-                self.window_scores[stage], self.spec.class_names, self.eval_details, stage
-            )
-        )
+        windows = collected_windows(self.window_scores[stage])
+        self.scored_windows[stage] = windows
+        if windows is not None:
+            metrics.update(recording_epoch_metrics(windows, self.spec.class_names, self.eval_details, stage))
         return metrics
+
+    def evaluate_recordings(self, stage: str, recordings: Sequence[Recording]) -> dict[str, float]:
+        """``worst_group_acc``: the lowest window accuracy of the evaluated groups (subjects,
+        sessions); the whole table goes to the evaluation report's ``groups`` section."""
+        windows = self.scored_windows.pop(stage, None)
+        if windows is None:
+            self.group_tables.pop(stage, None)
+            return {}
+        groups = self.group_tables[stage] = group_results(
+            windows["scores"],
+            windows["label"],
+            windows["recording"],
+            self.evaluated_groups(stage),
+            self.spec.class_names,
+        )
+        return {"worst_group_acc": groups["summary"]["worst"]["accuracy"]}
 
     def figures(self, stage: str) -> dict[str, Figure]:
         return {
@@ -186,7 +209,11 @@ class ClassifyTask(MotionTask):
             return None
         report = {"split": stage, **classification_report(np.array(confusion), self.spec.class_names)}
         recordings = recording_details_report(self.eval_details, stage, self.spec.class_names)
-        return report if recordings is None else {**report, "recording": recordings}
+        if recordings is not None:
+            report["recording"] = recordings
+        if stage in self.group_tables:
+            report["groups"] = self.group_tables[stage]
+        return report
 
     # ----------------------------------------------------------------- export contract
     def declare_outputs(self) -> tuple[Output, ...]:

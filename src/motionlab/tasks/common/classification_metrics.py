@@ -246,17 +246,22 @@ def collect_window_scores(scores: WindowScores, logits: Tensor, batch: Mapping[s
         scores.update(logits.softmax(dim=-1), batch["label"], batch[WINDOW_INDEX], batch[RECORDING_INDEX])
 
 
-def recording_epoch_metrics(
-    scores: WindowScores, class_names: Sequence[str], details: dict[str, Any], stage: str
-) -> dict[str, float]:
-    """``recording_acc`` and ``recording_f1`` of the windows collected this epoch, per labelled
-    segment (mean probability); both confusion matrices and the number of windows they aggregate go
-    to ``details`` (for `recording_details_report`) and ``scores`` is reset. Nothing when no window
-    was collected."""
+def collected_windows(scores: WindowScores) -> dict[str, np.ndarray] | None:
+    """The windows ``scores`` collected this epoch (`WindowScores.compute`), after which it is reset;
+    ``None`` when none was collected."""
     if not scores.update_called:
-        return {}
+        return None
     windows = scores.compute()
     scores.reset()
+    return windows
+
+
+def recording_epoch_metrics(
+    windows: Mapping[str, np.ndarray], class_names: Sequence[str], details: dict[str, Any], stage: str
+) -> dict[str, float]:
+    """``recording_acc`` and ``recording_f1`` of an epoch's `collected_windows`, per labelled segment
+    (mean probability); both confusion matrices and the number of windows they aggregate go to
+    ``details`` (for `recording_details_report`)."""
     segments = labelled_segments(windows["recording"], windows["label"])
     confusion, votes = recording_confusions(
         recording_predictions(windows["scores"], segments, windows["label"]), len(class_names)
