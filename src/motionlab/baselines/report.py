@@ -20,6 +20,7 @@ from motionlab.tasks.common.classification_metrics import (
     recording_predictions,
     recording_report,
 )
+from motionlab.tasks.common.group_results import group_results
 
 # Test windows gathered (raw frames) at once for scoring.
 GATHER_BLOCK = 8192
@@ -32,12 +33,15 @@ def minirocket_baseline(
     class_names: Sequence[str],
     settings: Mapping[str, Any],
     seed: int,
+    test_groups: Sequence[str],
 ) -> dict[str, Any]:
     """MiniRocket's window and recording accuracy and macro-F1 on ``test`` after fitting on ``train``
     (at most ``settings["max_train_windows"]`` of them, a random subset beyond; ``n_kernels``,
     ``n_jobs``), with its fit time; ``{"skipped": note}`` when aeon is not installed or the training
     windows cannot be fitted. ``total_seconds`` is everything it added to the run (wall): importing
-    aeon, compiling, fitting and scoring."""
+    aeon, compiling, fitting and scoring. ``groups`` holds its results per group of the test
+    recordings (``test_groups``: each one's split group; `group_results`), which
+    `compare_groups` moves beside the model's."""
     started = time.perf_counter()
     missing = aeon_missing()
     if missing is not None:
@@ -75,6 +79,7 @@ def minirocket_baseline(
         "recording_macro_f1": recordings["macro_f1"],
         "recording_majority_vote": recordings["majority_vote"],
         "recordings": recordings["recordings"],
+        "groups": group_results(scores, labels, test.recording_index.numpy(), test_groups, class_names),
         "fit_seconds": model.fit_seconds,
         "fit_cpu_seconds": model.fit_cpu_seconds,
         "compile_seconds": model.compile_seconds,
@@ -83,6 +88,20 @@ def minirocket_baseline(
         "train_windows_total": len(train),
         "n_kernels": settings["n_kernels"],
     }
+
+
+def compare_groups(groups: dict[str, Any], baselines: Mapping[str, dict[str, Any]]) -> None:
+    """Put each baseline's results per group beside the model's, in place: every row of the model's
+    ``groups`` section gets ``baselines: {<name>: {accuracy, recording_accuracy}}`` from the
+    baseline's own table, which is then dropped (the baseline keeps its ``groups`` summary)."""
+    for name, baseline in baselines.items():
+        if "groups" not in baseline:
+            continue
+        theirs = {row["group"]: row for row in baseline["groups"].pop("table")}
+        for row in groups["table"]:
+            if row["group"] in theirs:
+                results = {key: theirs[row["group"]][key] for key in ("accuracy", "recording_accuracy")}
+                row.setdefault("baselines", {})[name] = results
 
 
 def training_subset(total: int, cap: int | None, seed: int) -> torch.Tensor:

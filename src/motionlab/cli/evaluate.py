@@ -16,9 +16,13 @@ from motionlab.exits import one_line_errors
 def evaluate(cfg: DictConfig) -> None:
     # imported when the evaluation starts: --help, --cfg and a rejected override answer without torch
     from motionlab.evaluation import evaluate as evaluate_model
+    from motionlab.tasks.common.group_results import group_table_text
 
     result = evaluate_model(cfg)
     print(json.dumps(result.metrics, indent=2))
+    groups = (result.report["evaluation_report"] or {}).get("groups")
+    if groups:
+        print(group_table_text(groups, f"{result.report_path} (evaluation_report.groups)"))
     written = [result.report_path, result.predictions_path, result.recordings_path]
     print("wrote " + ", ".join(str(path) for path in written if path))
 

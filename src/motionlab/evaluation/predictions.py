@@ -69,12 +69,14 @@ def prediction_table(
     targets: Mapping[str, Tensor],
     labels: Mapping[str, Sequence[str]],
     class_target: tuple[str, Sequence[str]] | None = None,
+    groups: Sequence[str] | None = None,
 ) -> pa.Table:
     """The table described in the module docstring. ``split``: each window's split; ``labels``: the
-    task's `output_labels`; ``class_target``: the class target's key and class names, if any."""
+    task's `output_labels`; ``class_target``: the class target's key and class names, if any;
+    ``groups``: as `window_positions` takes them."""
     columns: dict[str, np.ndarray] = {
         "split": np.asarray(split),
-        **window_positions(windows),
+        **window_positions(windows, groups),
     }
     shapes = {tuple(value.shape[1:]): labels[name] for name, value in outputs.items() if name in labels}
     for name, value in outputs.items():
@@ -87,9 +89,13 @@ def prediction_table(
     return pa.table(columns)
 
 
-def window_positions(windows: WindowSet) -> dict[str, np.ndarray]:
-    """Recording id, group, frames and times of every window (see the module docstring)."""
+def window_positions(windows: WindowSet, groups: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+    """Recording id, group, frames and times of every window (see the module docstring). ``groups``:
+    the split group of each recording (`MotionDataModule.recording_groups`); default: the reader's
+    ``Recording.group``."""
     recordings = windows.recordings
+    if groups is None:
+        groups = [r.group for r in recordings]
     which = windows.recording_index.numpy()
     lengths = np.array([len(r) for r in recordings], dtype=np.int64)
     recording_start = np.concatenate([[0], np.cumsum(lengths)[:-1]])
@@ -106,7 +112,7 @@ def window_positions(windows: WindowSet) -> dict[str, np.ndarray]:
             end_time[chosen] = times[end[chosen] - 1] + period[chosen]
     return {
         "recording": np.array([r.name for r in recordings])[which],
-        "group": np.array([r.group for r in recordings])[which],
+        "group": np.asarray(groups, dtype=str)[which],
         "start_frame": start,
         "end_frame": end,
         "start_time_s": start_time,
@@ -121,15 +127,17 @@ def recording_table(
     probs: Tensor,
     labels: Tensor,
     class_names: Sequence[str],
+    groups: Sequence[str] | None = None,
 ) -> pa.Table:
     """One row per labelled segment of ``windows`` (see the module docstring) from the windows' class
-    probabilities ``probs [M, C]`` (the output named ``output``) and class indices ``labels [M]``."""
+    probabilities ``probs [M, C]`` (the output named ``output``) and class indices ``labels [M]``;
+    ``groups`` as `window_positions` takes them."""
     labels_np = labels.numpy()
     segments = labelled_segments(windows.recording_index.numpy(), labels_np)
     recordings = recording_predictions(probs.numpy(), segments, labels_np)
     first = np.flatnonzero(np.diff(segments, prepend=-1))
     last = np.append(first[1:], len(segments)) - 1
-    positions = window_positions(windows)
+    positions = window_positions(windows, groups)
     names = np.asarray(class_names)
     return pa.table(
         {

@@ -78,6 +78,7 @@ def evaluate(cfg: DictConfig) -> EvaluationResult:
             targets,
             task.output_labels(),
             class_target(datamodule),
+            datamodule.recording_groups(windows.recordings),
         )
         predictions_path = write_table(table, output_dir / f"predictions_{cfg.split}", cfg.predictions.format)
         recordings_path = _write_recordings(
@@ -152,7 +153,8 @@ def _write_recordings(
     if output is None or target is None:
         return None
     key, class_names = target
-    table = recording_table(windows, splits, output, outputs[output], targets[key], class_names)
+    groups = datamodule.recording_groups(windows.recordings)
+    table = recording_table(windows, splits, output, outputs[output], targets[key], class_names, groups)
     return write_table(table, output_dir / f"predictions_{cfg.split}_recordings", cfg.predictions.format)
 
 

@@ -23,7 +23,7 @@ from lightning.pytorch.utilities.rank_zero import rank_zero_only
 from omegaconf import DictConfig, OmegaConf
 from rich import get_console
 
-from motionlab.baselines.report import minirocket_baseline, summary_line
+from motionlab.baselines.report import compare_groups, minirocket_baseline, summary_line
 from motionlab.data.datamodule import MotionDataModule
 from motionlab.exits import signal_exit_status
 from motionlab.files import write_json_atomic
@@ -174,13 +174,13 @@ def _fit_and_test(
     best_path = checkpoint.best_model_path if checkpoint is not None else ""
     monitored = _monitored_value(trainer, cfg.monitor.metric)
     test_metrics: dict[str, float] = {}
-    baselines = None
+    reported: dict[str, Any] = {}
     if cfg.test:
         # verbose=False: the same table is printed below, where train.log gets a copy
         results = trainer.test(task, datamodule=datamodule, ckpt_path=best_path or None, verbose=False)
         test_metrics = results[0] if results else {}
         _show_metrics("test", test_metrics)
-        baselines = _save_evaluation(task, run_dir, "test", _baselines(cfg, task, datamodule), fit_cost)
+        reported = _save_evaluation(task, run_dir, "test", _baselines(cfg, task, datamodule), fit_cost) or {}
         check_finite_test_metrics(test_metrics, summary)
     log_final_hparams(
         trainer.loggers, select_hparams(cfg), metric_names(cfg.monitor.metric, monitored, test_metrics)
@@ -197,7 +197,7 @@ def _fit_and_test(
         stopped_by=stopped_by,
         test_metrics=test_metrics,
         details=task.eval_details,
-        **({"baselines": baselines} if baselines else {}),
+        **reported,
     )
     return monitored
 
@@ -324,6 +324,7 @@ def _baselines(cfg: DictConfig, task: MotionTask, datamodule: MotionDataModule) 
         datamodule.spec.class_names,
         OmegaConf.to_container(settings, resolve=True),
         cfg.seed,
+        datamodule.recording_groups(datamodule.windows["test"].recordings),
     )
     return {"minirocket": baseline}
 
@@ -333,16 +334,23 @@ def _save_evaluation(
     task: MotionTask, run_dir: Path, stage: str, baselines: dict[str, Any], fit_cost: dict[str, float]
 ) -> dict[str, Any]:
     """The task's evaluation report (``evaluation_report.json``, with the run's ``fit_cost`` and the
-    ``baselines`` beside the model's results) and its figures as ``<stage>_<tag>.png``; the baselines
-    are logged in one line each and returned."""
+    ``baselines`` beside the model's results, per group too) and its figures as
+    ``<stage>_<tag>.png``; the baselines are logged in one line each. Returns what ``summary.json``
+    keeps of it: the ``baselines`` and the ``groups`` summary (not the whole table)."""
     report = task.evaluation_report(stage)
     if report is not None:
         report.update(fit_cost)
         if baselines:
+            if "groups" in report:
+                compare_groups(report["groups"], baselines)
             report["baselines"] = baselines
             for baseline in baselines.values():
                 log.info(summary_line(baseline, report))
         write_json_atomic(run_dir / EVALUATION_REPORT, report)
     for tag, figure in task.figures(stage).items():
         figure.savefig(run_dir / f"{stage}_{tag}.png", dpi=100)
-    return baselines
+    groups = (report or {}).get("groups")
+    return {
+        **({"baselines": baselines} if baselines else {}),
+        **({"groups": groups["summary"]} if groups else {}),
+    }

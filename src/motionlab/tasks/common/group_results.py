@@ -94,3 +94,32 @@ def group_summary(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             else None
         )
     return summary
+
+
+def group_table_text(section: Mapping[str, Any], where: str, full_up_to: int = 20, shown: int = 10) -> str:
+    """The ``groups`` section as a text table, worst group first: every group up to ``full_up_to``
+    of them, otherwise the worst ``shown`` and a line saying how many more are in ``where``."""
+    rows = sorted(section["table"], key=lambda row: (row["accuracy"], row["group"]))
+    listed = rows if len(rows) <= full_up_to else rows[:shown]
+    width = max([len("group"), *(len(row["group"]) for row in listed)])
+    lines = [
+        f"per group ({len(rows)}), worst first:",
+        f"{'group':<{width}}  windows  accuracy  macro-F1  recordings  recording accuracy",
+    ]
+    lines += [
+        f"{row['group']:<{width}}  {row['windows']:>7}  {row['accuracy']:>8.3f}  {row['macro_f1']:>8.3f}"
+        f"  {row['recordings']:>10}  {row['recording_accuracy']:>18.3f}"
+        for row in listed
+    ]
+    if len(listed) < len(rows):
+        lines.append(f"... and {len(rows) - len(listed)} more groups in {where}")
+    summary = section["summary"]
+    if summary["worst"] is not None:
+        accuracy, recording = summary["accuracy"], summary["recording_accuracy"]
+        lines.append(
+            f"worst group {summary['worst']['group']}: window accuracy {summary['worst']['accuracy']:.3f}; "
+            f"over groups mean {accuracy['mean']:.3f} (min {accuracy['min']:.3f}, "
+            f"max {accuracy['max']:.3f}), recording accuracy mean {recording['mean']:.3f} "
+            f"(min {recording['min']:.3f}, max {recording['max']:.3f})"
+        )
+    return "\n".join(lines)
