@@ -144,3 +144,8 @@ def test_imu_recipe_recognises_the_exercises_of_people_it_never_saw(real_root, t
     assert summary["data"]["test"]["recordings"] == 42
     assert summary["test_metrics"]["test/acc"] > 0.5
     assert summary["test_metrics"]["test/recording_acc"] > 0.55
+    # each held-out person's result, the worst one in summary.json
+    assert summary["groups"]["groups"] == 3 and summary["groups"]["worst"]["group"] in {"s08", "s09", "s10"}
+    assert summary["groups"]["accuracy"]["min"] == pytest.approx(
+        summary["test_metrics"]["test/worst_group_acc"], abs=1e-6
+    )

@@ -175,8 +175,19 @@ def test_seed_001_recipe_beats_the_majority_baseline_on_the_sample(make_config):
         assert (minirocket["windows"], minirocket["recordings"]) == (98, 21)
         assert minirocket["accuracy"] >= baseline + 0.25 and minirocket["recording_accuracy"] >= 0.5
         assert minirocket["fit_cpu_seconds"] > 0 and 0 < minirocket["fit_seconds"] < 120
+        # per person too (the test split is one subject): beside the model's row, from its own scores
+        assert minirocket["groups"]["groups"] == 1 and "table" not in minirocket["groups"]
+        assert report["groups"]["table"][0]["baselines"]["minirocket"] == {
+            "accuracy": pytest.approx(minirocket["accuracy"]),
+            "recording_accuracy": pytest.approx(minirocket["recording_accuracy"]),
+        }
     else:
         assert "aeon cannot be imported" in minirocket["skipped"]
+    (group,) = report["groups"]["table"]
+    assert (group["windows"], group["recordings"]) == (98, 21)
+    assert group["accuracy"] == pytest.approx(report["accuracy"])
+    assert group["recording_accuracy"] == pytest.approx(recording["accuracy"])
+    assert summary["groups"]["worst"]["group"] == group["group"]
     # the run carries what an app needs to decode the outputs, and the confusion matrix as an image
     encoder = json.loads((run_dir / "label_encoder.json").read_text())
     assert (
@@ -194,6 +205,8 @@ def test_seed_001_recipe_beats_the_majority_baseline_on_the_sample(make_config):
         "test/precision/walking_away",
         "val/recording_acc",
         "test/recording_f1",
+        "val/worst_group_acc",
+        "test/worst_group_acc",
     } <= set(events.Tags()["scalars"])
     model = ClassifyTask.load_from_checkpoint(summary["best_checkpoint"])
     assert model.spec.class_names == encoder["class_names"] and model.normalizer.std.ne(1).all()

@@ -93,11 +93,12 @@ def minirocket_baseline(
 def compare_groups(groups: dict[str, Any], baselines: Mapping[str, dict[str, Any]]) -> None:
     """Put each baseline's results per group beside the model's, in place: every row of the model's
     ``groups`` section gets ``baselines: {<name>: {accuracy, recording_accuracy}}`` from the
-    baseline's own table, which is then dropped (the baseline keeps its ``groups`` summary)."""
+    baseline's own table; the baseline's ``groups`` keeps only its summary."""
     for name, baseline in baselines.items():
         if "groups" not in baseline:
             continue
-        theirs = {row["group"]: row for row in baseline["groups"].pop("table")}
+        theirs = {row["group"]: row for row in baseline["groups"]["table"]}
+        baseline["groups"] = baseline["groups"]["summary"]
         for row in groups["table"]:
             if row["group"] in theirs:
                 results = {key: theirs[row["group"]][key] for key in ("accuracy", "recording_accuracy")}
