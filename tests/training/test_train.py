@@ -241,7 +241,7 @@ def test_ddp_recording_results_equal_a_single_process(tmp_path, sample_cache):
     single = L.Trainer(accelerator="cpu", devices=1, logger=False, enable_progress_bar=False)
     task = ClassifyTask.load_from_checkpoint(summary["best_checkpoint"])
     expected = single.test(task, datamodule=instantiate(cfg.data, _convert_="all"), verbose=False)[0]
-    for name in ("test/acc", "test/f1", "test/recording_acc", "test/recording_f1"):
+    for name in ("test/acc", "test/f1", "test/recording_acc", "test/recording_f1", "test/worst_group_acc"):
         assert math.isclose(summary["test_metrics"][name], expected[name], abs_tol=1e-6), name
     # both processes' windows were aggregated, each once
     report = json.loads((tmp_path / "ddp" / "evaluation_report.json").read_text())["recording"]
