@@ -91,3 +91,11 @@ def test_checkpoint_names_agree_with_the_callbacks_config():
     for key, name in (("model_checkpoint", BEST_CHECKPOINT), ("last_checkpoint", LAST_CHECKPOINT)):
         assert f"{callbacks[key]['filename']}.ckpt" == name
         assert callbacks[key]["dirpath"] == f"${{paths.output_dir}}/{CHECKPOINTS_DIR}"
+
+
+def test_the_architecture_page_shows_the_tables_the_code_has():
+    """docs/architecture.md's layer and run-layout tables are `scripts/architecture.py`'s output:
+    moving code without regenerating them fails here."""
+    page = (REPO / "docs" / "architecture.md").read_text()
+    for table in architecture.markdown().split("\n\n"):
+        assert table in page, "regenerate the tables: .venv/bin/python scripts/architecture.py"
