@@ -224,8 +224,9 @@ class RocketEncoder(Encoder):
             strict=True,
         ):
             outputs = dilated_taps(x, block.dilation) @ weight.T  # [B, T, distinct]
-            # 1.0 / 0.0 written as x's dtype: 3× less CPU than a bool mask cast for the sum
-            above = outputs.new_empty(*outputs.shape[:2], block.features, block.distinct)
+            # 1.0 / 0.0 written in x's dtype (exact counts under autocast too): 3× less CPU than a bool
+            # mask cast for the sum
+            above = x.new_empty(*outputs.shape[:2], block.features, block.distinct)
             torch.gt(outputs.unsqueeze(2), bias.view(block.features, block.distinct), out=above)
             counts.append(above.sum(dim=1).flatten(1))
         return torch.cat(counts, dim=1)[:, self.feature_position] / x.shape[1]
