@@ -11,12 +11,14 @@ import onnxruntime as ort
 import pytest
 import torch
 import torch.nn.functional as F
+from hydra.utils import instantiate
 
 from motionlab.export.graph import INPUT_NAME, ExportGraph
 from motionlab.export.onnx_export import export_onnx
 from motionlab.models.encoders import RocketEncoder
-from motionlab.models.encoders.rocket import base_kernels, row_quantiles
+from motionlab.models.encoders.rocket import BASE_KERNELS, base_kernels, row_quantiles
 from motionlab.runs.sources import load_task
+from motionlab.tasks.common.ridge import ridge_classifier
 from motionlab.training.run import train
 from tests.helpers import POSE_TINY
 
@@ -116,6 +118,25 @@ def test_a_run_fits_the_encoder_on_training_windows_saves_it_and_exports_it(make
     task = load_task(summary["best_checkpoint"], cfg.task._target_)
     encoder = task.encoder
     assert isinstance(encoder, RocketEncoder) and encoder.bias.abs().sum() > 0 and encoder.std.ne(1).any()
+    # the head is the ridge fit on every training window's features: the encoder fit's own, reused
+    datamodule = instantiate(cfg.data, _convert_="all")
+    datamodule.setup("fit")
+    split = {
+        name: datamodule.windows[name].gather(torch.arange(len(datamodule.windows[name])))
+        for name in ("train", "val")
+    }
+    assert len(split["train"]["x"]) <= encoder.fit_windows
+    with torch.no_grad():
+        pooled = {name: task.pooled_features(batch["x"]) for name, batch in split.items()}
+    fit = ridge_classifier(
+        pooled["train"],
+        split["train"]["label"],
+        task.spec.num_classes,
+        task.ridge_alphas,
+        pooled["val"],
+        split["val"]["label"],
+    )
+    assert torch.equal(task.head[-1].weight, fit.weight.T) and torch.equal(task.head[-1].bias, fit.bias)
 
     graph = ExportGraph(task)
     example = np.random.default_rng(0).normal(size=(4, graph.window, graph.num_features)).astype(np.float32)
@@ -129,3 +150,47 @@ def test_a_run_fits_the_encoder_on_training_windows_saves_it_and_exports_it(make
         with torch.no_grad():
             torch_probs = task.predict_outputs(torch.from_numpy(x))["class_probs"].numpy()
         np.testing.assert_allclose(onnx_probs, torch_probs, atol=1e-4)
+
+
+def every_convolution_counted(encoder: RocketEncoder, x: torch.Tensor) -> torch.Tensor:
+    """The PPVs the unoptimised way: every convolution's own output (duplicates included) compared
+    with its own biases."""
+    above = encoder.convolutions(x).unsqueeze(-1) > encoder.bias  # [B, T, convolutions, biases]
+    return above.sum(dim=1, dtype=x.dtype).flatten(1) / x.shape[1]
+
+
+@pytest.mark.parametrize("input_dim", [1, 3])
+def test_each_distinct_convolution_is_computed_once_and_gives_every_feature_exactly(input_dim):
+    """One channel: every repeat of a dilation is the same convolution, so 84 per dilation remain;
+    several channels: only rows that happen to match. The features and their order are unchanged."""
+    encoder = RocketEncoder(input_dim, num_features=3000, receptive_field=120, max_dilations=8, seed=3)
+    windows = torch.randn(20, 120, input_dim, generator=torch.Generator().manual_seed(4))
+    encoder.fit_to_data(windows)
+    assert encoder.biases == 4 and len(encoder.dilations) < 8  # dilations repeat, 4 biases per convolution
+    distinct = sum(len(torch.unique(rows.flatten(1), dim=0)) for rows in encoder.weight.split(encoder.rows))
+    assert len(encoder.distinct_rows) == distinct < encoder.convolutions_count
+    if input_dim == 1:
+        assert distinct == BASE_KERNELS * len(encoder.dilations)
+    else:  # dilation 1's two steps: some kernels drew the same channels twice, most did not
+        assert [block.features for block in encoder.blocks if block.dilation == 1] == [4, 8]
+    x = torch.randn(7, 120, input_dim)
+    for windows_now in (x, windows):
+        assert torch.equal(encoder.proportions(windows_now), every_convolution_counted(encoder, windows_now))
+    # the plan follows the weights when a state dict loads (a checkpoint of other kernels)
+    other = RocketEncoder(input_dim, num_features=3000, receptive_field=120, max_dilations=8, seed=5)
+    other.fit_to_data(windows)
+    assert set(other.state_dict()) == {"weight", "bias", "mean", "std"}  # the checkpoint's buffers
+    encoder.load_state_dict(other.state_dict())
+    assert torch.equal(encoder.proportions(x), every_convolution_counted(other, x))
+
+
+def test_the_fit_returns_the_fitted_features_of_its_windows():
+    """`fit_to_data` gives the standardised PPVs of the windows it was fitted on, the same numbers
+    as `mean_pool` on them afterwards (a ridge head reuses them); without standardisation, none."""
+    encoder = RocketEncoder(1, num_features=500, receptive_field=40, seed=1)
+    windows = torch.randn(70, 40, 1, generator=torch.Generator().manual_seed(0))  # more than one chunk
+    pooled = encoder.fit_to_data(windows)
+    assert torch.equal(pooled, encoder.mean_pool(windows))
+    ppv = every_convolution_counted(encoder, windows)
+    assert torch.equal(pooled, (ppv - ppv.mean(0)) / ppv.std(0, correction=0).where(ppv.std(0) > 0, 1.0))
+    assert RocketEncoder(1, num_features=500, standardize=False).fit_to_data(windows) is None

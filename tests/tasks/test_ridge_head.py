@@ -55,3 +55,52 @@ def test_ridge_needs_a_linear_head():
         ConfigError, match=r"task\.train_after_fit: false without a head fitted.*head_fit=ridge"
     ):
         ClassifyTask(**base, train_after_fit=False)
+
+
+def test_the_head_fitted_on_the_encoder_fit_s_features_is_the_head_fitted_from_scratch():
+    """`fit_encoder`'s returned features (model=rocket: the standardisation pass's PPVs) give the
+    ridge head exactly the weights of computing every window's features again, and of the ridge
+    fitted on features computed the unoptimised way (every convolution's own output)."""
+    spec = {"feature_names": ["a"], "window": 40, "fps": 10.0, "class_names": ["x", "y", "z"]}
+    encoder = {
+        "_target_": "motionlab.models.encoders.RocketEncoder",
+        "num_features": 600,
+        "receptive_field": 40,
+    }
+    tasks = [
+        ClassifyTask(
+            encoder,
+            spec,
+            {"name": "adam", "lr": 1e-3},
+            None,
+            {"metric": "val/loss", "mode": "min"},
+            hidden=[],
+            head_fit="ridge",
+            ridge_alphas=ALPHAS,
+        )
+        for _ in range(2)
+    ]
+    generator = torch.Generator().manual_seed(0)
+    train, val = (
+        {"x": torch.randn(n, 40, 1, generator=generator), "label": torch.arange(n) % 3} for n in (50, 20)
+    )
+    for task in tasks:
+        task.normalizer.set_stats(torch.tensor([0.1]), torch.tensor([2.0]))
+    pooled = tasks[0].fit_encoder(train["x"])
+    assert pooled is not None and tasks[1].fit_encoder(train["x"]) is not None
+    tasks[0].fit_head(train, val, pooled)
+    tasks[1].fit_head(train, val)
+    reused, recomputed = tasks[0].head[-1], tasks[1].head[-1]
+    assert torch.equal(reused.weight, recomputed.weight) and torch.equal(reused.bias, recomputed.bias)
+    rocket = tasks[0].encoder
+
+    def unoptimised(x: torch.Tensor) -> torch.Tensor:
+        above = rocket.convolutions(tasks[0].encoder_input(x)).unsqueeze(-1) > rocket.bias
+        ppv = above.sum(dim=1, dtype=x.dtype).flatten(1) / x.shape[1]
+        return (ppv - rocket.mean.flatten()) / rocket.std.flatten()
+
+    fit = ridge_classifier(
+        unoptimised(train["x"]), train["label"], 3, ALPHAS, unoptimised(val["x"]), val["label"]
+    )
+    assert torch.equal(reused.weight, fit.weight.T) and torch.equal(reused.bias, fit.bias)
+    assert tasks[0].eval_details["head_fit"] == tasks[1].eval_details["head_fit"]

@@ -96,19 +96,24 @@ class MotionTask(L.LightningModule):
         return self.encoder(self.encoder_input(x))
 
     @torch.no_grad()
-    def fit_encoder(self, x: Tensor) -> None:
+    def fit_encoder(self, x: Tensor) -> Tensor | None:
         """Fit the encoder's data-dependent buffers (`Encoder.fit_to_data`) on raw training windows
-        ``[N, T, F]``, once the normaliser holds the training statistics."""
-        self.encoder.fit_to_data(self.encoder_input(x))
+        ``[N, T, F]``, once the normaliser holds the training statistics. Returns what the encoder's
+        fit returns: the mean-pooled features of ``x`` when it computed them, else ``None``."""
+        return self.encoder.fit_to_data(self.encoder_input(x))
 
     #: whether `fit_head` fits heads from data before the first epoch (then `train` gathers the
     #: training and validation windows for it).
     fits_head: bool = False
 
-    def fit_head(self, train: dict[str, Tensor], val: dict[str, Tensor]) -> None:
+    def fit_head(
+        self, train: dict[str, Tensor], val: dict[str, Tensor], train_pooled: Tensor | None = None
+    ) -> None:
         """Fit heads in closed form on every training window (``train``: a batch of the whole split;
-        ``val``: the validation split's, for choosing settings), after `fit_encoder`. Only tasks
-        with ``fits_head`` implement it."""
+        ``val``: the validation split's, for choosing settings), after `fit_encoder`. ``train_pooled``:
+        the encoder's mean-pooled features of ``train``'s windows, in order, when `fit_encoder`
+        returned them for exactly these windows (a task may use them instead of computing them).
+        Only tasks with ``fits_head`` implement it."""
         raise NotImplementedError
 
     # ----------------------------------------------------------------- subclass API

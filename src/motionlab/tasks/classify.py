@@ -138,17 +138,21 @@ class ClassifyTask(MotionTask):
         return self.pool(self.features(x))
 
     @torch.no_grad()
-    def fit_head(self, train: dict[str, Tensor], val: dict[str, Tensor]) -> None:
+    def fit_head(
+        self, train: dict[str, Tensor], val: dict[str, Tensor], train_pooled: Tensor | None = None
+    ) -> None:
         """The ridge solution on the pooled features (``head_fit: ridge``), written into the head's
-        linear layer; the chosen penalty lands in ``summary.json`` (``details.head_fit``)."""
+        linear layer; the chosen penalty lands in ``summary.json`` (``details.head_fit``). Under mean
+        pooling, ``train_pooled`` (the encoder fit's features of the training windows) are the
+        training features, not computed again."""
         was_training = self.training
         self.eval()
-        pooled = [
-            torch.cat([self.pooled_features(x) for x in batch["x"].split(256)]) for batch in (train, val)
-        ]
+        reuse = train_pooled is not None and self.pool.mode == "mean"
+        features = train_pooled if reuse else self._pooled_windows(train["x"])
+        val_features = self._pooled_windows(val["x"])
         self.train(was_training)
         fit = ridge_classifier(
-            pooled[0], train["label"], self.spec.num_classes, self.ridge_alphas, pooled[1], val["label"]
+            features, train["label"], self.spec.num_classes, self.ridge_alphas, val_features, val["label"]
         )
         linear = self.head[-1]
         linear.weight.copy_(fit.weight.T)
@@ -157,8 +161,13 @@ class ClassifyTask(MotionTask):
             "method": "ridge",
             "alpha": fit.alpha,
             "val_accuracy": fit.val_accuracy,
-            "windows": len(pooled[0]),
+            "windows": len(features),
         }
+
+    def _pooled_windows(self, x: Tensor) -> Tensor:
+        """`pooled_features` of many windows, 64 at a time (an encoder's temporaries grow with the
+        batch: `RocketEncoder.proportions` counts gun_point-sized batches of 256 in 3× the CPU)."""
+        return torch.cat([self.pooled_features(chunk) for chunk in x.split(64)])
 
     def compute_losses(self, outputs: dict[str, Tensor], batch: dict[str, Tensor]) -> dict[str, Tensor]:
         return {"loss": self.loss_fn(outputs["class_logits"], batch["label"])}

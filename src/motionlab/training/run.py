@@ -22,6 +22,7 @@ from lightning.pytorch.callbacks import LearningRateMonitor, ModelSummary, Progr
 from lightning.pytorch.utilities.rank_zero import rank_zero_only
 from omegaconf import DictConfig, OmegaConf
 from rich import get_console
+from torch import Tensor
 
 from motionlab.baselines.report import compare_groups, minirocket_baseline, summary_line
 from motionlab.data.datamodule import MotionDataModule
@@ -129,11 +130,12 @@ def _fit_and_test(
         _recursive_=False,  # the task builds its encoder itself, from the config dict
     )
     task.normalizer.set_stats(datamodule.feature_stats.mean, datamodule.feature_stats.std)
-    _fit_encoder(task, datamodule, cfg.seed)
+    train_pooled = _fit_encoder(task, datamodule, cfg.seed)
     finetuning, init_report = setup_finetuning(
         task, cfg.get("init_from"), cfg.finetune, resuming=ckpt_path is not None
     )
-    _fit_head(task, datamodule)  # on the encoder the run starts from (init_from included)
+    # on the encoder the run starts from: the fit's features only while init_from loaded nothing over it
+    _fit_head(task, datamodule, train_pooled if init_report is None else None)
     if cfg.compile.enabled:
         # In place (not torch.compile(module)): parameter names stay ``encoder.*``, without
         # ``_orig_mod.``, so checkpoints load into an uncompiled task and export as usual.
@@ -202,23 +204,29 @@ def _fit_and_test(
     return monitored
 
 
-def _fit_encoder(task: MotionTask, datamodule: MotionDataModule, seed: int) -> None:
+def _fit_encoder(task: MotionTask, datamodule: MotionDataModule, seed: int) -> Tensor | None:
     """Fit an encoder with data-dependent buffers (``fits_data``, e.g. ROCKET's biases) on at most its
-    ``fit_windows`` training windows, a random subset drawn from ``seed`` (the same on every process)."""
+    ``fit_windows`` training windows, a random subset drawn from ``seed`` (the same on every process).
+
+    Returns the mean-pooled features of every training window, in order, when the fit computed them
+    (`MotionTask.fit_encoder`) on all of them, for `_fit_head`; else ``None``."""
     if not task.encoder.fits_data:
-        return
+        return None
     windows = datamodule.windows["train"]
     chosen = torch.randperm(len(windows), generator=torch.Generator().manual_seed(seed))
-    task.fit_encoder(windows.gather(chosen[: task.encoder.fit_windows].sort().values)["x"])
+    chosen = chosen[: task.encoder.fit_windows].sort().values
+    pooled = task.fit_encoder(windows.gather(chosen)["x"])
+    return pooled if len(chosen) == len(windows) else None
 
 
-def _fit_head(task: MotionTask, datamodule: MotionDataModule) -> None:
+def _fit_head(task: MotionTask, datamodule: MotionDataModule, train_pooled: Tensor | None) -> None:
     """Fit a task's heads in closed form (``fits_head``, e.g. `ClassifyTask`'s ``head_fit: ridge``)
-    on every training window, choosing its settings on the validation windows."""
+    on every training window, choosing its settings on the validation windows; ``train_pooled``: the
+    encoder fit's pooled features of every training window (`_fit_encoder`), or ``None``."""
     if not task.fits_head:
         return
     splits = {split: datamodule.windows[split] for split in ("train", "val")}
-    task.fit_head(*(windows.gather(torch.arange(len(windows))) for windows in splits.values()))
+    task.fit_head(*(windows.gather(torch.arange(len(windows))) for windows in splits.values()), train_pooled)
 
 
 def batch_sizes(per_device: int, trainer: L.Trainer) -> dict[str, int]:

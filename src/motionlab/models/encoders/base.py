@@ -30,10 +30,14 @@ class Encoder(nn.Module):
         features (`RocketEncoder`)."""
         return self(x).mean(dim=1)
 
-    def fit_to_data(self, x: Tensor) -> None:
+    def fit_to_data(self, x: Tensor) -> Tensor | None:
         """Fit data-dependent buffers from training windows ``[N, T, input_dim]`` as the encoder sees
         them (normalised), at most ``fit_windows`` of them; called once before training. Nothing by
-        default."""
+        default.
+
+        Returns the fitted encoder's `mean_pool` of ``x`` ``[N, output_dim]`` when the fit computed
+        it on the way (`RocketEncoder`'s standardisation is fitted on those very features), else
+        ``None``: a head fitted next on the same windows (``head_fit: ridge``) then reuses it."""
 
     def ordered_blocks(self) -> list[nn.Module]:
         """The encoder's layers in order, input side first: the units that fine-tuning freezes (the

@@ -25,6 +25,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterator
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -35,8 +36,8 @@ from motionlab.models.encoders.base import Encoder
 TAPS = 9
 BASE_KERNELS = 84  # every choice of the three +2 taps among 9
 # Windows convolved at once while fitting the standardisation: bounds memory to about
-# FIT_CHUNK × frames × num_features bytes.
-FIT_CHUNK = 64
+# FIT_CHUNK × frames × (one dilation's features) × 4 bytes, the comparisons of one dilation.
+FIT_CHUNK = 32
 GOLDEN_RATIO = (1 + math.sqrt(5)) / 2
 
 
@@ -61,6 +62,15 @@ def dilation_steps(num_features: int, receptive_field: int, max_dilations: int) 
     top = math.log2(max((receptive_field - 1) / (TAPS - 1), 1.0))
     exponents = torch.linspace(0, top, steps, dtype=torch.float64)
     return torch.floor(2**exponents).long().tolist(), per_kernel // steps
+
+
+class DistinctBlock(NamedTuple):
+    """``distinct`` convolutions at one dilation, each the output of ``features // biases``
+    convolutions: compared with ``features`` biases each (`RocketEncoder.proportions`)."""
+
+    dilation: int
+    distinct: int
+    features: int
 
 
 class RocketEncoder(Encoder):
@@ -110,6 +120,48 @@ class RocketEncoder(Encoder):
         self.register_buffer("bias", torch.zeros(shape))
         self.register_buffer("mean", torch.zeros(shape))
         self.register_buffer("std", torch.ones(shape))
+        self._plan_distinct_convolutions()
+        self.register_load_state_dict_post_hook(_plan_after_loading)
+
+    def _plan_distinct_convolutions(self) -> None:
+        """Group the convolutions that compute the same output, for `proportions`.
+
+        Repeats of a dilation (consecutive steps) give each base kernel a new channel subset; on
+        one-channel data every subset is the same, so such a dilation's ``84 × repeats`` convolutions
+        have only 84 distinct outputs (on ``gun_point``, 1,176 of 2,688). Per dilation, the distinct
+        convolutions (identical ``weight`` rows) are grouped by how many convolutions share them
+        (`DistinctBlock`), and `proportions` computes each once and compares it with the biases of
+        all its copies. Derived from ``weight`` alone (again whenever a state dict loads), so the
+        features, their order and the checkpoint's buffers stay as they are.
+
+        Sets ``blocks`` and two non-persistent buffers in block order: ``distinct_rows`` (the
+        ``weight`` row of each distinct convolution) and ``feature_order`` (the feature of each of
+        `proportions`' counts: per block, ``copies × biases`` rows of its ``distinct`` convolutions);
+        ``feature_position`` inverts ``feature_order``.
+        """
+        blocks, distinct_rows, feature_order = [], [], []
+        device = self.weight.device
+        starts = itertools.accumulate([0, *self.rows[:-1]])
+        for start, weight, dilation in zip(starts, self.weight.split(self.rows), self.dilations, strict=True):
+            _, inverse, counts = torch.unique(
+                weight.flatten(1), dim=0, return_inverse=True, return_counts=True
+            )
+            members = start + inverse.argsort(stable=True)  # each distinct row's copies together, in order
+            first = counts.cumsum(0) - counts
+            for copies in counts.unique().tolist():
+                chosen = first[counts == copies]
+                convolutions = members[
+                    chosen[:, None] + torch.arange(copies, device=device)
+                ]  # [distinct, copies]
+                features = convolutions[:, :, None] * self.biases + torch.arange(self.biases, device=device)
+                blocks.append(DistinctBlock(dilation, len(chosen), copies * self.biases))
+                distinct_rows.append(convolutions[:, 0])
+                feature_order.append(features.flatten(1).T.flatten())
+        self.blocks = blocks
+        order = torch.cat(feature_order)
+        self.register_buffer("distinct_rows", torch.cat(distinct_rows), persistent=False)
+        self.register_buffer("feature_order", order, persistent=False)
+        self.register_buffer("feature_position", order.argsort(), persistent=False)
 
     @staticmethod
     def _kernels(input_dim: int, combinations: int, generator: torch.Generator) -> Tensor:
@@ -135,12 +187,9 @@ class RocketEncoder(Encoder):
 
     def _dilation_convolutions(self, x: Tensor) -> Iterator[Tensor]:
         """Each dilation's convolution outputs ``[B, T, rows]`` in turn (`convolutions` concatenated)."""
-        frames = x.shape[1]
         weights = self.weight.to(x.dtype).split(self.rows)
         for weight, d in zip(weights, self.dilations, strict=True):
-            padded = F.pad(x, (0, 0, (TAPS - 1) * d // 2, (TAPS - 1) * d // 2))
-            taps = torch.stack([padded[:, j * d : j * d + frames] for j in range(TAPS)], dim=-1)
-            yield taps.flatten(2) @ weight.flatten(1).T  # [B, T, C × 9] @ [C × 9, kernels]
+            yield dilated_taps(x, d) @ weight.flatten(1).T  # [B, T, C × 9] @ [C × 9, kernels]
 
     def forward(self, x: Tensor) -> Tensor:
         above = self.convolutions(x).unsqueeze(-1) > self.bias  # [B, T, convolutions, biases]
@@ -151,20 +200,52 @@ class RocketEncoder(Encoder):
     def mean_pool(self, x: Tensor) -> Tensor:
         """The window mean of `forward`'s features — the standardised PPVs ``[B, H]`` — counted one
         dilation at a time, without the ``[B, T, H]`` indicators (about 4× less CPU on ``gun_point``)."""
-        counts = [
-            (outputs.unsqueeze(-1) > bias).sum(dim=1, dtype=x.dtype)  # [B, rows, biases]
-            for outputs, bias in zip(self._dilation_convolutions(x), self.bias.split(self.rows), strict=True)
-        ]
-        ppv = torch.cat(counts, dim=1) / x.shape[1]
-        return ((ppv - self.mean.to(x.dtype)) / self.std.to(x.dtype)).flatten(1)
+        return self.standardized(self.proportions(x))
+
+    def proportions(self, x: Tensor) -> Tensor:
+        """``[B, T, input_dim]`` → the unstandardised PPVs ``[B, H]``: per feature, the share of frames
+        whose convolution output is above its bias.
+
+        Each distinct convolution is computed once (`_plan_distinct_convolutions`) and compared with
+        the biases of all its copies at once (``[B, T, copies × biases, distinct]``, the distinct
+        outputs innermost, so the comparison broadcasts them without a copy): the same counts as
+        comparing every convolution's own output, in a third of the CPU on one channel (259 windows
+        of ``gun_point``'s shape, 64 at a time; docs/real-data.md). The comparisons take 4 bytes per
+        window, frame and feature of a dilation, and the CPU per window grows with them (batches of
+        256 such windows: 3× that of 64), so count many windows a few dozen at a time.
+        """
+        weights = self.weight.to(x.dtype)[self.distinct_rows].flatten(1)
+        biases = self.bias.to(x.dtype).flatten()[self.feature_order]
+        counts = []
+        for block, weight, bias in zip(
+            self.blocks,
+            weights.split([block.distinct for block in self.blocks]),
+            biases.split([block.distinct * block.features for block in self.blocks]),
+            strict=True,
+        ):
+            outputs = dilated_taps(x, block.dilation) @ weight.T  # [B, T, distinct]
+            # 1.0 / 0.0 written in x's dtype (exact counts under autocast too): 3× less CPU than a bool
+            # mask cast for the sum
+            above = x.new_empty(*outputs.shape[:2], block.features, block.distinct)
+            torch.gt(outputs.unsqueeze(2), bias.view(block.features, block.distinct), out=above)
+            counts.append(above.sum(dim=1).flatten(1))
+        return torch.cat(counts, dim=1)[:, self.feature_position] / x.shape[1]
+
+    def standardized(self, ppv: Tensor) -> Tensor:
+        """Unstandardised PPVs ``[B, H]`` (`proportions`) → the features `mean_pool` gives."""
+        return (ppv - self.mean.to(ppv.dtype).flatten()) / self.std.to(ppv.dtype).flatten()
 
     @torch.no_grad()
-    def fit_to_data(self, x: Tensor) -> None:
-        """Fit the biases and the standardisation on normalised training windows ``[N, T, input_dim]``.
+    def fit_to_data(self, x: Tensor) -> Tensor | None:
+        """Fit the biases and the standardisation on normalised training windows ``[N, T, input_dim]``;
+        with ``standardize``, return their `mean_pool` features ``[N, H]`` (`Encoder.fit_to_data`).
 
         A convolution's biases are quantiles of its output on one training window chosen at random
         (MiniRocket's recipe), at levels of a low-discrepancy sequence (``h × golden ratio mod 1``
-        for feature ``h``), so one convolution's features spread over its range.
+        for feature ``h``), so one convolution's features spread over its range. The
+        standardisation is fitted on the windows' PPVs (`proportions`), which standardised are the
+        windows' features: returned, so that a head fitted next on the same windows
+        (``head_fit: ridge``) does not compute them again.
         """
         generator = torch.Generator().manual_seed(self.seed + 1)
         chosen = torch.randint(len(x), (self.convolutions_count,), generator=generator)
@@ -174,16 +255,31 @@ class RocketEncoder(Encoder):
         self.bias.copy_(row_quantiles(outputs, levels))
         self.mean.zero_()
         self.std.fill_(1.0)
-        if self.standardize:
-            ppv = torch.cat([self.mean_pool(chunk) for chunk in x.split(FIT_CHUNK)])
-            ppv = ppv.view(-1, self.convolutions_count, self.biases)
-            self.mean.copy_(ppv.mean(dim=0))
-            std = ppv.std(dim=0, correction=0)
-            self.std.copy_(torch.where(std > 0, std, torch.ones_like(std)))
+        if not self.standardize:
+            return None
+        ppv = torch.cat([self.proportions(chunk) for chunk in x.split(FIT_CHUNK)])
+        self.mean.copy_(ppv.mean(dim=0).view_as(self.mean))
+        std = ppv.std(dim=0, correction=0).view_as(self.std)
+        self.std.copy_(torch.where(std > 0, std, torch.ones_like(std)))
+        return self.standardized(ppv)
 
     def ordered_blocks(self) -> list[nn.Module]:
         """One block (the encoder has buffers, no parameters: nothing to freeze or unfreeze)."""
         return [self]
+
+
+def _plan_after_loading(encoder: RocketEncoder, _incompatible_keys: object) -> None:
+    """Plan the distinct convolutions of the ``weight`` a state dict has just loaded."""
+    encoder._plan_distinct_convolutions()
+
+
+def dilated_taps(x: Tensor, dilation: int) -> Tensor:
+    """``[B, T, C]`` → ``[B, T, C × 9]``: the 9 taps of a ``dilation``-spaced kernel at every frame,
+    zero-padded to the window length (a matrix product with ``[C × 9, kernels]`` convolves)."""
+    frames, pad = x.shape[1], (TAPS - 1) * dilation // 2
+    padded = F.pad(x, (0, 0, pad, pad))
+    taps = [padded[:, j * dilation : j * dilation + frames] for j in range(TAPS)]
+    return torch.stack(taps, dim=-1).flatten(2)
 
 
 def own_window_convolutions(windows: Tensor, weight: Tensor, dilations: list[int], rows: list[int]) -> Tensor:
