@@ -3,10 +3,12 @@ scratch and MiniRocket on the same labelled recordings: real sets, held-out reco
 
     python -m bench.bench_pretrain                          # every real set, seeds 1 2 3
     python -m bench.bench_pretrain --sets basic_motions --seeds 1 --fractions "1 group"
+    python -m bench.bench_pretrain --pretext transforms     # experiment=<kind>_pretrain_transforms
 
 Per real set (`motionlab.datasets`) and seed:
 
-1. ``pretrained`` first pretrains the set's recipe encoder (``experiment=<kind>_pretrain``) on every
+1. ``pretrained`` first pretrains the set's recipe encoder (``experiment=<kind>_pretrain``, or
+   ``<kind>_pretrain_<pretext>`` with ``--pretext``: ``transforms`` for transformation recognition) on every
    *training* recording, from a copy of the set without its label column (``data.columns.label=null``);
    its validation and test splits are the set's, so test recordings never train the encoder.
 2. Per labelled fraction, a CSV keeps the chosen training recordings (with labels) and every
@@ -58,10 +60,17 @@ METHODS = ("scratch", "pretrained", "minirocket")
 SCORES = ("window accuracy", "recording accuracy")
 
 
-def finetune_recipe(kind: str) -> str:
-    """The recipe ``experiment=<kind>_pretrain`` builds on (its first default), which ``scratch`` and
-    the fine-tuning run train: the encoder they start from must be the one that was pretrained."""
-    recipe = yaml.safe_load((CONFIG_DIR / "experiment" / f"{kind}_pretrain.yaml").read_text())
+def pretrain_recipe(kind: str, pretext: str | None = None) -> str:
+    """The pretraining recipe of a data kind: ``<kind>_pretrain`` (masked reconstruction), or
+    ``<kind>_pretrain_<pretext>`` (e.g. ``imu_pretrain_transforms``)."""
+    return f"{kind}_pretrain" + (f"_{pretext}" if pretext else "")
+
+
+def finetune_recipe(pretraining: str) -> str:
+    """The recipe the pretraining recipe ``experiment=<pretraining>`` builds on (its first default),
+    which ``scratch`` and the fine-tuning run train: the encoder they start from must be the one that
+    was pretrained."""
+    recipe = yaml.safe_load((CONFIG_DIR / "experiment" / f"{pretraining}.yaml").read_text())
     return str(recipe["defaults"][0])
 
 
@@ -140,6 +149,7 @@ def measure_set(
     finetune_overrides: Sequence[str] = (),
     pretrain_dir: Path | None = None,
     methods: Sequence[str] = METHODS,
+    pretext: str | None = None,
 ) -> dict[str, dict[str, list[dict[str, float]]]]:
     """Per fraction, per method, one score dict per seed; pretraining runs go to ``pretrain_dir``
     (default ``out/<name>``), where a completed one of the same overrides is reused."""
@@ -153,7 +163,8 @@ def measure_set(
     unlabelled = write_rows(pretrain_dir / "unlabelled.csv", [f for f in fields if f != "label"], rows)
     recipe = dataset.train_overrides(unlabelled)[1:]  # the set's data settings, without the experiment
     results = {fraction: {method: [] for method in methods} for fraction in fractions}
-    pretrain = [f"experiment={dataset.kind}_pretrain", *recipe, "data.columns.label=null"]
+    pretraining = pretrain_recipe(dataset.kind, pretext)
+    pretrain = [f"experiment={pretraining}", *recipe, "data.columns.label=null"]
     pretrain += [*extra_overrides, *pretrain_overrides]
     for seed in seeds:
         pretrained = pretraining_run(pretrain, seed, pretrain_dir) if "pretrained" in methods else None
@@ -170,7 +181,7 @@ def measure_set(
             subset = [r for r in rows if r["split"] != "train" or r["recording"] in keep]
             cell = out / name / f"{fraction.replace(' ', '').replace('%', 'pct')}_seed{seed}"
             labelled = [
-                f"experiment={finetune_recipe(dataset.kind)}",
+                f"experiment={finetune_recipe(pretraining)}",
                 *dataset.train_overrides(write_rows(cell / "labelled.csv", fields, subset))[1:],
             ]
             overrides = [*labelled, *extra_overrides]
@@ -201,6 +212,7 @@ def rows(
     finetune_overrides: Sequence[str] = (),
     keep: str | None = None,
     methods: Sequence[str] = METHODS,
+    pretext: str | None = None,
 ) -> list[Row]:
     from motionlab.datasets.registry import real_datasets
 
@@ -223,6 +235,7 @@ def rows(
                 finetune_overrides,
                 Path(keep or tmp) / name,
                 methods,
+                pretext,
             )
             for fraction, results in measured.items():
                 table += set_rows(f"{name} {fraction}", results, seeds)
@@ -246,6 +259,11 @@ def main() -> None:
         default=list(METHODS),
         help="only these (e.g. pretrained, to compare fine-tuning settings: the others do not change)",
     )
+    parser.add_argument(
+        "--pretext",
+        help="pretrain with experiment=<kind>_pretrain_<PRETEXT> (transforms: transformation recognition) "
+        "instead of <kind>_pretrain (masked reconstruction)",
+    )
     parser.add_argument("--quick", action="store_true", help="one set, seed, fraction and epoch")
     parser.add_argument(
         "--keep",
@@ -263,6 +281,7 @@ def main() -> None:
         args.finetune,
         args.keep,
         args.methods,
+        args.pretext,
     )
     print(format_table(table, "pretraining on unlabelled recordings, held-out recordings"))
 

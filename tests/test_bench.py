@@ -165,6 +165,17 @@ def test_pretrain_benchmark_reuses_only_a_completed_pretraining_run_of_the_same_
     assert first.parent == tmp_path and first.name.startswith("pretrain_seed1_")
 
 
+def test_pretrain_benchmark_fine_tunes_the_recipe_each_pretext_recipe_builds_on():
+    """--pretext picks <kind>_pretrain_<pretext>; scratch and fine-tuning train that recipe's base, so
+    the encoder they build is the one pretrained."""
+    from bench.bench_pretrain import finetune_recipe, pretrain_recipe
+
+    assert pretrain_recipe("imu") == "imu_pretrain" and finetune_recipe("imu_pretrain") == "imu"
+    assert pretrain_recipe("imu", "transforms") == "imu_pretrain_transforms"
+    assert finetune_recipe("imu_pretrain_transforms") == "imu"
+    assert finetune_recipe(pretrain_recipe("landmarks")) == "landmarks_tcn"
+
+
 def test_pretrain_benchmark_runs_every_method_on_one_real_set():
     """Quick mode (BasicMotions, one seed, the smallest fraction, one epoch, a small TCN): pretraining,
     scratch, fine-tuning and MiniRocket all run and score the held-out recordings."""

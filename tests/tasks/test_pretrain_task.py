@@ -57,18 +57,6 @@ def test_copy_mean_baseline_and_loss_count_masked_positions_only():
 
 
 @pytest.fixture(scope="module")
-def basic_motions(tmp_path_factory) -> list[str]:
-    """The real BasicMotions set (smartwatch IMU), converted offline; its recipe's data overrides."""
-    pytest.importorskip(
-        "aeon", reason="the real data sets ship in aeon's wheel: pip install 'motionlab[classical]'"
-    )
-    from motionlab.datasets.registry import real_dataset
-
-    dataset = real_dataset("basic_motions")
-    return dataset.train_overrides(dataset.ensure(tmp_path_factory.mktemp("real")))[1:]
-
-
-@pytest.fixture(scope="module")
 def pretrain_run(basic_motions, tmp_path_factory) -> Path:
     """experiment=imu_pretrain (its TCN, 32 filters × 4 blocks) on BasicMotions, labels ignored."""
     log_dir = tmp_path_factory.mktemp("pretrain")

@@ -5,7 +5,8 @@ from motionlab.tasks.classify import ClassifyTask
 from motionlab.tasks.forecast import ForecastTask
 from motionlab.tasks.gait import GaitTask
 from motionlab.tasks.imitation import ImitationTask
-from motionlab.tasks.pretrain import PretrainTask
+from motionlab.tasks.pretrain import PretrainTask, SelfSupervisedTask
+from motionlab.tasks.transform_pretrain import TransformPretrainTask
 from motionlab.tasks.workout import WorkoutTask
 
 __all__ = [
@@ -15,5 +16,7 @@ __all__ = [
     "ImitationTask",
     "MotionTask",
     "PretrainTask",
+    "SelfSupervisedTask",
+    "TransformPretrainTask",
     "WorkoutTask",
 ]

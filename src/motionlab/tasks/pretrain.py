@@ -34,36 +34,29 @@ from motionlab.tasks.base import MotionTask, StageMetrics, WindowMean
 from motionlab.tasks.outputs import Output
 
 
-class PretrainTask(MotionTask):
-    """Encoder on masked windows → per-frame MLP head → the hidden normalised values.
+class SelfSupervisedTask(MotionTask):
+    """What every pretraining task shares: labels are never read, data in which no channel varies is
+    refused, the run exports nothing (its encoder is for fine-tuning with ``init_from``), and
+    validation and test draw their random masks or transformations from a generator seeded afresh
+    for every batch (`eval_generator`), so ``val/loss`` compares epochs on the same draws.
 
     Args:
+        eval_seed: seed of the validation and test draws.
         base: `MotionTask`'s arguments (encoder, data_spec, optimizer, scheduler, monitor).
-        mask: `SpanMask` fields (``frame_ratio``, ``span``, ``channel_ratio``).
-        head_hidden: hidden sizes of the per-frame reconstruction head (``[]`` = linear).
-        head_dropout: dropout after each hidden layer of the head.
-        eval_seed: seed of the validation and test masks.
     """
 
     exportable = False  # its encoder is for fine-tuning, not an app model: export refuses the run
 
-    def __init__(
-        self,
-        mask: Mapping[str, Any],
-        head_hidden: Sequence[int] = (),
-        head_dropout: float = 0.0,
-        eval_seed: int = 0,
-        **base: Any,
-    ) -> None:
+    def __init__(self, eval_seed: int = 0, **base: Any) -> None:
         super().__init__(**base)
-        self.mask = SpanMask(**mask)
         self.eval_seed = eval_seed
-        self.reconstruction_head = MLPHead(
-            self.encoder.output_dim, head_hidden, self.spec.num_features, dropout=head_dropout
-        )
-        self.reconstruction = StageMetrics(
-            lambda: nn.ModuleDict({"model": WindowMean(), "copy": WindowMean()})
-        )
+
+    def eval_generator(self, x: Tensor) -> torch.Generator | None:
+        """``None`` (fresh random draws) while training; a generator seeded with ``eval_seed`` on
+        ``x``'s device otherwise."""
+        if self.training and not torch.jit.is_tracing():  # tracing (TensorBoard's graph) runs it twice
+            return None
+        return torch.Generator(device=x.device).manual_seed(self.eval_seed)
 
     def setup(self, stage: str) -> None:
         """Refuse data in which no channel varies: there would be nothing to learn."""
@@ -73,17 +66,52 @@ class PretrainTask(MotionTask):
             raise DataFormatError(
                 datamodule.describe_source(),
                 f"no usable channel: every feature column {stats.constant_features} is constant over "
-                "the training recordings, so there is nothing to reconstruct",
+                "the training recordings, so there is nothing to learn from",
                 "select columns that carry the motion (data.columns.features), or check the export",
             )
+
+    # ----------------------------------------------------------------- export contract
+    def declare_outputs(self) -> Sequence[Output]:
+        """None for an app: `forward` returns what only the pretext's loss reads."""
+        raise ConfigError(
+            "task",
+            f"a pretraining run ({type(self).__name__}) has no app outputs: its encoder is for fine-tuning",
+            "fine-tune it (python train.py ... init_from=<this run>) and use that run's model",
+        )
+
+
+class PretrainTask(SelfSupervisedTask):
+    """Encoder on masked windows → per-frame MLP head → the hidden normalised values.
+
+    Args:
+        base: `MotionTask`'s arguments (encoder, data_spec, optimizer, scheduler, monitor).
+        mask: `SpanMask` fields (``frame_ratio``, ``span``, ``channel_ratio``).
+        head_hidden: hidden sizes of the per-frame reconstruction head (``[]`` = linear).
+        head_dropout: dropout after each hidden layer of the head.
+        eval_seed: seed of the validation and test masks (`SelfSupervisedTask`).
+    """
+
+    def __init__(
+        self,
+        mask: Mapping[str, Any],
+        head_hidden: Sequence[int] = (),
+        head_dropout: float = 0.0,
+        eval_seed: int = 0,
+        **base: Any,
+    ) -> None:
+        super().__init__(eval_seed, **base)
+        self.mask = SpanMask(**mask)
+        self.reconstruction_head = MLPHead(
+            self.encoder.output_dim, head_hidden, self.spec.num_features, dropout=head_dropout
+        )
+        self.reconstruction = StageMetrics(
+            lambda: nn.ModuleDict({"model": WindowMean(), "copy": WindowMean()})
+        )
 
     def forward(self, x: Tensor) -> dict[str, Tensor]:
         """Raw ``[B, T, F]`` → the masked windows' reconstruction, its target and the mask."""
         target = self.normalizer(x)
-        generator = None
-        if not self.training or torch.jit.is_tracing():  # tracing (TensorBoard's graph) runs it twice
-            generator = torch.Generator(device=x.device).manual_seed(self.eval_seed)
-        mask = self.mask(target.shape, x.device, generator)
+        mask = self.mask(target.shape, x.device, self.eval_generator(x))
         hidden = self.encoder(target.masked_fill(mask, 0.0))
         return {"reconstruction": self.reconstruction_head(hidden), "target": target, "mask": mask}
 
@@ -130,13 +158,3 @@ class PretrainTask(MotionTask):
             },
             **details,
         }
-
-    # ----------------------------------------------------------------- export contract
-    def declare_outputs(self) -> Sequence[Output]:
-        """None for an app: `forward` returns the reconstruction, its target and the mask, which only
-        the pretext's loss reads."""
-        raise ConfigError(
-            "task",
-            "a pretraining run (task=pretrain) has no app outputs: its encoder is for fine-tuning",
-            "fine-tune it (python train.py ... init_from=<this run>) and use that run's model",
-        )
