@@ -180,3 +180,18 @@ def test_imu_recipe_recognises_the_exercises_of_people_it_never_saw(real_root, t
     assert summary["groups"]["accuracy"]["min"] == pytest.approx(
         summary["test_metrics"]["test/worst_group_acc"], abs=1e-6
     )
+
+
+@pytest.mark.slow
+def test_imu_recipe_recognises_the_activities_of_nine_people_it_never_saw(real_root, tmp_path):
+    """Two epochs on 15 people's waist-smartphone recordings (every 4th training window start): the
+    nine held-out people's six activities far above chance (1/6), per window and per recording;
+    measured 0.86 and 0.91 at seed 1 (about 11 s on 2 busy cores)."""
+    summary = train_recipe(
+        real_root, tmp_path, "smartphone_activities", "trainer.max_epochs=2", "data.stride=200"
+    )
+    report = json.loads((tmp_path / "imu" / "run" / "data_report.json").read_text())
+    assert report["unit"] == "subject" and len(report["splits"]["test"]["groups"]) == 9
+    assert summary["data"]["test"]["recordings"] == 257
+    assert summary["test_metrics"]["test/acc"] > 0.7
+    assert summary["test_metrics"]["test/recording_acc"] > 0.7
