@@ -33,6 +33,7 @@ TRAINING_FIXTURES = frozenset(
         "built",  # tests/analyze: sessions built from rendered videos
         "workout_model",  # tests/analyze
         "gait_model",  # tests/analyze
+        "transform_run",  # tests/tasks/test_transform_pretrain.py
     }
 )
 
