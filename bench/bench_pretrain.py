@@ -131,10 +131,13 @@ def pretraining_run(overrides: Sequence[str], seed: int, out: Path) -> Path:
     """The run directory of the pretraining run of ``overrides`` and ``seed`` under ``out``: trained
     there unless a completed run of the same overrides and seed is (``--keep`` reuses them across
     benchmark runs that change only the fine-tuning)."""
+    from motionlab.files import read_json
+    from motionlab.runs.layout import SUMMARY
+
     digest = hashlib.sha256(json.dumps([*overrides, seed]).encode()).hexdigest()[:10]
     run_dir = out / f"pretrain_seed{seed}_{digest}"
-    summary = run_dir / "summary.json"
-    if not (summary.is_file() and json.loads(summary.read_text()).get("status") == "completed"):
+    summary = run_dir / SUMMARY
+    if not (summary.is_file() and read_json(summary).get("status") == "completed"):
         train_quietly(overrides, seed, run_dir)
     return run_dir
 
