@@ -24,6 +24,11 @@ from motionlab.tasks.common.classification_metrics import (
 ORDER = "window accuracy ascending (worst group first), ties by group name"
 
 
+def worst_first(row: Mapping[str, Any]) -> tuple[float, str]:
+    """A ``groups`` table row's place in `ORDER`."""
+    return row["accuracy"], row["group"]
+
+
 def group_results(
     scores: np.ndarray,
     labels: np.ndarray,
@@ -72,14 +77,14 @@ def group_results(
                 "recording_accuracy": float(right[g] / recordings[g]),
             }
         )
-    rows.sort(key=lambda row: (row["accuracy"], row["group"]))
+    rows.sort(key=worst_first)
     return {"order": ORDER, "table": rows, "summary": group_summary(rows)}
 
 
 def group_summary(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """The worst group (lowest window accuracy; `ORDER` breaks ties) and the mean, min and max over
     groups (each group counts once, whatever its windows) of window and recording accuracy."""
-    worst = min(rows, key=lambda row: (row["accuracy"], row["group"]), default=None)
+    worst = min(rows, key=worst_first, default=None)
     summary: dict[str, Any] = {
         "groups": len(rows),
         "worst": None
@@ -99,7 +104,7 @@ def group_summary(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 def group_table_text(section: Mapping[str, Any], where: str, full_up_to: int = 20, shown: int = 10) -> str:
     """The ``groups`` section as a text table, worst group first: every group up to ``full_up_to``
     of them, otherwise the worst ``shown`` and a line saying how many more are in ``where``."""
-    rows = sorted(section["table"], key=lambda row: (row["accuracy"], row["group"]))
+    rows = sorted(section["table"], key=worst_first)
     listed = rows if len(rows) <= full_up_to else rows[:shown]
     width = max([len("group"), *(len(row["group"]) for row in listed)])
     lines = [
