@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from hydra.utils import instantiate
 
+from motionlab.errors import ConfigError
 from motionlab.export.graph import INPUT_NAME, ExportGraph
 from motionlab.export.onnx_export import export_onnx
 from motionlab.models.encoders import RocketEncoder
@@ -88,15 +89,23 @@ def test_biases_are_quantiles_of_training_convolutions_and_follow_the_seed():
     torch.testing.assert_close(row_quantiles(rows, levels), expected)
 
 
-def test_a_run_fits_the_encoder_on_training_windows_saves_it_and_exports_it(make_config, tmp_path: Path):
+@pytest.mark.parametrize(
+    "features",
+    [[], ["model.pools=[ppv,mpv,mipv]", "model.first_difference=true"]],
+    ids=["ppv", "multirocket"],
+)
+def test_a_run_fits_the_encoder_on_training_windows_saves_it_and_exports_it(
+    features: list[str], make_config, tmp_path: Path
+):
     """A real pose-CSV classification run with model=rocket and the ridge head (experiment=landmarks'
-    set-up): the fitted buffers travel in best.ckpt, the head's penalty is recorded, and the exported
-    ONNX graph gives PyTorch's probabilities."""
+    set-up), with MiniRocket's features or MultiRocket's: the fitted buffers travel in best.ckpt, the
+    head's penalty is recorded, and the exported ONNX graph gives PyTorch's probabilities."""
     overrides = [o for o in POSE_TINY if not o.startswith(("model.", "model="))]
     cfg = make_config(
         *overrides,
         "model=rocket",
         "model.num_features=300",
+        *features,
         "logger=none",
         "task.hidden=[]",
         "task.head_fit=ridge",
@@ -175,13 +184,13 @@ def test_each_distinct_convolution_is_computed_once_and_gives_every_feature_exac
         assert [block.features for block in encoder.blocks if block.dilation == 1] == [4, 8]
     x = torch.randn(7, 120, input_dim)
     for windows_now in (x, windows):
-        assert torch.equal(encoder.proportions(windows_now), every_convolution_counted(encoder, windows_now))
+        assert torch.equal(encoder.statistics(windows_now), every_convolution_counted(encoder, windows_now))
     # the plan follows the weights when a state dict loads (a checkpoint of other kernels)
     other = RocketEncoder(input_dim, num_features=3000, receptive_field=120, max_dilations=8, seed=5)
     other.fit_to_data(windows)
     assert set(other.state_dict()) == {"weight", "bias", "mean", "std"}  # the checkpoint's buffers
     encoder.load_state_dict(other.state_dict())
-    assert torch.equal(encoder.proportions(x), every_convolution_counted(other, x))
+    assert torch.equal(encoder.statistics(x), every_convolution_counted(other, x))
 
 
 def test_the_fit_returns_the_fitted_features_of_its_windows():
@@ -194,3 +203,63 @@ def test_the_fit_returns_the_fitted_features_of_its_windows():
     ppv = every_convolution_counted(encoder, windows)
     assert torch.equal(pooled, (ppv - ppv.mean(0)) / ppv.std(0, correction=0).where(ppv.std(0) > 0, 1.0))
     assert RocketEncoder(1, num_features=500, standardize=False).fit_to_data(windows) is None
+
+
+def statistics_counted(encoder: RocketEncoder, x: torch.Tensor) -> torch.Tensor:
+    """MultiRocket's window statistics the unoptimised way, from every convolution's own output:
+    PPV, the mean excess over the bias where above it (MPV), the mean position of those frames in
+    the window from 0 to 1 (MIPV, -1 when none), pool-major."""
+    outputs = encoder.convolutions(x).unsqueeze(-1)  # [B, T, convolutions, 1]
+    above = (outputs > encoder.bias).to(x.dtype)
+    count = above.sum(dim=1)
+    position = torch.linspace(0, 1, x.shape[1])[None, :, None, None]
+    statistics = {
+        "ppv": count / x.shape[1],
+        "mpv": (outputs - encoder.bias).clamp(min=0).sum(dim=1) / count.clamp(min=1),
+        "mipv": torch.where(count > 0, (above * position).sum(dim=1) / count.clamp(min=1), -1.0),
+    }
+    return torch.cat([statistics[pool].flatten(1) for pool in encoder.pools], dim=1)
+
+
+def test_multirocket_pools_and_the_first_difference_are_standardised_window_statistics():
+    pools = ("ppv", "mpv", "mipv")
+    encoder = RocketEncoder(
+        3, num_features=500, receptive_field=40, seed=1, pools=pools, first_difference=True
+    )
+    windows = torch.randn(40, 40, 3, generator=torch.Generator().manual_seed(0))
+    fitted_features = encoder.fit_to_data(windows)
+    assert encoder.output_dim == 2 * 3 * 420 and fitted_features.shape == (40, encoder.output_dim)
+    x = torch.randn(5, 40, 3)
+    torch.testing.assert_close(encoder.statistics(x), statistics_counted(encoder, x))
+    steps = x[:, 1:] - x[:, :-1]
+    torch.testing.assert_close(
+        encoder.difference.statistics(steps), statistics_counted(encoder.difference, steps)
+    )
+    expected = torch.cat(
+        [
+            encoder.standardized(statistics_counted(encoder, x)),
+            encoder.difference.standardized(statistics_counted(encoder.difference, steps)),
+        ],
+        dim=1,
+    )
+    # (standardising divides float32 rounding by small spreads)
+    torch.testing.assert_close(encoder.mean_pool(x), expected, atol=1e-4, rtol=1e-4)
+    # the fit returns its windows' features, standardised on them (mean 0, std 1 or constant)
+    torch.testing.assert_close(fitted_features, encoder.mean_pool(windows), atol=1e-4, rtol=1e-4)
+    assert fitted_features.mean(dim=0).abs().max() < 1e-4
+    spread = fitted_features.std(dim=0, correction=0)
+    assert torch.all((spread - 1).abs().lt(1e-3) | spread.lt(1e-6))
+    # the PPVs come first and are MiniRocket's encoder's; the difference has kernels of its own
+    plain = RocketEncoder(3, num_features=500, receptive_field=40, seed=1)
+    plain.fit_to_data(windows)
+    assert torch.equal(encoder.statistics(x)[:, :420], plain.statistics(x))
+    assert not torch.equal(encoder.weight, encoder.difference.weight)
+    # window statistics have no per-frame features
+    with pytest.raises(ConfigError, match=r"task\.pool=mean"):
+        encoder(x)
+
+
+@pytest.mark.parametrize("pools", [(), ("ppv", "ppv"), ("ppv", "lspv")])
+def test_unknown_or_repeated_pools_are_refused(pools):
+    with pytest.raises(ConfigError, match=r"model\.pools"):
+        RocketEncoder(3, num_features=500, pools=pools)

@@ -166,7 +166,7 @@ class ClassifyTask(MotionTask):
 
     def _pooled_windows(self, x: Tensor) -> Tensor:
         """`pooled_features` of many windows, 64 at a time (an encoder's temporaries grow with the
-        batch: `RocketEncoder.proportions` counts gun_point-sized batches of 256 in 3× the CPU)."""
+        batch: `RocketEncoder.statistics` counts gun_point-sized batches of 256 in 3× the CPU)."""
         return torch.cat([self.pooled_features(chunk) for chunk in x.split(64)])
 
     def compute_losses(self, outputs: dict[str, Tensor], batch: dict[str, Tensor]) -> dict[str, Tensor]:

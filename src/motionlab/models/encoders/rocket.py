@@ -15,6 +15,13 @@ Everything the encoder computes with is a buffer (kernels, dilated-convolution c
 biases, standardisation): fitted once from training windows (`fit_to_data`), saved in every
 checkpoint and baked into the exported ONNX graph (Conv, Gather, Greater, Cast, Sub, Div).
 
+MultiRocket's additions (Tan et al. 2022), both optional: more pooling operators of each convolution
+and bias (``pools``: ``mpv``, the mean of the output's excess over the bias where it is above;
+``mipv``, the mean position of those frames in the window) and the same kind of features of the
+first difference of the input (``first_difference``: a second encoder with its own channel subsets
+and biases reads ``x[t+1] - x[t]``). These are window statistics, not frame means: such an encoder has
+only `mean_pool`, no per-frame features.
+
 Differences from MiniRocket: every convolution is zero-padded to the window length ("same"), so
 each frame has a feature (MiniRocket leaves half of its features unpadded); channels are combined
 with one multichannel convolution per dilation; the kernel layout is motionlab's own.
@@ -24,13 +31,14 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from motionlab.errors import ConfigError
 from motionlab.models.encoders.base import Encoder
 
 TAPS = 9
@@ -39,6 +47,7 @@ BASE_KERNELS = 84  # every choice of the three +2 taps among 9
 # FIT_CHUNK × frames × (one dilation's features) × 4 bytes, the comparisons of one dilation.
 FIT_CHUNK = 32
 GOLDEN_RATIO = (1 + math.sqrt(5)) / 2
+POOLS = ("ppv", "mpv", "mipv")  # MultiRocket's pooling operators, less the longest stretch (no ONNX cummax)
 
 
 def base_kernels() -> Tensor:
@@ -66,7 +75,7 @@ def dilation_steps(num_features: int, receptive_field: int, max_dilations: int) 
 
 class DistinctBlock(NamedTuple):
     """``distinct`` convolutions at one dilation, each the output of ``features // biases``
-    convolutions: compared with ``features`` biases each (`RocketEncoder.proportions`)."""
+    convolutions: compared with ``features`` biases each (`RocketEncoder.statistics`)."""
 
     dilation: int
     distinct: int
@@ -75,7 +84,8 @@ class DistinctBlock(NamedTuple):
 
 class RocketEncoder(Encoder):
     """Fixed dilated convolutions → per-frame indicators ``[B, T, H]`` whose window mean is MiniRocket's
-    PPV feature (standardised when ``standardize``).
+    PPV feature (standardised when ``standardize``); with more ``pools`` or ``first_difference``, only
+    the window features ``[B, output_dim]`` (`mean_pool`).
 
     Args:
         input_dim: input channels.
@@ -86,6 +96,10 @@ class RocketEncoder(Encoder):
         standardize: subtract the training PPVs' mean and divide by their standard deviation.
         fit_windows: how many training windows (at most) the run fits the biases and the
             standardisation on.
+        pools: the window statistics of each convolution and bias, in this order (`POOLS`):
+            ``output_dim`` is ``H × len(pools)``, pool-major.
+        first_difference: add the same features of the input's first difference (doubles
+            ``output_dim``).
     """
 
     fits_data = True
@@ -99,12 +113,19 @@ class RocketEncoder(Encoder):
         seed: int = 0,
         standardize: bool = True,
         fit_windows: int = 2048,
+        pools: Sequence[str] = ("ppv",),
+        first_difference: bool = False,
     ) -> None:
         super().__init__()
         if receptive_field < 1 or max_dilations < 1 or fit_windows < 1:
             raise ValueError(
                 "receptive_field, max_dilations and fit_windows must be at least 1, got "
                 f"{receptive_field}, {max_dilations}, {fit_windows}"
+            )
+        self.pools = tuple(pools)
+        if not self.pools or len(set(self.pools)) < len(self.pools) or not set(self.pools) <= set(POOLS):
+            raise ConfigError(
+                "model.pools", f"{list(pools)}", f"name each of {list(POOLS)} at most once, at least one"
             )
         steps, self.biases = dilation_steps(num_features, receptive_field, max_dilations)
         self.seed, self.standardize, self.fit_windows = seed, standardize, fit_windows
@@ -115,28 +136,41 @@ class RocketEncoder(Encoder):
         self.rows = (repeats * BASE_KERNELS).tolist()
         generator = torch.Generator().manual_seed(seed)
         self.register_buffer("weight", self._kernels(input_dim, self.convolutions_count, generator))
-        self.output_dim = self.convolutions_count * self.biases
-        shape = (self.convolutions_count, self.biases)
-        self.register_buffer("bias", torch.zeros(shape))
-        self.register_buffer("mean", torch.zeros(shape))
-        self.register_buffer("std", torch.ones(shape))
+        self.register_buffer("bias", torch.zeros(self.convolutions_count, self.biases))
+        statistics = (len(self.pools) * self.convolutions_count, self.biases)  # pool-major
+        self.register_buffer("mean", torch.zeros(statistics))
+        self.register_buffer("std", torch.ones(statistics))
+        self.output_dim = statistics[0] * statistics[1]
         self._plan_distinct_convolutions()
         self.register_load_state_dict_post_hook(_plan_after_loading)
+        self.difference = None
+        if first_difference:
+            self.difference = RocketEncoder(
+                input_dim,
+                num_features,
+                receptive_field,
+                max_dilations,
+                seed + 1,
+                standardize,
+                fit_windows,
+                pools,
+            )
+            self.output_dim += self.difference.output_dim
 
     def _plan_distinct_convolutions(self) -> None:
-        """Group the convolutions that compute the same output, for `proportions`.
+        """Group the convolutions that compute the same output, for `statistics`.
 
         Repeats of a dilation (consecutive steps) give each base kernel a new channel subset; on
         one-channel data every subset is the same, so such a dilation's ``84 × repeats`` convolutions
         have only 84 distinct outputs (on ``gun_point``, 1,176 of 2,688). Per dilation, the distinct
         convolutions (identical ``weight`` rows) are grouped by how many convolutions share them
-        (`DistinctBlock`), and `proportions` computes each once and compares it with the biases of
+        (`DistinctBlock`), and `statistics` computes each once and compares it with the biases of
         all its copies. Derived from ``weight`` alone (again whenever a state dict loads), so the
         features, their order and the checkpoint's buffers stay as they are.
 
         Sets ``blocks`` and two non-persistent buffers in block order: ``distinct_rows`` (the
         ``weight`` row of each distinct convolution) and ``feature_order`` (the feature of each of
-        `proportions`' counts: per block, ``copies × biases`` rows of its ``distinct`` convolutions);
+        `statistics`' counts: per block, ``copies × biases`` rows of its ``distinct`` convolutions);
         ``feature_position`` inverts ``feature_order``.
         """
         blocks, distinct_rows, feature_order = [], [], []
@@ -192,19 +226,33 @@ class RocketEncoder(Encoder):
             yield dilated_taps(x, d) @ weight.flatten(1).T  # [B, T, C × 9] @ [C × 9, kernels]
 
     def forward(self, x: Tensor) -> Tensor:
+        if self.pools != ("ppv",) or self.difference is not None:
+            raise ConfigError(
+                "model",
+                f"per-frame features of a rocket encoder with pools {list(self.pools)} and first_difference "
+                f"{self.difference is not None}: its features are window statistics",
+                "use mean pooling (task.pool=mean, a window classifier), or model.pools=[ppv] with "
+                "model.first_difference=false",
+            )
         above = self.convolutions(x).unsqueeze(-1) > self.bias  # [B, T, convolutions, biases]
         # standardised indicator in one pass: (1 - mean) / std where above, -mean / std elsewhere
         high, low = (1 - self.mean) / self.std, -self.mean / self.std
         return torch.where(above, high.to(x.dtype), low.to(x.dtype)).flatten(2)
 
     def mean_pool(self, x: Tensor) -> Tensor:
-        """The window mean of `forward`'s features — the standardised PPVs ``[B, H]`` — counted one
-        dilation at a time, without the ``[B, T, H]`` indicators (about 4× less CPU on ``gun_point``)."""
-        return self.standardized(self.proportions(x))
+        """The window features ``[B, output_dim]``: the standardised `statistics` (with ``pools: [ppv]``
+        the window mean of `forward`'s features), counted one dilation at a time without the
+        ``[B, T, H]`` indicators (about 4× less CPU on ``gun_point``), then the first difference's."""
+        features = self.standardized(self.statistics(x))
+        if self.difference is None:
+            return features
+        return torch.cat([features, self.difference.mean_pool(first_difference(x))], dim=1)
 
-    def proportions(self, x: Tensor) -> Tensor:
-        """``[B, T, input_dim]`` → the unstandardised PPVs ``[B, H]``: per feature, the share of frames
-        whose convolution output is above its bias.
+    def statistics(self, x: Tensor) -> Tensor:
+        """``[B, T, input_dim]`` → the unstandardised window statistics ``[B, len(pools) × H]``, pool-major:
+        per feature (convolution and bias), ``ppv`` the share of frames whose convolution output is above
+        the bias, ``mpv`` the mean excess over the bias on those frames, ``mipv`` their mean position in
+        the window (0 … 1; -1 when there are none, as MultiRocket's).
 
         Each distinct convolution is computed once (`_plan_distinct_convolutions`) and compared with
         the biases of all its copies at once (``[B, T, copies × biases, distinct]``, the distinct
@@ -214,9 +262,11 @@ class RocketEncoder(Encoder):
         window, frame and feature of a dilation, and the CPU per window grows with them (batches of
         256 such windows: 3× that of 64), so count many windows a few dozen at a time.
         """
+        frames = x.shape[1]
         weights = self.weight.to(x.dtype)[self.distinct_rows].flatten(1)
         biases = self.bias.to(x.dtype).flatten()[self.feature_order]
-        counts = []
+        positions = torch.arange(frames, dtype=x.dtype, device=x.device) / max(frames - 1, 1)
+        statistics = []
         for block, weight, bias in zip(
             self.blocks,
             weights.split([block.distinct for block in self.blocks]),
@@ -224,44 +274,58 @@ class RocketEncoder(Encoder):
             strict=True,
         ):
             outputs = dilated_taps(x, block.dilation) @ weight.T  # [B, T, distinct]
+            bias = bias.view(block.features, block.distinct)
             # 1.0 / 0.0 written in x's dtype (exact counts under autocast too): 3× less CPU than a bool
             # mask cast for the sum
             above = x.new_empty(*outputs.shape[:2], block.features, block.distinct)
-            torch.gt(outputs.unsqueeze(2), bias.view(block.features, block.distinct), out=above)
-            counts.append(above.sum(dim=1).flatten(1))
-        return torch.cat(counts, dim=1)[:, self.feature_position] / x.shape[1]
+            torch.gt(outputs.unsqueeze(2), bias, out=above)
+            count = above.sum(dim=1)  # [B, features, distinct]
+            pooled = {"ppv": count / frames}
+            if "mpv" in self.pools:
+                excess = (outputs.unsqueeze(2) - bias).clamp_(min=0).sum(dim=1)
+                pooled["mpv"] = excess / count.clamp(min=1)
+            if "mipv" in self.pools:
+                mean_position = torch.einsum("btfd,t->bfd", above, positions) / count.clamp(min=1)
+                pooled["mipv"] = torch.where(count > 0, mean_position, -torch.ones_like(mean_position))
+            statistics.append(torch.stack([pooled[pool].flatten(1) for pool in self.pools], dim=1))
+        return torch.cat(statistics, dim=2)[:, :, self.feature_position].flatten(1)
 
-    def standardized(self, ppv: Tensor) -> Tensor:
-        """Unstandardised PPVs ``[B, H]`` (`proportions`) → the features `mean_pool` gives."""
-        return (ppv - self.mean.to(ppv.dtype).flatten()) / self.std.to(ppv.dtype).flatten()
+    def standardized(self, statistics: Tensor) -> Tensor:
+        """Unstandardised `statistics` ``[B, len(pools) × H]`` → this encoder's standardised features."""
+        return (statistics - self.mean.to(statistics.dtype).flatten()) / self.std.to(
+            statistics.dtype
+        ).flatten()
 
     @torch.no_grad()
     def fit_to_data(self, x: Tensor) -> Tensor | None:
-        """Fit the biases and the standardisation on normalised training windows ``[N, T, input_dim]``;
-        with ``standardize``, return their `mean_pool` features ``[N, H]`` (`Encoder.fit_to_data`).
+        """Fit the biases and the standardisation on normalised training windows ``[N, T, input_dim]``
+        (and the first difference's encoder on their first differences); with ``standardize``, return
+        their `mean_pool` features ``[N, output_dim]`` (`Encoder.fit_to_data`).
 
         A convolution's biases are quantiles of its output on one training window chosen at random
         (MiniRocket's recipe), at levels of a low-discrepancy sequence (``h × golden ratio mod 1``
         for feature ``h``), so one convolution's features spread over its range. The
-        standardisation is fitted on the windows' PPVs (`proportions`), which standardised are the
+        standardisation is fitted on the windows' `statistics`, which standardised are the
         windows' features: returned, so that a head fitted next on the same windows
         (``head_fit: ridge``) does not compute them again.
         """
         generator = torch.Generator().manual_seed(self.seed + 1)
         chosen = torch.randint(len(x), (self.convolutions_count,), generator=generator)
         outputs = own_window_convolutions(x[chosen], self.weight.to(x.dtype), self.dilations, self.rows)
-        features = torch.arange(1, self.output_dim + 1, dtype=torch.float64)
-        levels = ((features * GOLDEN_RATIO) % 1).to(outputs.dtype).view(self.convolutions_count, self.biases)
+        features = torch.arange(1, self.bias.numel() + 1, dtype=torch.float64)
+        levels = ((features * GOLDEN_RATIO) % 1).to(outputs.dtype).view_as(self.bias)
         self.bias.copy_(row_quantiles(outputs, levels))
         self.mean.zero_()
         self.std.fill_(1.0)
+        difference = None if self.difference is None else self.difference.fit_to_data(first_difference(x))
         if not self.standardize:
             return None
-        ppv = torch.cat([self.proportions(chunk) for chunk in x.split(FIT_CHUNK)])
-        self.mean.copy_(ppv.mean(dim=0).view_as(self.mean))
-        std = ppv.std(dim=0, correction=0).view_as(self.std)
+        statistics = torch.cat([self.statistics(chunk) for chunk in x.split(FIT_CHUNK)])
+        self.mean.copy_(statistics.mean(dim=0).view_as(self.mean))
+        std = statistics.std(dim=0, correction=0).view_as(self.std)
         self.std.copy_(torch.where(std > 0, std, torch.ones_like(std)))
-        return self.standardized(ppv)
+        features = self.standardized(statistics)
+        return features if difference is None else torch.cat([features, difference], dim=1)
 
     def ordered_blocks(self) -> list[nn.Module]:
         """One block (the encoder has buffers, no parameters: nothing to freeze or unfreeze)."""
@@ -271,6 +335,11 @@ class RocketEncoder(Encoder):
 def _plan_after_loading(encoder: RocketEncoder, _incompatible_keys: object) -> None:
     """Plan the distinct convolutions of the ``weight`` a state dict has just loaded."""
     encoder._plan_distinct_convolutions()
+
+
+def first_difference(x: Tensor) -> Tensor:
+    """``[B, T, C]`` → ``[B, T - 1, C]``: each frame minus the one before it."""
+    return x[:, 1:] - x[:, :-1]
 
 
 def dilated_taps(x: Tensor, dilation: int) -> Tensor:
