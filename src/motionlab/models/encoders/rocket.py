@@ -281,11 +281,11 @@ class RocketEncoder(Encoder):
             torch.gt(outputs.unsqueeze(2), bias, out=above)
             count = above.sum(dim=1)  # [B, features, distinct]
             pooled = {"ppv": count / frames}
-            if "mpv" in self.pools:
-                excess = (outputs.unsqueeze(2) - bias).clamp_(min=0).sum(dim=1)
+            if "mpv" in self.pools:  # the outputs summed where above, less the bias once per such frame
+                excess = (above * outputs.unsqueeze(2)).sum(dim=1) - bias * count
                 pooled["mpv"] = excess / count.clamp(min=1)
-            if "mipv" in self.pools:
-                mean_position = torch.einsum("btfd,t->bfd", above, positions) / count.clamp(min=1)
+            if "mipv" in self.pools:  # positions @ [B, T, features × distinct]: a product, no copy
+                mean_position = (positions @ above.flatten(2)).view_as(count) / count.clamp(min=1)
                 pooled["mipv"] = torch.where(count > 0, mean_position, -torch.ones_like(mean_position))
             statistics.append(torch.stack([pooled[pool].flatten(1) for pool in self.pools], dim=1))
         return torch.cat(statistics, dim=2)[:, :, self.feature_position].flatten(1)
