@@ -170,9 +170,9 @@ def test_pretrain_benchmark_fine_tunes_the_recipe_each_pretext_recipe_builds_on(
     the encoder they build is the one pretrained."""
     from bench.bench_pretrain import finetune_recipe, pretrain_recipe
 
-    assert pretrain_recipe("imu") == "imu_pretrain" and finetune_recipe("imu_pretrain") == "imu"
+    assert pretrain_recipe("imu") == "imu_pretrain" and finetune_recipe("imu_pretrain") == "imu_tcn"
     assert pretrain_recipe("imu", "transforms") == "imu_pretrain_transforms"
-    assert finetune_recipe("imu_pretrain_transforms") == "imu"
+    assert finetune_recipe("imu_pretrain_transforms") == "imu_tcn"
     assert finetune_recipe(pretrain_recipe("landmarks")) == "landmarks_tcn"
 
 

@@ -125,15 +125,13 @@ def test_cli_lists_and_converts(tmp_path):
     assert "experiment=imu" in done.stdout and "data.split.column=split" in done.stdout
 
 
-def train_recipe(real_root, tmp_path, name: str, *overrides: str) -> dict:
-    """Train the recommended recipe of the real set ``name`` quietly on the CPU (seed 1); its summary."""
+def train_recipe(real_root, tmp_path, name: str, *overrides: str, recipe: str | None = None) -> dict:
+    """Train the recommended recipe of the real set ``name`` (or ``experiment=<recipe>`` on its data)
+    quietly on the CPU (seed 1); its summary."""
     dataset = real_dataset(name)
+    recommended, *data = dataset.train_overrides(dataset.csv_path(real_root))
     cfg = compose_config(
-        [
-            *dataset.train_overrides(dataset.csv_path(real_root)),
-            *QUIET_CPU,
-            *overrides,
-        ],
+        [f"experiment={recipe}" if recipe else recommended, *data, *QUIET_CPU, *overrides],
         tmp_path,
         tmp_path / "cache",
     )
@@ -143,10 +141,10 @@ def train_recipe(real_root, tmp_path, name: str, *overrides: str) -> dict:
 
 @pytest.mark.slow
 def test_imu_recipe_learns_held_out_recordings_of_real_smartwatch_data(real_root, tmp_path):
-    """The recommended IMU recipe, a few epochs on BasicMotions: far above chance (0.25) on the 40
-    held-out recordings, per window and per recording."""
+    """The recommended IMU recipe on BasicMotions: far above chance (0.25) on the 40 held-out
+    recordings, per window and per recording."""
     started = time.process_time()
-    summary = train_recipe(real_root, tmp_path, "basic_motions", "trainer.max_epochs=5")
+    summary = train_recipe(real_root, tmp_path, "basic_motions")
     run_cpu_seconds = time.process_time() - started
     assert summary["status"] == "completed" and summary["data"]["test"]["recordings"] == 40
     assert summary["test_metrics"]["test/acc"] > 0.85
@@ -163,14 +161,19 @@ def test_imu_recipe_learns_held_out_recordings_of_real_smartwatch_data(real_root
 
 
 @pytest.mark.slow
-def test_imu_recipe_recognises_the_exercises_of_people_it_never_saw(real_root, tmp_path):
-    """Three epochs on five people's shoulder exercises (every 2nd training window): the three
-    held-out people's exercises far above chance (1/7), per window and per recording; measured
-    0.67-0.72 and 0.74 at seeds 1-2."""
+@pytest.mark.parametrize(
+    ("recipe", "overrides"), [("imu", []), ("imu_tcn", ["trainer.max_epochs=3"])], ids=["imu", "imu_tcn"]
+)
+def test_imu_recipes_recognise_the_exercises_of_people_they_never_saw(
+    recipe: str, overrides: list[str], real_root, tmp_path
+):
+    """The recommended recipe, and three epochs of the TCN recipe, on five people's shoulder exercises
+    (every 2nd training window): the three held-out people's exercises far above chance (1/7), per
+    window and per recording; the TCN measured 0.67-0.72 and 0.74 at seeds 1-2."""
     summary = train_recipe(
-        real_root, tmp_path, "shoulder_exercises", "trainer.max_epochs=3", "data.stride=50"
+        real_root, tmp_path, "shoulder_exercises", *overrides, "data.stride=50", recipe=recipe
     )
-    report = json.loads((tmp_path / "imu" / "run" / "data_report.json").read_text())
+    report = json.loads((tmp_path / recipe / "run" / "data_report.json").read_text())
     assert report["unit"] == "subject" and report["splits"]["test"]["groups"] == ["s08", "s09", "s10"]
     assert summary["data"]["test"]["recordings"] == 42
     assert summary["test_metrics"]["test/acc"] > 0.5
@@ -184,12 +187,10 @@ def test_imu_recipe_recognises_the_exercises_of_people_it_never_saw(real_root, t
 
 @pytest.mark.slow
 def test_imu_recipe_recognises_the_activities_of_nine_people_it_never_saw(real_root, tmp_path):
-    """Two epochs on 15 people's waist-smartphone recordings (every 4th training window start): the
-    nine held-out people's six activities far above chance (1/6), per window and per recording;
-    measured 0.86 and 0.91 at seed 1 (about 11 s on 2 busy cores)."""
-    summary = train_recipe(
-        real_root, tmp_path, "smartphone_activities", "trainer.max_epochs=2", "data.stride=200"
-    )
+    """The recommended recipe on 15 people's waist-smartphone recordings (every 4th training window
+    start): the nine held-out people's six activities far above chance (1/6), per window and per
+    recording."""
+    summary = train_recipe(real_root, tmp_path, "smartphone_activities", "data.stride=200")
     report = json.loads((tmp_path / "imu" / "run" / "data_report.json").read_text())
     assert report["unit"] == "subject" and len(report["splits"]["test"]["groups"]) == 9
     assert summary["data"]["test"]["recordings"] == 257

@@ -99,7 +99,7 @@ def test_init_from_a_pretraining_run_loads_its_encoder_and_fine_tunes_with_froze
     pretrain_run, basic_motions, tmp_path
 ):
     overrides = [
-        "experiment=imu",
+        "experiment=imu_tcn",
         *basic_motions,
         *QUIET_CPU,
         "trainer.max_epochs=2",

@@ -98,7 +98,7 @@ def test_the_pretext_learns_above_chance_on_held_out_people(transform_run):
 
 def test_init_from_a_transform_pretraining_run_loads_its_encoder(transform_run, basic_motions, tmp_path):
     overrides = [
-        "experiment=imu",
+        "experiment=imu_tcn",
         *basic_motions,
         *QUIET_CPU,
         "trainer.max_epochs=1",
