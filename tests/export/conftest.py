@@ -2,8 +2,8 @@
 
 Every data format (`motionlab.data.formats()`) selects its task, so a task added with its data config joins
 these tests without changes here. The tests of one data config's run share a pytest-xdist worker
-(``xdist_group`` ``export-<data>``), so each run is trained and exported once per session, and the six
-runs are shared out over the workers.
+(``xdist_group`` ``export-<data>``, set in tests/conftest.py), so each run is trained and exported once
+per session, and the six runs are shared out over the workers.
 """
 
 from __future__ import annotations
@@ -77,15 +77,6 @@ def write_summary(run_dir: Path, status: str) -> None:
     run_dir.mkdir(parents=True)
     summary = {"status": status, "best_checkpoint": None, "finished_at": None}
     (run_dir / "summary.json").write_text(json.dumps(summary))
-
-
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Put each test of an `exported_run` in the xdist group of its data config."""
-    for item in items:
-        callspec = getattr(item, "callspec", None)
-        if callspec is not None and "exported_run" in callspec.params:
-            item.add_marker(pytest.mark.xdist_group(f"export-{callspec.params['exported_run']}"))
 
 
 @pytest.fixture(scope="session", params=DATA_CONFIGS)
