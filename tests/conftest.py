@@ -38,12 +38,32 @@ TRAINING_FIXTURES = frozenset(
 )
 
 
-@pytest.hookimpl(tryfirst=True)
+def shared_fixture_group(item: pytest.Item) -> str | None:
+    """The pytest-xdist group (``make test`` runs ``--dist=loadgroup``) that builds the shared fixtures
+    of ``item`` once: its data config's for a test of an `exported_run` (tests/export/conftest.py), its
+    module's for a test that uses a module-scoped fixture. None: the module names its own group, or
+    the test shares nothing; pytest-xdist then hands it to whichever worker is free."""
+    if item.get_closest_marker("xdist_group"):
+        return None
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    if "exported_run" in params:
+        return f"export-{params['exported_run']}"
+    fixture_info = getattr(item, "_fixtureinfo", None)
+    if fixture_info and any(defs[-1].scope == "module" for defs in fixture_info.name2fixturedefs.values()):
+        return item.module.__name__
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m selects and before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark the tests that use a `TRAINING_FIXTURES` fixture ``slow`` (before ``-m`` selects)."""
+    """Mark the tests that use a `TRAINING_FIXTURES` fixture ``slow``; group the tests that share a
+    fixture (`shared_fixture_group`)."""
     for item in items:
         if TRAINING_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
+        group = shared_fixture_group(item)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")

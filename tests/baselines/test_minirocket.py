@@ -10,6 +10,7 @@ import textwrap
 
 import numpy as np
 import pytest
+import torch
 
 from motionlab.baselines.minirocket import (
     aeon_layout,
@@ -51,6 +52,19 @@ def test_fit_and_score_on_windows_shorter_than_the_kernels():
     # two classes: the ridge's one decision score d becomes [-d, d]
     features = model.scaler.transform(model.transform.transform(aeon_layout(x_test)))
     np.testing.assert_allclose(scores[:, 1], model.ridge.decision_function(features), rtol=1e-5)
+
+
+@needs_aeon
+def test_torchs_thread_count_is_the_same_after_fitting_and_scoring():
+    """aeon resets numba's OpenMP threads to every core after each transform; torch shares them."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        x, y = windows(20, 12, seed=0)
+        score_minirocket(fit_minirocket(x, y, num_classes=2, seed=0, n_kernels=84), x)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(previous)
 
 
 @needs_aeon

@@ -1,8 +1,9 @@
 """One tiny trained run per data config, exported once with `make export`, shared by the export tests.
 
 Every data format (`motionlab.data.formats()`) selects its task, so a task added with its data config joins
-these tests without changes here. The tests of this package run on one pytest-xdist worker
-(``xdist_group``) so each run is trained and exported once per session.
+these tests without changes here. The tests of one data config's run share a pytest-xdist worker
+(``xdist_group`` ``export-<data>``, set in tests/conftest.py), so each run is trained and exported once
+per session, and the six runs are shared out over the workers.
 """
 
 from __future__ import annotations

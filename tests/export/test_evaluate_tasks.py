@@ -18,8 +18,6 @@ from motionlab.export.pipeline import load_test_split
 from tests.export.conftest import ExportedRun
 from tests.helpers import compose_entry
 
-pytestmark = pytest.mark.xdist_group("export")
-
 
 def evaluate_run(exported_run: ExportedRun, output_dir: Path, *overrides: str):
     return evaluate(

@@ -24,8 +24,6 @@ from motionlab.inference.onnx_model import OnnxMotionModel
 from motionlab.inference.sliding import overlap_average, sliding_windows
 from tests.export.conftest import ExportedRun
 
-pytestmark = pytest.mark.xdist_group("export")
-
 
 def test_make_export_writes_the_latest_completed_runs_best_checkpoint(exported_run: ExportedRun):
     summary = json.loads((exported_run.run_dir / "summary.json").read_text())

@@ -9,8 +9,6 @@ from motionlab.errors import ConfigError
 from motionlab.export.graph import ExportGraph
 from tests.export.conftest import ExportedRun
 
-pytestmark = pytest.mark.xdist_group("export")
-
 
 @pytest.mark.parametrize("mode", ["app", "raw"])
 def test_graph_outputs_are_the_tasks_outputs_in_order(exported_run: ExportedRun, mode):

@@ -14,7 +14,7 @@ from motionlab.export.pipeline import load_test_split
 from tests.export.conftest import NODE, NODE_EXAMPLE, ExportedRun
 
 # node_example: the Node example's dependencies are installed (a local run skips without them, CI fails)
-pytestmark = [pytest.mark.xdist_group("export"), pytest.mark.usefixtures("node_example")]
+pytestmark = pytest.mark.usefixtures("node_example")
 
 
 def test_node_example_matches_pytorch(exported_run: ExportedRun, tmp_path):

@@ -14,8 +14,6 @@ from motionlab.export.pipeline import LengthPlan, load_test_split, plan_lengths,
 from motionlab.export.verify import verification_cases
 from tests.export.conftest import ExportedRun
 
-pytestmark = pytest.mark.xdist_group("export")
-
 
 @pytest.fixture
 def lengths(exported_run: ExportedRun) -> LengthPlan:

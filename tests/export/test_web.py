@@ -8,14 +8,11 @@ import json
 import shutil
 
 import numpy as np
-import pytest
 
 from motionlab.export.case import main as write_case_command
 from motionlab.inference.onnx_model import OnnxMotionModel
 from motionlab.inference.sliding import sliding_windows
 from tests.export.conftest import Chromium, ExportedRun
-
-pytestmark = pytest.mark.xdist_group("export")
 
 
 def test_the_web_example_matches_python_onnx_runtime_window_by_window(

@@ -17,7 +17,10 @@ for later processes); `fit_minirocket` does that on a two-window warm-up first a
 
 from __future__ import annotations
 
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,12 +89,14 @@ def fit_minirocket(
         raise ValueError(f"MiniRocket needs training windows of at least 2 classes, got {np.unique(y_train)}")
     x = aeon_layout(x_train)
     started = time.perf_counter()
-    MiniRocket(n_kernels=n_kernels, n_jobs=n_jobs, random_state=seed).fit_transform(x[:2])
+    with torch_threads_kept():
+        MiniRocket(n_kernels=n_kernels, n_jobs=n_jobs, random_state=seed).fit_transform(x[:2])
     compile_seconds = time.perf_counter() - started
 
     started, cpu = time.perf_counter(), time.process_time()
     transform = MiniRocket(n_kernels=n_kernels, n_jobs=n_jobs, random_state=seed)
-    features = transform.fit_transform(x)
+    with torch_threads_kept():
+        features = transform.fit_transform(x)
     scaler = StandardScaler(with_mean=False)
     ridge = RidgeClassifierCV(alphas=RIDGE_ALPHAS).fit(scaler.fit_transform(features), y_train)
     return FittedMiniRocket(
@@ -113,12 +118,30 @@ def score_minirocket(model: FittedMiniRocket, x: np.ndarray) -> np.ndarray:
     scores = np.full((len(x), model.num_classes), -np.inf)
     classes = model.ridge.classes_
     for start in range(0, len(x), SCORE_BLOCK):
-        features = model.transform.transform(aeon_layout(x[start : start + SCORE_BLOCK]))
+        with torch_threads_kept():
+            features = model.transform.transform(aeon_layout(x[start : start + SCORE_BLOCK]))
         decision = model.ridge.decision_function(model.scaler.transform(features))
         if decision.ndim == 1:  # two classes: one score, positive for classes_[1]
             decision = np.stack([-decision, decision], axis=1)
         scores[start : start + len(decision), classes] = decision
     return scores
+
+
+@contextmanager
+def torch_threads_kept() -> Iterator[None]:
+    """Puts torch's intra-op thread count back after an aeon transform, where torch is loaded.
+
+    aeon sets numba's thread count for each transform, then back to numba's default: every core. With
+    numba's OpenMP threading layer that is the count of the OpenMP runtime torch shares, so a process
+    that runs torch on one thread (a pytest-xdist worker, a sweep trial with ``threads=1``) would run
+    every later torch operation on every core, and spin against the other processes for them."""
+    torch = sys.modules.get("torch")  # this module never imports torch itself
+    threads = torch.get_num_threads() if torch else None
+    try:
+        yield
+    finally:
+        if torch:
+            torch.set_num_threads(threads)
 
 
 def aeon_layout(x: np.ndarray) -> np.ndarray:
