@@ -17,7 +17,9 @@ import functools
 import os
 import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import ParamSpec, TypeVar
 
 from motionlab.errors import MotionlabError
@@ -48,6 +50,22 @@ def signal_exit_status(error: BaseException) -> int | None:
         if isinstance(cause, SystemExit) and cause.code in (SIGINT_EXIT, SIGTERM_EXIT):
             return int(cause.code)
     return None
+
+
+@contextmanager
+def ctrl_c_restored() -> Iterator[None]:
+    """Put the process's Ctrl-C (SIGINT) handler back after the block.
+
+    Lightning changes it during a fit and does not always put it back: its DDP teardown ignores
+    Ctrl-C while it destroys the process group and then sets the default action (end the process,
+    no ``last.ckpt``), or leaves it ignored when that fails. Without this, a later run in the same
+    process (a notebook's next cell, a test suite's next test) could no longer be stopped cleanly."""
+    handler = signal.getsignal(signal.SIGINT)
+    try:
+        yield
+    finally:
+        if handler is not None and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, handler)
 
 
 def one_line(error: BaseException) -> str:

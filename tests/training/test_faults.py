@@ -80,7 +80,29 @@ class CtrlC(L.Callback):
             os.kill(os.getpid(), signal.SIGINT)  # Python raises KeyboardInterrupt in this thread
 
 
-def test_ctrl_c_saves_last_checkpoint_and_exits_130(make_config):
+@pytest.fixture
+def ctrl_c_raises():
+    """Python's own Ctrl-C handler (KeyboardInterrupt) for the test, whatever an earlier test in this
+    worker left behind; the previous handler afterwards."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+class IgnoresCtrlC(L.Callback):
+    """Leaves Ctrl-C ignored as a fit ends, as Lightning's DDP teardown does when destroying the
+    process group fails (`lightning.fabric.utilities.distributed._destroy_dist_connection`)."""
+
+    def teardown(self, trainer, module, stage) -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def test_a_run_gives_back_the_ctrl_c_handler_it_started_with(make_config, ctrl_c_raises):
+    train(make_config("trainer.max_epochs=1"), extra_callbacks=[IgnoresCtrlC()])
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_ctrl_c_saves_last_checkpoint_exits_130_and_leaves_ctrl_c_working(make_config, ctrl_c_raises):
     cfg = make_config("trainer.max_epochs=3")
     with pytest.raises(SystemExit) as stopped:
         train(cfg, extra_callbacks=[CtrlC()])
@@ -88,6 +110,8 @@ def test_ctrl_c_saves_last_checkpoint_and_exits_130(make_config):
     run_dir = Path(cfg.paths.output_dir)
     assert json.loads((run_dir / "summary.json").read_text())["status"] == "interrupted"
     assert (run_dir / "checkpoints" / "last.ckpt").is_file()
+    # the next run in this process (a notebook's next cell) stops on Ctrl-C again
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 def test_sigkill_mid_epoch_then_resume_matches_an_uninterrupted_run(make_config, sample_cache):

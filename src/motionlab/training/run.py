@@ -26,7 +26,7 @@ from torch import Tensor
 
 from motionlab.baselines.report import compare_groups, minirocket_baseline, summary_line
 from motionlab.data.datamodule import MotionDataModule
-from motionlab.exits import signal_exit_status
+from motionlab.exits import ctrl_c_restored, signal_exit_status
 from motionlab.files import write_json_atomic
 from motionlab.runs.layout import (
     DATA_REPORT,
@@ -80,7 +80,7 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[L.Callback] = ()) -> float:
     summary.update()
     with run_log(run_dir / RUN_LOG):
         try:
-            with cpu_threads(cfg.get("threads")):
+            with cpu_threads(cfg.get("threads")), ctrl_c_restored():
                 return _fit_and_test(cfg, run_dir, ckpt_path, summary, extra_callbacks)
         except BaseException as error:
             summary.finish(stopped_status(error), error, stopped_by=getattr(error, "stopped_by", None))
