@@ -161,11 +161,20 @@ def test_a_run_fits_the_encoder_on_training_windows_saves_it_and_exports_it(
         np.testing.assert_allclose(onnx_probs, torch_probs, atol=1e-4)
 
 
-def every_convolution_counted(encoder: RocketEncoder, x: torch.Tensor) -> torch.Tensor:
-    """The PPVs the unoptimised way: every convolution's own output (duplicates included) compared
-    with its own biases."""
-    above = encoder.convolutions(x).unsqueeze(-1) > encoder.bias  # [B, T, convolutions, biases]
-    return above.sum(dim=1, dtype=x.dtype).flatten(1) / x.shape[1]
+def statistics_counted(encoder: RocketEncoder, x: torch.Tensor) -> torch.Tensor:
+    """The encoder's ``pools`` the unoptimised way, from every convolution's own output (duplicates
+    included) compared with its own biases: PPV, the mean excess over the bias where above it (MPV),
+    the mean position of those frames in the window from 0 to 1 (MIPV, -1 when none), pool-major."""
+    outputs = encoder.convolutions(x).unsqueeze(-1)  # [B, T, convolutions, 1]
+    above = (outputs > encoder.bias).to(x.dtype)
+    count = above.sum(dim=1)
+    position = torch.linspace(0, 1, x.shape[1])[None, :, None, None]
+    statistics = {
+        "ppv": count / x.shape[1],
+        "mpv": (outputs - encoder.bias).clamp(min=0).sum(dim=1) / count.clamp(min=1),
+        "mipv": torch.where(count > 0, (above * position).sum(dim=1) / count.clamp(min=1), -1.0),
+    }
+    return torch.cat([statistics[pool].flatten(1) for pool in encoder.pools], dim=1)
 
 
 @pytest.mark.parametrize("input_dim", [1, 3])
@@ -184,13 +193,13 @@ def test_each_distinct_convolution_is_computed_once_and_gives_every_feature_exac
         assert [block.features for block in encoder.blocks if block.dilation == 1] == [4, 8]
     x = torch.randn(7, 120, input_dim)
     for windows_now in (x, windows):
-        assert torch.equal(encoder.statistics(windows_now), every_convolution_counted(encoder, windows_now))
+        assert torch.equal(encoder.statistics(windows_now), statistics_counted(encoder, windows_now))
     # the plan follows the weights when a state dict loads (a checkpoint of other kernels)
     other = RocketEncoder(input_dim, num_features=3000, receptive_field=120, max_dilations=8, seed=5)
     other.fit_to_data(windows)
     assert set(other.state_dict()) == {"weight", "bias", "mean", "std"}  # the checkpoint's buffers
     encoder.load_state_dict(other.state_dict())
-    assert torch.equal(encoder.statistics(x), every_convolution_counted(other, x))
+    assert torch.equal(encoder.statistics(x), statistics_counted(other, x))
 
 
 def test_the_fit_returns_the_fitted_features_of_its_windows():
@@ -200,25 +209,9 @@ def test_the_fit_returns_the_fitted_features_of_its_windows():
     windows = torch.randn(70, 40, 1, generator=torch.Generator().manual_seed(0))  # more than one chunk
     pooled = encoder.fit_to_data(windows)
     assert torch.equal(pooled, encoder.mean_pool(windows))
-    ppv = every_convolution_counted(encoder, windows)
+    ppv = statistics_counted(encoder, windows)
     assert torch.equal(pooled, (ppv - ppv.mean(0)) / ppv.std(0, correction=0).where(ppv.std(0) > 0, 1.0))
     assert RocketEncoder(1, num_features=500, standardize=False).fit_to_data(windows) is None
-
-
-def statistics_counted(encoder: RocketEncoder, x: torch.Tensor) -> torch.Tensor:
-    """MultiRocket's window statistics the unoptimised way, from every convolution's own output:
-    PPV, the mean excess over the bias where above it (MPV), the mean position of those frames in
-    the window from 0 to 1 (MIPV, -1 when none), pool-major."""
-    outputs = encoder.convolutions(x).unsqueeze(-1)  # [B, T, convolutions, 1]
-    above = (outputs > encoder.bias).to(x.dtype)
-    count = above.sum(dim=1)
-    position = torch.linspace(0, 1, x.shape[1])[None, :, None, None]
-    statistics = {
-        "ppv": count / x.shape[1],
-        "mpv": (outputs - encoder.bias).clamp(min=0).sum(dim=1) / count.clamp(min=1),
-        "mipv": torch.where(count > 0, (above * position).sum(dim=1) / count.clamp(min=1), -1.0),
-    }
-    return torch.cat([statistics[pool].flatten(1) for pool in encoder.pools], dim=1)
 
 
 def test_multirocket_pools_and_the_first_difference_are_standardised_window_statistics():
