@@ -265,7 +265,8 @@ class RocketEncoder(Encoder):
         frames = x.shape[1]
         weights = self.weight.to(x.dtype)[self.distinct_rows].flatten(1)
         biases = self.bias.to(x.dtype).flatten()[self.feature_order]
-        positions = torch.arange(frames, dtype=x.dtype, device=x.device) / max(frames - 1, 1)
+        if "mipv" in self.pools:
+            positions = torch.arange(frames, dtype=x.dtype, device=x.device) / max(frames - 1, 1)
         statistics = []
         for block, weight, bias in zip(
             self.blocks,
