@@ -105,6 +105,7 @@ def test_a_run_fits_the_encoder_on_training_windows_saves_it_and_exports_it(
         *overrides,
         "model=rocket",
         "model.num_features=300",
+        "model.fit_windows=8",  # fewer than the training windows: a ridge-head run fits on them all
         *features,
         "logger=none",
         "task.hidden=[]",
@@ -134,7 +135,10 @@ def test_a_run_fits_the_encoder_on_training_windows_saves_it_and_exports_it(
         name: datamodule.windows[name].gather(torch.arange(len(datamodule.windows[name])))
         for name in ("train", "val")
     }
-    assert len(split["train"]["x"]) <= encoder.fit_windows
+    assert len(split["train"]["x"]) > encoder.fit_windows
+    with torch.no_grad():  # the standardisation is every training window's (a ridge head reads them all)
+        statistics = encoder.statistics(task.encoder_input(split["train"]["x"]))
+    torch.testing.assert_close(statistics.mean(0), encoder.mean.flatten())
     with torch.no_grad():
         pooled = {name: task.pooled_features(batch["x"]) for name, batch in split.items()}
     fit = ridge_classifier(

@@ -50,6 +50,9 @@ def test_ridge_needs_a_linear_head():
     with pytest.raises(ConfigError, match=r"task\.head_fit: 'ridge' with hidden layers \[16\].*hidden=\[\]"):
         ClassifyTask(**base, hidden=[16], head_fit="ridge")
     assert ClassifyTask(**base, hidden=[], head_fit="ridge").fits_head
+    for alphas in ([], [1.0, 0.0]):  # a Cholesky factor per penalty needs every penalty positive
+        with pytest.raises(ConfigError, match=r"task\.ridge_alphas: \[.*positive penalties"):
+            ClassifyTask(**base, hidden=[], head_fit="ridge", ridge_alphas=alphas)
     assert not ClassifyTask(**base).fits_head
     with pytest.raises(
         ConfigError, match=r"task\.train_after_fit: false without a head fitted.*head_fit=ridge"

@@ -98,6 +98,12 @@ class ClassifyTask(MotionTask):
                 "false without a head fitted in closed form (head_fit: null): nothing would train",
                 "set task.head_fit=ridge (with task.hidden=[]), or task.train_after_fit=true",
             )
+        if head_fit and (not ridge_alphas or min(ridge_alphas) <= 0):
+            raise ConfigError(
+                "task.ridge_alphas",
+                f"{list(ridge_alphas)}",
+                "list one or more positive penalties for head_fit: ridge (e.g. [0.1, 1.0, 10.0])",
+            )
         self.fits_head = head_fit is not None
         self.trains_after_fit = train_after_fit
         self.ridge_alphas = tuple(ridge_alphas)

@@ -206,7 +206,9 @@ def _fit_and_test(
 
 def _fit_encoder(task: MotionTask, datamodule: MotionDataModule, seed: int) -> Tensor | None:
     """Fit an encoder with data-dependent buffers (``fits_data``, e.g. ROCKET's biases) on at most its
-    ``fit_windows`` training windows, a random subset drawn from ``seed`` (the same on every process).
+    ``fit_windows`` training windows, a random subset drawn from ``seed`` (the same on every process);
+    on every training window when the task fits a head in closed form (``fits_head``), which needs
+    every window's features anyway: the fit computes them once for both.
 
     Returns the mean-pooled features of every training window, in order, when the fit computed them
     (`MotionTask.fit_encoder`) on all of them, for `_fit_head`; else ``None``."""
@@ -214,7 +216,9 @@ def _fit_encoder(task: MotionTask, datamodule: MotionDataModule, seed: int) -> T
         return None
     windows = datamodule.windows["train"]
     chosen = torch.randperm(len(windows), generator=torch.Generator().manual_seed(seed))
-    chosen = chosen[: task.encoder.fit_windows].sort().values
+    if not task.fits_head:
+        chosen = chosen[: task.encoder.fit_windows]
+    chosen = chosen.sort().values
     pooled = task.fit_encoder(windows.gather(chosen)["x"])
     return pooled if len(chosen) == len(windows) else None
 
