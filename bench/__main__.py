@@ -39,6 +39,7 @@ SUITE = [
     Benchmark("bench.bench_experiments"),
     Benchmark("bench.bench_large_data"),
     Benchmark("bench.bench_loader"),
+    Benchmark("bench.bench_ridge"),  # the closed-form ridge head's fit
     Benchmark("bench.bench_compile"),  # last: it sets this process's torch threads to 1
     Benchmark("bench.bench_pruning", slow=True),
     Benchmark("bench.bench_reference_awd", slow=True),

@@ -256,6 +256,22 @@ def test_multirocket_pools_and_the_first_difference_are_standardised_window_stat
         encoder(x)
 
 
+def test_the_first_difference_can_have_fewer_features_than_the_recording():
+    """``difference_features`` sizes the first difference's encoder (experiment=landmarks: 3,000 and
+    1,500): 500 → 5 dilation steps × 84 = 420 features, 200 → 2 × 84 = 168."""
+    encoder = RocketEncoder(
+        3, num_features=500, receptive_field=40, first_difference=True, difference_features=200
+    )
+    windows = torch.randn(30, 40, 3, generator=torch.Generator().manual_seed(0))
+    fitted_features = encoder.fit_to_data(windows)
+    assert encoder.difference.output_dim == 168 and encoder.output_dim == 420 + 168
+    assert fitted_features.shape == (30, 588)
+    steps = windows[:, 1:] - windows[:, :-1]
+    torch.testing.assert_close(
+        fitted_features[:, 420:], encoder.difference.mean_pool(steps), atol=1e-4, rtol=1e-4
+    )
+
+
 @pytest.mark.parametrize("pools", [(), ("ppv", "ppv"), ("ppv", "lspv")])
 def test_unknown_or_repeated_pools_are_refused(pools):
     with pytest.raises(ConfigError, match=r"model\.pools"):

@@ -98,7 +98,8 @@ class RocketEncoder(Encoder):
             standardisation on.
         pools: the window statistics of each convolution and bias, in this order (`POOLS`):
             ``output_dim`` is ``H × len(pools)``, pool-major.
-        first_difference: add the same features of the input's first difference (doubles
+        first_difference: add the same kind of features of the input's first difference.
+        difference_features: how many of them (``num_features`` when ``None``: doubles
             ``output_dim``).
     """
 
@@ -115,6 +116,7 @@ class RocketEncoder(Encoder):
         fit_windows: int = 2048,
         pools: Sequence[str] = ("ppv",),
         first_difference: bool = False,
+        difference_features: int | None = None,
     ) -> None:
         super().__init__()
         if receptive_field < 1 or max_dilations < 1 or fit_windows < 1:
@@ -147,7 +149,7 @@ class RocketEncoder(Encoder):
         if first_difference:
             self.difference = RocketEncoder(
                 input_dim,
-                num_features,
+                num_features if difference_features is None else difference_features,
                 receptive_field,
                 max_dilations,
                 seed + 1,
