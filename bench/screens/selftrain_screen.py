@@ -211,8 +211,8 @@ def measure_set(name, seeds, out):
                 "a": (a_lab, a_pool, a_val, a_test),
                 "b": (b_train[mask], b_train[~mask], b_val, b_test),
             }
-            people = len({r["subject"] for r in rows if r["recording"] in keep})
-            subjects = {r["recording"]: r["subject"] for r in rows}
+            people = len({r.get("subject", "") for r in rows if r["recording"] in keep})
+            subjects = {r["recording"]: r.get("subject", "") for r in rows}
             lab_classes = [
                 full_dm.class_names.index(label)
                 for label in {r["recording"]: r["label"] for r in rows if r["recording"] in keep}.values()
@@ -325,7 +325,14 @@ def main() -> None:
         everything = {}
         for path in args.summarize:
             for name, results in json.loads(Path(path).read_text()).items():
-                everything.setdefault(name, []).extend(results)
+                kept = everything.setdefault(name, [])
+                seen = {(r["seed"], r["cell"], r["variant"], r["method"], r.get("round")) for r in kept}
+                # scratch and full are in every file: once each
+                kept += [
+                    r
+                    for r in results
+                    if (r["seed"], r["cell"], r["variant"], r["method"], r.get("round")) not in seen
+                ]
         print(summarize(everything))
         return
     for strategy in set(STRATEGIES) - set(args.strategies):
