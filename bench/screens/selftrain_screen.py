@@ -147,13 +147,13 @@ def self_train(feats, lab_y, pool_rec, pool_y, classes, alphas, val, test_x, str
     return rounds
 
 
-def measure_set(name, seeds, out):
+def measure_set(name, seeds, out, extra=()):
     from motionlab.datasets.registry import real_dataset
 
     dataset = real_dataset(name)
     csv_path = dataset.ensure(DATA_ROOT)
     fields, rows = read_rows(csv_path)
-    overrides = dataset.train_overrides(csv_path)
+    overrides = [*dataset.train_overrides(csv_path), *extra]
     full_dm = class_windows(overrides, out / "probe_full")
     train_x, train_y, train_ri = split_arrays(full_dm, "train")
     train_rec = np.array([full_dm.windows["train"].recordings[i].name.split("/", 1)[1] for i in train_ri])
@@ -186,7 +186,10 @@ def measure_set(name, seeds, out):
             pool = ~labelled
             subset = [r for r in rows if r["split"] != "train" or r["recording"] in keep]
             cell_dir = out / f"{cell.replace(' ', '').replace('%', 'pct')}_seed{seed}"
-            lab_overrides = [*dataset.train_overrides(write_rows(cell_dir / "labelled.csv", fields, subset))]
+            lab_overrides = [
+                *dataset.train_overrides(write_rows(cell_dir / "labelled.csv", fields, subset)),
+                *extra,
+            ]
             lab_dm = class_windows(lab_overrides, cell_dir / "probe")
             lab_x, lab_y, _ = split_arrays(lab_dm, "train")
             assert lab_dm.class_names == full_dm.class_names
@@ -319,6 +322,7 @@ def main() -> None:
     parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
     parser.add_argument("--out", default="selftrain_screen.json")
     parser.add_argument("--strategies", nargs="+", default=list(STRATEGIES), choices=list(STRATEGIES))
+    parser.add_argument("--overrides", nargs="*", default=[], help="train.py overrides added to the recipe")
     parser.add_argument("--summarize", nargs="+", help="only print the tables of these result JSON files")
     args = parser.parse_args()
     if args.summarize:
@@ -340,7 +344,7 @@ def main() -> None:
     everything = {}
     with single_threaded(), tempfile.TemporaryDirectory() as tmp:
         for name in args.sets:
-            everything[name] = measure_set(name, args.seeds, Path(tmp) / name)
+            everything[name] = measure_set(name, args.seeds, Path(tmp) / name, args.overrides)
             Path(args.out).write_text(json.dumps(everything, indent=1))
 
 
