@@ -6,9 +6,10 @@ eigendecomposition it replaced.
 `motionlab.tasks.common.ridge.ridge_classifier` fits ten penalties (``configs/task/classify.yaml``'s
 ``ridge_alphas``) on rocket-sized features and keeps the best on the validation windows. Until it
 factorised ``Gram + αI`` once per penalty, it eigendecomposed the Gram matrix once and solved every
-penalty from it. Both are timed here in process CPU, one thread, on random features of the real
-sets' shapes (`smartphone_activities`' training windows with ``experiment=imu``'s 2,688 features and
-with ``model.first_difference=true``'s 5,376), and their weights compared.
+penalty from it. Both are timed here in process CPU, one thread, on random features of the shapes
+``experiment=imu`` fits on the real sets (4,116 features: 2,688 of the recording, 1,428 of its first
+difference; the training windows of `shoulder_exercises` and `smartphone_activities`), and their
+weights compared.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from motionlab.tasks.common.ridge import ridge_classifier
 ALPHAS = (1.0e-3, 4.6e-3, 2.2e-2, 0.1, 0.46, 2.2, 10.0, 46.0, 220.0, 1000.0)
 CLASSES = 6
 SHAPES = {  # (windows, features): the Gram matrix is the smaller side squared
-    "4,600 windows × 2,688 features": (4600, 2688),
-    "4,600 windows × 5,376 features": (4600, 5376),
+    "shoulder_exercises 4,344 windows × 4,116 features": (4344, 4116),
+    "smartphone_activities 6,717 windows × 4,116 features": (6717, 4116),
 }
 QUICK_SHAPES = {"300 windows × 200 features": (300, 200)}
 

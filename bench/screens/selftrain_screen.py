@@ -1,6 +1,7 @@
 """Screen (issue 19): self-training of the rocket + ridge recipe (experiment=imu) on the unlabelled
 training recordings, against ridge on the labelled recordings only (``scratch``) and on every
-training recording (``full``). Throwaway measurement script, not production code.
+training recording (``full``). A screen: it measures, and builds nothing into motionlab (results and
+the commands behind them: bench/screens/selftrain_screen.md, summarised in docs/pretraining.md).
 
     .venv/bin/python -m bench.screens.selftrain_screen                       # both sets, seeds 1 2 3
     .venv/bin/python -m bench.screens.selftrain_screen --sets shoulder_exercises --seeds 1
