@@ -36,8 +36,6 @@ from pathlib import Path
 import lightning as L
 import numpy as np
 import torch
-from hydra.utils import instantiate
-from omegaconf import OmegaConf
 
 from bench.bench_pretrain import class_windows, labelled_recordings, read_rows, write_rows
 from bench.bench_real_data import CONFIG_DIR, DATA_ROOT, scores, single_threaded, split_arrays
@@ -72,18 +70,12 @@ def rocket_features(overrides, seed, datamodule, fit_x, stats, xs):
     """Pooled rocket features of each array in ``xs``: normaliser ``stats``, encoder fit on at most
     ``fit_windows`` of ``fit_x`` (run.py's `_fit_encoder` draw)."""
     from motionlab.sweep.compose import run_config
+    from motionlab.training.run import build_task
 
     with tempfile.TemporaryDirectory() as tmp:
         cfg = run_config(CONFIG_DIR, ["threads=1", *overrides, f"seed={seed}"], Path(tmp))
     L.seed_everything(seed, workers=True)
-    task = instantiate(
-        cfg.task,
-        encoder=OmegaConf.to_container(cfg.model, resolve=True),
-        data_spec=datamodule.spec.to_dict(),
-        monitor=OmegaConf.to_container(cfg.monitor, resolve=True),
-        _convert_="all",
-        _recursive_=False,
-    )
+    task = build_task(cfg, datamodule.spec.to_dict())
     task.normalizer.set_stats(stats.mean, stats.std)
     chosen = torch.randperm(len(fit_x), generator=torch.Generator().manual_seed(seed))
     chosen = chosen[: task.encoder.fit_windows].sort().values

@@ -11,11 +11,11 @@ import lightning as L
 import pytest
 import torch
 from hydra.utils import instantiate
-from omegaconf import OmegaConf
 
 from motionlab.data import formats
 from motionlab.data.datamodule import MotionDataModule
 from motionlab.tasks.base import MotionTask
+from motionlab.training.run import build_task
 from tests.helpers import GAIT_TINY, TINY, applicable_overrides, compose_config
 
 DATA_CONFIGS = list(formats())  # every data format (src/motionlab/data/<format>/)
@@ -40,14 +40,7 @@ def task_and_data(request, tmp_path_factory, sample_cache) -> tuple[MotionTask, 
     datamodule.prepare_data()
     datamodule.setup("fit")
     torch.manual_seed(0)
-    task = instantiate(
-        cfg.task,
-        encoder=OmegaConf.to_container(cfg.model, resolve=True),
-        data_spec=datamodule.spec.to_dict(),
-        monitor=OmegaConf.to_container(cfg.monitor, resolve=True),
-        _convert_="all",
-        _recursive_=False,
-    )
+    task = build_task(cfg, datamodule.spec.to_dict())
     task.normalizer.set_stats(datamodule.feature_stats.mean, datamodule.feature_stats.std)
     return task, datamodule
 

@@ -121,14 +121,7 @@ def _fit_and_test(
     _save_label_encoder(datamodule.spec.class_names, run_dir)
 
     fit_clock = FitClock()  # from the in-memory windows to the best checkpoint
-    task: MotionTask = instantiate(
-        cfg.task,
-        encoder=OmegaConf.to_container(cfg.model, resolve=True),
-        data_spec=datamodule.spec.to_dict(),
-        monitor=OmegaConf.to_container(cfg.monitor, resolve=True),
-        _convert_="all",
-        _recursive_=False,  # the task builds its encoder itself, from the config dict
-    )
+    task = build_task(cfg, datamodule.spec.to_dict())
     task.normalizer.set_stats(datamodule.feature_stats.mean, datamodule.feature_stats.std)
     train_pooled = _fit_encoder(task, datamodule, cfg.seed)
     finetuning, init_report = setup_finetuning(
@@ -202,6 +195,19 @@ def _fit_and_test(
         **reported,
     )
     return monitored
+
+
+def build_task(cfg: DictConfig, data_spec: dict[str, Any]) -> MotionTask:
+    """The run's task, untrained: ``cfg.task`` over an encoder of ``cfg.model`` for data described by
+    ``data_spec`` (`DataSpec.to_dict`), monitoring ``cfg.monitor``."""
+    return instantiate(
+        cfg.task,
+        encoder=OmegaConf.to_container(cfg.model, resolve=True),
+        data_spec=data_spec,
+        monitor=OmegaConf.to_container(cfg.monitor, resolve=True),
+        _convert_="all",
+        _recursive_=False,  # the task builds its encoder itself, from the config dict
+    )
 
 
 def _fit_encoder(task: MotionTask, datamodule: MotionDataModule, seed: int) -> Tensor | None:
