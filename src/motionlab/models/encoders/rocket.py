@@ -95,7 +95,7 @@ class RocketEncoder(Encoder):
         seed: the kernels' channel subsets and the biases' fitting windows follow from it.
         standardize: subtract the training PPVs' mean and divide by their standard deviation.
         fit_windows: how many training windows (at most) the run fits the biases and the
-            standardisation on.
+            standardisation on (every one when the task fits its head in closed form).
         pools: the window statistics of each convolution and bias, in this order (`POOLS`):
             ``output_dim`` is ``H × len(pools)``, pool-major.
         first_difference: add the same kind of features of the input's first difference.
