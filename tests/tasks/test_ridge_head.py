@@ -36,6 +36,9 @@ def test_the_fit_solves_the_ridge_normal_equations_and_keeps_the_best_validation
             torch.testing.assert_close(fit.bias, bias.float(), atol=1e-5, rtol=1e-4)
     assert fit.alpha == ALPHAS[accuracies.index(max(accuracies))]  # the first of the best
     assert fit.val_accuracy == max(accuracies) > 1 / 3
+    for alphas in ((), (1.0, 0.0)):  # Gram + αI is positive definite only for α > 0
+        with pytest.raises(ValueError, match="positive penalties"):
+            ridge_classifier(z, y, 3, alphas, z_val, y_val)
 
 
 def test_ridge_needs_a_linear_head():
