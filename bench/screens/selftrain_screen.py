@@ -14,7 +14,7 @@ Per set, seed and cell (``1 group``, ``25 %``: `bench.bench_pretrain.labelled_re
   pool (training windows of the other recordings: their labels only score the pseudo-labels), the
   all-training statistics, and the validation and test windows.
 - features (RocketEncoder as experiment=imu configures it, run.py's order: normaliser statistics,
-  encoder fit on at most ``fit_windows`` random training windows of ``seed``, mean-pooled
+  encoder fit on the training windows a run fits it on, `encoder_fit_windows`, mean-pooled
   standardised features): variant ``a`` fits both on the labelled recordings only (what a
   labelled-only run does), variant ``b`` on every training recording (labels unused).
 - ``scratch``: ridge (alphas of task=classify, chosen on validation windows) on the labelled windows;
@@ -39,6 +39,7 @@ import torch
 
 from bench.bench_pretrain import class_windows, labelled_recordings, read_rows, write_rows
 from bench.bench_real_data import CONFIG_DIR, DATA_ROOT, scores, single_threaded, split_arrays
+from motionlab.tasks.common.classification_metrics import recording_predictions
 
 CELLS = ("1 group", "25 %")
 STRATEGIES = {
@@ -67,19 +68,17 @@ def person_assignment(mean_probs, subjects, proportions):
 
 
 def rocket_features(overrides, seed, datamodule, fit_x, stats, xs):
-    """Pooled rocket features of each array in ``xs``: normaliser ``stats``, encoder fit on at most
-    ``fit_windows`` of ``fit_x`` (run.py's `_fit_encoder` draw)."""
+    """Pooled rocket features of each array in ``xs``: normaliser ``stats``, encoder fit on the windows
+    of ``fit_x`` that a run would fit it on (run.py's `encoder_fit_windows`)."""
     from motionlab.sweep.compose import run_config
-    from motionlab.training.run import build_task
+    from motionlab.training.run import build_task, encoder_fit_windows
 
     with tempfile.TemporaryDirectory() as tmp:
         cfg = run_config(CONFIG_DIR, ["threads=1", *overrides, f"seed={seed}"], Path(tmp))
     L.seed_everything(seed, workers=True)
     task = build_task(cfg, datamodule.spec.to_dict())
     task.normalizer.set_stats(stats.mean, stats.std)
-    chosen = torch.randperm(len(fit_x), generator=torch.Generator().manual_seed(seed))
-    chosen = chosen[: task.encoder.fit_windows].sort().values
-    task.fit_encoder(fit_x[chosen])
+    task.fit_encoder(fit_x[encoder_fit_windows(task, len(fit_x), seed)])
     task.eval()
     with torch.no_grad():
         return [task._pooled_windows(x) for x in xs], list(cfg.task.ridge_alphas)
@@ -90,14 +89,6 @@ def ridge_probs(features, labels, classes, alphas, val, others):
 
     fit = ridge_classifier(features, labels, classes, alphas, *val)
     return [(x @ fit.weight + fit.bias).softmax(-1).numpy() for x in others], fit.alpha
-
-
-def per_recording(probs, recordings):
-    """Mean window probability per recording: (recording ids, [R, C])."""
-    ids, inverse = np.unique(recordings, return_inverse=True)
-    sums = np.zeros((len(ids), probs.shape[1]))
-    np.add.at(sums, inverse, probs)
-    return ids, sums / np.bincount(inverse)[:, None]
 
 
 def choose(mean_probs, strategy, fraction):
@@ -120,10 +111,10 @@ def self_train(feats, lab_y, pool_rec, pool_y, classes, alphas, val, test_x, str
     lab_x, pool_x = feats
     (pool_probs, test_probs), _ = ridge_probs(lab_x, lab_y, classes, alphas, val, [pool_x, test_x])
     rounds = []
-    _, rec_true = per_recording(np.eye(classes)[pool_y], pool_rec)
-    rec_true = rec_true.argmax(1)
     for fraction in STRATEGIES[strategy]:
-        ids, mean_probs = per_recording(pool_probs, pool_rec)
+        # the run's own aggregation; the pool's true labels only score the pseudo-labels
+        recordings = recording_predictions(pool_probs, pool_rec, pool_y)
+        ids, mean_probs, rec_true = recordings.groups, recordings.scores, recordings.labels
         kept = choose(mean_probs, strategy, fraction)
         pseudo = mean_probs.argmax(1)
         if strategy == "person":

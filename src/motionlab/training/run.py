@@ -221,12 +221,19 @@ def _fit_encoder(task: MotionTask, datamodule: MotionDataModule, seed: int) -> T
     if not task.encoder.fits_data:
         return None
     windows = datamodule.windows["train"]
-    chosen = torch.randperm(len(windows), generator=torch.Generator().manual_seed(seed))
-    if not task.fits_head:
-        chosen = chosen[: task.encoder.fit_windows]
-    chosen = chosen.sort().values
+    chosen = encoder_fit_windows(task, len(windows), seed)
     pooled = task.fit_encoder(windows.gather(chosen)["x"])
     return pooled if len(chosen) == len(windows) else None
+
+
+def encoder_fit_windows(task: MotionTask, windows: int, seed: int) -> Tensor:
+    """The indices, sorted, of the training windows (of ``windows``) that `_fit_encoder` fits the
+    task's encoder on: every one under a closed-form head, else a random ``fit_windows`` of them
+    drawn from ``seed``."""
+    chosen = torch.randperm(windows, generator=torch.Generator().manual_seed(seed))
+    if not task.fits_head:
+        chosen = chosen[: task.encoder.fit_windows]
+    return chosen.sort().values
 
 
 def _fit_head(task: MotionTask, datamodule: MotionDataModule, train_pooled: Tensor | None) -> None:
