@@ -150,6 +150,7 @@ def test_a_run_fits_the_encoder_on_training_windows_saves_it_and_exports_it(
         split["val"]["label"],
     )
     assert torch.equal(task.head[-1].weight, fit.weight.T) and torch.equal(task.head[-1].bias, fit.bias)
+    assert head_fit["alpha"] == fit.alpha and head_fit["val_log_loss"] == pytest.approx(fit.val_log_loss)
 
     graph = ExportGraph(task)
     example = np.random.default_rng(0).normal(size=(4, graph.window, graph.num_features)).astype(np.float32)

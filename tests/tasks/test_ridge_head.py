@@ -21,21 +21,25 @@ def problem(seed: int, n: int, d: int = 20, classes: int = 3) -> tuple[torch.Ten
 
 
 @pytest.mark.parametrize("n", [60, 12])  # more windows than features (20), and fewer
-def test_the_fit_solves_the_ridge_normal_equations_and_keeps_the_best_validation_penalty(n):
+def test_the_fit_solves_the_ridge_normal_equations_and_keeps_the_lowest_validation_cross_entropy(n):
     (z, y), (z_val, y_val) = problem(1, n), problem(2, 40)
     fit = ridge_classifier(z, y, 3, ALPHAS, z_val, y_val)
     z64, targets = z.double(), 2.0 * F.one_hot(y, 3).double() - 1.0
     zc, tc = z64 - z64.mean(0), targets - targets.mean(0)
-    accuracies = []
+    log_losses, accuracies = [], []
     for alpha in ALPHAS:
         weight = torch.linalg.solve(zc.T @ zc + alpha * torch.eye(20, dtype=torch.float64), zc.T @ tc)
         bias = targets.mean(0) - z64.mean(0) @ weight
-        accuracies.append(((z_val.double() @ weight + bias).argmax(1) == y_val).double().mean().item())
+        scores = z_val.double() @ weight + bias
+        log_losses.append(F.cross_entropy(scores, y_val).item())
+        accuracies.append((scores.argmax(1) == y_val).double().mean().item())
         if alpha == fit.alpha:
             torch.testing.assert_close(fit.weight, weight.float(), atol=1e-5, rtol=1e-4)
             torch.testing.assert_close(fit.bias, bias.float(), atol=1e-5, rtol=1e-4)
-    assert fit.alpha == ALPHAS[accuracies.index(max(accuracies))]  # the first of the best
-    assert fit.val_accuracy == max(accuracies) > 1 / 3
+    chosen = log_losses.index(min(log_losses))
+    assert fit.alpha == ALPHAS[chosen]
+    assert fit.val_log_loss == pytest.approx(log_losses[chosen], rel=1e-9)
+    assert fit.val_accuracy == accuracies[chosen] > 1 / 3
     for alphas in ((), (1.0, 0.0)):  # Gram + αI is positive definite only for α > 0
         with pytest.raises(ValueError, match="positive penalties"):
             ridge_classifier(z, y, 3, alphas, z_val, y_val)

@@ -57,8 +57,9 @@ class ClassifyTask(MotionTask):
         focal_gamma: 0 for cross-entropy, > 0 for focal loss with this γ.
         label_smoothing: share of the target mass spread uniformly over the classes.
         head_fit: ``ridge`` fits the (linear) head in closed form on the pooled features of every
-            training window before the first epoch (`motionlab.tasks.common.ridge`), the penalty chosen
-            from ``ridge_alphas`` on the validation windows; ``null``: the head trains from scratch.
+            training window before the first epoch (`motionlab.tasks.common.ridge`), the penalty of
+            ``ridge_alphas`` with the lowest cross-entropy on the validation windows; ``null``: the head
+            trains from scratch.
         ridge_alphas: the penalties ``head_fit: ridge`` chooses from.
         train_after_fit: with ``head_fit``, ``False`` keeps the closed-form head as fitted: the run's
             epochs skip their training batches and only validate and write checkpoints (for a fixed
@@ -166,6 +167,7 @@ class ClassifyTask(MotionTask):
         self.eval_details["head_fit"] = {
             "method": "ridge",
             "alpha": fit.alpha,
+            "val_log_loss": fit.val_log_loss,
             "val_accuracy": fit.val_accuracy,
             "windows": len(features),
         }
