@@ -6,9 +6,8 @@ direction and plateaus below the ridge solution on the same features (docs/real-
 solution is exact, needs no epochs, and its penalty is chosen on the validation windows: the one whose
 class probabilities (the softmax of the scores, what a run reports and averages per recording) have
 the lowest cross-entropy there. Validation accuracy, the earlier criterion, moves in whole windows of a
-few held-out people and ties or flips between neighbouring penalties; the cross-entropy is smooth in
-the penalty, and on the real person-split sets it chose penalties that scored higher on the held-out
-people (docs/real-data.md).
+few held-out people and flips between neighbouring penalties; the cross-entropy is smooth in the
+penalty. The two criteria side by side on the real sets: docs/real-data.md.
 """
 
 from __future__ import annotations
