@@ -16,9 +16,13 @@ Per set, seed and cell (``1 group``, ``25 %``: `bench.bench_pretrain.labelled_re
 - features (RocketEncoder as experiment=imu configures it, run.py's order: normaliser statistics,
   encoder fit on the training windows a run fits it on, `encoder_fit_windows`, mean-pooled
   standardised features): variant ``a`` fits both on the labelled recordings only (what a
-  labelled-only run does), variant ``b`` on every training recording (labels unused).
+  labelled-only run does), variant ``b`` on every training recording (labels unused); variant ``p``
+  is ``b`` standardised again per person (`per_person_standardized`): every person's windows, the
+  test people's included, by that person's own feature mean and spread (labels unused; a test person's
+  unlabelled windows are read, as a per-user calibration would).
 - ``scratch``: ridge (alphas of task=classify, chosen on validation windows) on the labelled windows;
-  ``full``: ridge on every training window with its true label (variant b's features);
+  ``full``: ridge on every training window with its true label (variant b's features; ``full_p``
+  variant p's);
   ``st_<strategy>``: ridge on labelled, then rounds of: predict the pool, mean softmax per recording,
   one pseudo-class per recording, keep some (``all``: every recording each round; ``top``: the most
   confident by margin, 50 % → 75 % → 100 % of the pool; ``bal``: the same fractions per predicted
@@ -42,6 +46,7 @@ from bench.bench_real_data import CONFIG_DIR, DATA_ROOT, scores, single_threaded
 from motionlab.tasks.common.classification_metrics import recording_predictions
 
 CELLS = ("1 group", "25 %")
+VARIANTS = ("a", "b", "p")
 STRATEGIES = {
     "all": (1.0, 1.0, 1.0),
     "top": (0.5, 0.75, 1.0),
@@ -65,6 +70,23 @@ def person_assignment(mean_probs, subjects, proportions):
         rows, columns = linear_sum_assignment(cost)
         pseudo[members[rows]] = slots[columns]
     return pseudo
+
+
+def per_person_standardized(features: torch.Tensor, people: np.ndarray) -> torch.Tensor:
+    """``features [N, D]`` with each person's rows (``people [N]``) standardised by that person's own
+    mean and standard deviation: what is left is how a window differs from its person's usual."""
+    out = features.clone()
+    for person in np.unique(people):
+        rows = torch.from_numpy(people == person)
+        own = features[rows]
+        out[rows] = (own - own.mean(0)) / own.std(0, correction=0).clamp(min=1e-6)
+    return out
+
+
+def window_people(datamodule, split: str) -> np.ndarray:
+    """The person (split group) of each window of ``split``."""
+    windows = datamodule.windows[split]
+    return np.array([r.group for r in windows.recordings])[windows.recording_index.numpy()]
 
 
 def rocket_features(overrides, seed, datamodule, fit_x, stats, xs):
@@ -131,7 +153,7 @@ def self_train(feats, lab_y, pool_rec, pool_y, classes, alphas, val, test_x, str
     return rounds
 
 
-def measure_set(name, seeds, out, extra=()):
+def measure_set(name, seeds, out, extra=(), variants=VARIANTS):
     from motionlab.datasets.registry import real_dataset
 
     dataset = real_dataset(name)
@@ -154,12 +176,22 @@ def measure_set(name, seeds, out, extra=()):
             overrides, seed, full_dm, train_x, full_dm.feature_stats, [train_x, val_x, test_x]
         )
         print(f"  seed {seed} variant b features {time.process_time() - started:.1f} s CPU", flush=True)
-        (probs,), _ = ridge_probs(b_train, train_y, classes, alphas, (b_val, val_y), [b_test])
-        full = scores(probs, test_y.numpy(), test_ri)
-        results.append({"seed": seed, "cell": "100 %", "variant": "-", "method": "full", **full})
-        print(
-            f"  seed {seed} full {full['window accuracy']:.3f}/{full['recording accuracy']:.3f}", flush=True
+        p_train, p_val, p_test = (
+            per_person_standardized(x, window_people(full_dm, split))
+            for x, split in zip((b_train, b_val, b_test), ("train", "val", "test"), strict=True)
         )
+        fulls = {"full": (b_train, b_val, b_test), "full_p": (p_train, p_val, p_test)}
+        for method, (v_train, v_val, v_test) in fulls.items():
+            if method == "full_p" and "p" not in variants:
+                continue
+            (probs,), _ = ridge_probs(v_train, train_y, classes, alphas, (v_val, val_y), [v_test])
+            full = scores(probs, test_y.numpy(), test_ri)
+            variant = "-" if method == "full" else "p"
+            results.append({"seed": seed, "cell": "100 %", "variant": variant, "method": method, **full})
+            print(
+                f"  seed {seed} {method} {full['window accuracy']:.3f}/{full['recording accuracy']:.3f}",
+                flush=True,
+            )
         seen = set()
         for cell in CELLS:
             keep = labelled_recordings(rows, cell, seed)
@@ -194,9 +226,10 @@ def measure_set(name, seeds, out, extra=()):
                 flush=True,
             )
             mask = torch.from_numpy(labelled)
-            variants = {
+            features = {
                 "a": (a_lab, a_pool, a_val, a_test),
                 "b": (b_train[mask], b_train[~mask], b_val, b_test),
+                "p": (p_train[mask], p_train[~mask], p_val, p_test),
             }
             people = len({r.get("subject", "") for r in rows if r["recording"] in keep})
             subjects = {r["recording"]: r.get("subject", "") for r in rows}
@@ -205,7 +238,8 @@ def measure_set(name, seeds, out, extra=()):
                 for label in {r["recording"]: r["label"] for r in rows if r["recording"] in keep}.values()
             ]
             prior = (subjects, np.bincount(lab_classes, minlength=classes) / len(lab_classes))
-            for variant, (v_lab, v_pool, v_val, v_test) in variants.items():
+            for variant in variants:
+                v_lab, v_pool, v_val, v_test = features[variant]
                 (probs,), _ = ridge_probs(v_lab, lab_y, classes, alphas, (v_val, val_y), [v_test])
                 result = scores(probs, test_y.numpy(), test_ri)
                 base = {"seed": seed, "cell": cell, "people": people, "variant": variant}
@@ -266,6 +300,15 @@ def summarize(everything) -> str:
             f"recording {full_recording:.3f}; per seed window "
             + ", ".join(f"{r['window accuracy']:.3f}" for r in full),
             "",
+            *[
+                f"full_p (every training recording labelled, variant p features): window "
+                f"{np.mean([r['window accuracy'] for r in full_p]):.3f}, recording "
+                f"{np.mean([r['recording accuracy'] for r in full_p]):.3f}; per seed window "
+                + ", ".join(f"{r['window accuracy']:.3f}" for r in full_p)
+                + "\n"
+                for full_p in [[r for r in results if r["method"] == "full_p"]]
+                if full_p
+            ],
             "| cell | feat | method | round | window acc (per seed) | window | recording | pseudo acc | kept "
             "| Δ window vs scratch a (pts) | % of full |",
             "|---|---|---|---|---|---|---|---|---|---|---|",
@@ -273,7 +316,7 @@ def summarize(everything) -> str:
         keys = []
         for r in results:
             key = (r["cell"], r["variant"], r["method"], r.get("round", 0))
-            if r["method"] != "full" and key not in keys:
+            if r["method"] not in ("full", "full_p") and key not in keys:
                 keys.append(key)
         for cell, variant, method, number in keys:
             runs = [
@@ -306,6 +349,7 @@ def main() -> None:
     parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
     parser.add_argument("--out", default="selftrain_screen.json")
     parser.add_argument("--strategies", nargs="+", default=list(STRATEGIES), choices=list(STRATEGIES))
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
     parser.add_argument("--overrides", nargs="*", default=[], help="train.py overrides added to the recipe")
     parser.add_argument("--summarize", nargs="+", help="only print the tables of these result JSON files")
     args = parser.parse_args()
@@ -328,7 +372,7 @@ def main() -> None:
     everything = {}
     with single_threaded(), tempfile.TemporaryDirectory() as tmp:
         for name in args.sets:
-            everything[name] = measure_set(name, args.seeds, Path(tmp) / name, args.overrides)
+            everything[name] = measure_set(name, args.seeds, Path(tmp) / name, args.overrides, args.variants)
             Path(args.out).write_text(json.dumps(everything, indent=1))
 
 
