@@ -84,9 +84,9 @@ def per_person_standardized(features: torch.Tensor, people: np.ndarray) -> torch
 
 
 def window_people(datamodule, split: str) -> np.ndarray:
-    """The person (split group) of each window of ``split``."""
+    """The person (split group, `MotionDataModule.recording_groups`) of each window of ``split``."""
     windows = datamodule.windows[split]
-    return np.array([r.group for r in windows.recordings])[windows.recording_index.numpy()]
+    return np.array(datamodule.recording_groups(windows.recordings))[windows.recording_index.numpy()]
 
 
 def rocket_features(overrides, seed, datamodule, fit_x, stats, xs):
@@ -180,13 +180,12 @@ def measure_set(name, seeds, out, extra=(), variants=VARIANTS):
             per_person_standardized(x, window_people(full_dm, split))
             for x, split in zip((b_train, b_val, b_test), ("train", "val", "test"), strict=True)
         )
-        fulls = {"full": (b_train, b_val, b_test), "full_p": (p_train, p_val, p_test)}
-        for method, (v_train, v_val, v_test) in fulls.items():
-            if method == "full_p" and "p" not in variants:
-                continue
+        fulls = {"full": ("-", (b_train, b_val, b_test))}
+        if "p" in variants:
+            fulls["full_p"] = ("p", (p_train, p_val, p_test))
+        for method, (variant, (v_train, v_val, v_test)) in fulls.items():
             (probs,), _ = ridge_probs(v_train, train_y, classes, alphas, (v_val, val_y), [v_test])
             full = scores(probs, test_y.numpy(), test_ri)
-            variant = "-" if method == "full" else "p"
             results.append({"seed": seed, "cell": "100 %", "variant": variant, "method": method, **full})
             print(
                 f"  seed {seed} {method} {full['window accuracy']:.3f}/{full['recording accuracy']:.3f}",
@@ -283,6 +282,16 @@ def measure_set(name, seeds, out, extra=(), variants=VARIANTS):
     return results
 
 
+def full_line(method: str, variant: str, runs: list[dict]) -> str:
+    """One line of `summarize`: a ``full`` method's seed-mean window and recording accuracy."""
+    return (
+        f"{method} (every training recording labelled, variant {variant} features): window "
+        f"{np.mean([r['window accuracy'] for r in runs]):.3f}, recording "
+        f"{np.mean([r['recording accuracy'] for r in runs]):.3f}; per seed window "
+        + ", ".join(f"{r['window accuracy']:.3f}" for r in runs)
+    )
+
+
 def summarize(everything) -> str:
     """Markdown tables: per set, cell, variant and method (self-training: each round), the seed means
     of test window / recording accuracy, pseudo-label recording accuracy, the gain in window points
@@ -290,25 +299,13 @@ def summarize(everything) -> str:
     lines = []
     for name, results in everything.items():
         full = [r for r in results if r["method"] == "full"]
+        full_p = [r for r in results if r["method"] == "full_p"]
         full_window = np.mean([r["window accuracy"] for r in full])
-        full_recording = np.mean([r["recording accuracy"] for r in full])
         seeds = sorted({r["seed"] for r in results})
+        lines += [f"### {name} (seeds {', '.join(map(str, seeds))})", "", full_line("full", "b", full), ""]
+        if full_p:
+            lines += [full_line("full_p", "p", full_p), ""]
         lines += [
-            f"### {name} (seeds {', '.join(map(str, seeds))})",
-            "",
-            f"full (every training recording labelled, variant b features): window {full_window:.3f}, "
-            f"recording {full_recording:.3f}; per seed window "
-            + ", ".join(f"{r['window accuracy']:.3f}" for r in full),
-            "",
-            *[
-                f"full_p (every training recording labelled, variant p features): window "
-                f"{np.mean([r['window accuracy'] for r in full_p]):.3f}, recording "
-                f"{np.mean([r['recording accuracy'] for r in full_p]):.3f}; per seed window "
-                + ", ".join(f"{r['window accuracy']:.3f}" for r in full_p)
-                + "\n"
-                for full_p in [[r for r in results if r["method"] == "full_p"]]
-                if full_p
-            ],
             "| cell | feat | method | round | window acc (per seed) | window | recording | pseudo acc | kept "
             "| Δ window vs scratch a (pts) | % of full |",
             "|---|---|---|---|---|---|---|---|---|---|---|",
