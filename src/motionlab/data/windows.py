@@ -28,6 +28,9 @@ from motionlab.data.split_store import SplitStore
 # that evaluation can put windows back in order and answer per recording (under any sampler).
 WINDOW_INDEX = "window_index"
 RECORDING_INDEX = "recording_index"
+#: The key the training and validation windows a closed-form head fit reads carry: each window's split
+#: group (subject, session) as a code, for heads that standardise features per group.
+GROUP_INDEX = "group_index"
 
 
 def window_starts(lengths: Sequence[int] | np.ndarray, window: int, stride: int) -> np.ndarray:

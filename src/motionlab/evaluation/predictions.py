@@ -38,7 +38,7 @@ import torch
 from torch import Tensor
 
 from motionlab.data.datamodule import MotionDataModule
-from motionlab.data.windows import WindowSet
+from motionlab.data.windows import RECORDING_INDEX, WindowSet
 from motionlab.errors import ConfigError
 from motionlab.tasks.base import MotionTask
 from motionlab.tasks.common.classification_metrics import labelled_segments, recording_predictions
@@ -51,13 +51,17 @@ TARGET_PREFIX = "true_"
 def predict_windows(
     task: MotionTask, datamodule: MotionDataModule, windows: WindowSet, batch_size: int
 ) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
-    """The task's app outputs and the batch targets of every window of ``windows``, on the CPU."""
+    """The task's app outputs and the batch targets of every window of ``windows``, on the CPU (each
+    answer as `trainer.test` gives it: after `MotionTask.prepare_evaluation` on these windows)."""
     outputs: list[dict[str, Tensor]] = []
     targets: list[dict[str, Tensor]] = []
+    task.prepare_evaluation(windows, datamodule.recording_groups(windows.recordings))
     for index in torch.arange(len(windows)).split(batch_size):
         batch = {key: value.to(task.device) for key, value in windows.gather(index).items()}
         batch = datamodule.on_after_batch_transfer(batch, 0)
-        outputs.append({key: value.cpu() for key, value in task.predict_outputs(batch["x"]).items()})
+        which = windows.recording_index[index].to(task.device)
+        raw = task.batch_outputs({**batch, RECORDING_INDEX: which})
+        outputs.append({key: value.cpu() for key, value in task.app_outputs(raw, batch["x"]).items()})
         targets.append({key: value.cpu() for key, value in batch.items() if key != "x"})
     return _concatenated(outputs), _concatenated(targets)
 

@@ -29,7 +29,7 @@ from torchmetrics import Metric
 
 from motionlab.data.recording import Recording
 from motionlab.data.spec import DataSpec
-from motionlab.data.windows import WindowDataset
+from motionlab.data.windows import WindowDataset, WindowSet
 from motionlab.models.encoders import Encoder
 from motionlab.models.normalizer import Normalizer
 from motionlab.targets import instantiate_allowed
@@ -70,6 +70,9 @@ class MotionTask(L.LightningModule):
     window_class_output: str | None = None
     #: whether the task's runs make a model for apps (export); a pretraining run's encoder does not.
     exportable: bool = True
+    #: buffers an app sets per person, which the exported model takes as inputs with their saved
+    #: values as defaults (`motionlab.export.calibration`); none for most tasks.
+    calibration_inputs: tuple[str, ...] = ()
 
     def __init__(
         self,
@@ -214,8 +217,18 @@ class MotionTask(L.LightningModule):
     def test_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
         return self._step(batch, "test")["loss"]
 
+    def batch_outputs(self, batch: dict[str, Tensor]) -> dict[str, Tensor]:
+        """`forward`'s outputs for a batch of windows; a task whose answer depends on more of the batch
+        than its windows (their recordings' statistics: `prepare_evaluation`) overrides it."""
+        return self(batch["x"])
+
+    def prepare_evaluation(self, windows: WindowSet, groups: Sequence[str]) -> None:
+        """Called before the task answers for every window of ``windows`` (``groups``: the split group
+        of each of its recordings) by `batch_outputs`: by the prediction files, and by a task that
+        calibrates on the evaluated windows themselves before its validation and test epochs."""
+
     def _step(self, batch: dict[str, Tensor], stage: str) -> dict[str, Tensor]:
-        outputs = self(batch["x"])
+        outputs = self.batch_outputs(batch)
         losses = self.compute_losses(outputs, batch)
         means = self._loss_means[stage]
         for name, value in losses.items():

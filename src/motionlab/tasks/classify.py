@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 from torch import Tensor
 
 from motionlab.data.recording import Recording
+from motionlab.data.windows import GROUP_INDEX, RECORDING_INDEX, WindowSet
 from motionlab.errors import ConfigError
 from motionlab.models.heads import MLPHead, SequencePool
 from motionlab.models.losses import FocalLoss
@@ -26,8 +27,9 @@ from motionlab.tasks.common.classification_metrics import (
     split_classification,
 )
 from motionlab.tasks.common.group_results import group_results
+from motionlab.tasks.common.group_standardization import MIN_STD, group_moments, standardized_by_group
 from motionlab.tasks.common.ridge import ridge_classifier
-from motionlab.tasks.outputs import Output, window_classes
+from motionlab.tasks.outputs import Output, window_classes, window_features
 from motionlab.viz.figures import confusion_matrix_figure
 
 
@@ -64,6 +66,14 @@ class ClassifyTask(MotionTask):
         train_after_fit: with ``head_fit``, ``False`` keeps the closed-form head as fitted: the run's
             epochs skip their training batches and only validate and write checkpoints (for a fixed
             encoder such as ``model=rocket``, whose features an epoch would otherwise recompute).
+        standardize_per_group: the head reads each window's pooled features standardised by its split
+            group's (``data.split.by``: its person's) own mean and spread over that group's windows
+            (`motionlab.tasks.common.group_standardization`; labels unread): the training people's in
+            the ridge fit, each evaluated person's over the windows evaluated. Needs fixed features
+            (``head_fit: ridge``, ``train_after_fit: false``). ``forward`` applies the buffers
+            ``calibration_mean`` / ``calibration_std`` instead (0 and 1: the exported model takes a
+            person's as inputs, `motionlab.export.calibration`) and also returns the unstandardised
+            ``window_features`` they are computed from.
     """
 
     window_class_output = "class_probs"
@@ -85,6 +95,7 @@ class ClassifyTask(MotionTask):
         head_fit: str | None = None,
         ridge_alphas: Sequence[float] = (1.0,),
         train_after_fit: bool = True,
+        standardize_per_group: bool = False,
     ) -> None:
         super().__init__(encoder, data_spec, optimizer, scheduler, monitor)
         if head_fit not in (None, "ridge") or (head_fit and list(hidden)):
@@ -105,6 +116,14 @@ class ClassifyTask(MotionTask):
                 f"{list(ridge_alphas)}",
                 "list one or more positive penalties for head_fit: ridge (e.g. [0.1, 1.0, 10.0])",
             )
+        if standardize_per_group and (head_fit is None or train_after_fit):
+            raise ConfigError(
+                "task.standardize_per_group",
+                f"true with head_fit={head_fit!r}, train_after_fit={train_after_fit}: a person's feature "
+                "statistics hold only for features that stop changing once the head is fitted",
+                "use it with a fixed encoder and a head fitted in closed form (experiment=imu: "
+                "model=rocket, task.head_fit=ridge, task.hidden=[], task.train_after_fit=false)",
+            )
         self.fits_head = head_fit is not None
         self.trains_after_fit = train_after_fit
         self.ridge_alphas = tuple(ridge_alphas)
@@ -120,6 +139,13 @@ class ClassifyTask(MotionTask):
         width = self.encoder.output_dim
         self.pool = SequencePool(width, pool)
         self.head = MLPHead(width, hidden, num_classes, dropout=head_dropout, input_dropout=input_dropout)
+        self.standardizes_per_group = standardize_per_group
+        if standardize_per_group:
+            self.register_buffer("calibration_mean", torch.zeros(width))
+            self.register_buffer("calibration_std", torch.ones(width))
+            self.calibration_inputs = ("calibration_mean", "calibration_std")
+        #: per evaluated window set (`prepare_evaluation`): each recording's group mean and spread
+        self.recording_calibration: tuple[Tensor, Tensor] | None = None
         weights = self.spec.class_weights if class_weighting and self.spec.class_weights else None
         self.loss_fn = FocalLoss(
             gamma=focal_gamma,
@@ -135,7 +161,53 @@ class ClassifyTask(MotionTask):
         self.group_tables: dict[str, dict[str, Any]] = {}
 
     def forward(self, x: Tensor) -> dict[str, Tensor]:
-        return {"class_logits": self.head(self.pooled_features(x))}
+        pooled = self.pooled_features(x)
+        if not self.standardizes_per_group:
+            return {"class_logits": self.head(pooled)}
+        calibrated = (pooled - self.calibration_mean) / self.calibration_std
+        return {"class_logits": self.head(calibrated), "window_features": pooled}
+
+    def batch_outputs(self, batch: dict[str, Tensor]) -> dict[str, Tensor]:
+        """Under ``standardize_per_group``, a batch of the window set `prepare_evaluation` was given
+        (its ``recording_index``) is standardised by each window's group statistics."""
+        if self.recording_calibration is None or RECORDING_INDEX not in batch:
+            return self(batch["x"])
+        mean, std = self.recording_calibration
+        which = batch[RECORDING_INDEX]
+        pooled = self.pooled_features(batch["x"])
+        return {"class_logits": self.head((pooled - mean[which]) / std[which]), "window_features": pooled}
+
+    def on_validation_epoch_start(self) -> None:
+        self._calibrate_on("val")
+
+    def on_test_epoch_start(self) -> None:
+        self._calibrate_on("test")
+
+    def _calibrate_on(self, stage: str) -> None:
+        if self.standardizes_per_group:
+            dataset = self._evaluated_dataset(stage)
+            self.prepare_evaluation(dataset.windows, dataset.groups)
+
+    @torch.no_grad()
+    def prepare_evaluation(self, windows: WindowSet, groups: Sequence[str]) -> None:
+        """Under ``standardize_per_group``: each group's mean and spread over its windows in
+        ``windows`` (``groups``: each recording's), for `batch_outputs`."""
+        if not self.standardizes_per_group:
+            return
+        was_training = self.training
+        self.eval()
+        pooled = torch.cat(
+            [
+                self.pooled_features(windows.gather(chunk)["x"].to(self.device))
+                for chunk in torch.arange(len(windows)).split(64)
+            ]
+        )
+        self.train(was_training)
+        names, recording_group = np.unique(np.asarray(groups), return_inverse=True)
+        recording_group = torch.from_numpy(recording_group).to(self.device)
+        window_group = recording_group[windows.recording_index.to(self.device)]
+        mean, std = group_moments(pooled, window_group, len(names))
+        self.recording_calibration = (mean[recording_group], std[recording_group])
 
     def pooled_features(self, x: Tensor) -> Tensor:
         """Raw ``[B, T, F]`` → the pooled features ``[B, H]`` the head reads (mean pooling asks the
@@ -158,6 +230,10 @@ class ClassifyTask(MotionTask):
         features = train_pooled if reuse else self._pooled_windows(train["x"])
         val_features = self._pooled_windows(val["x"])
         self.train(was_training)
+        if self.standardizes_per_group:
+            _check_groups_mix_classes(train[GROUP_INDEX], train["label"])
+            features = standardized_by_group(features, train[GROUP_INDEX])
+            val_features = standardized_by_group(val_features, val[GROUP_INDEX])
         fit = ridge_classifier(
             features, train["label"], self.spec.num_classes, self.ridge_alphas, val_features, val["label"]
         )
@@ -171,6 +247,11 @@ class ClassifyTask(MotionTask):
             "val_accuracy": fit.val_accuracy,
             "windows": len(features),
         }
+        if self.standardizes_per_group:
+            self.eval_details["head_fit"]["groups"] = {
+                "train": int(train[GROUP_INDEX].max()) + 1,
+                "val": int(val[GROUP_INDEX].max()) + 1,
+            }
 
     def _pooled_windows(self, x: Tensor) -> Tensor:
         """`pooled_features` of many windows, 64 at a time (an encoder's temporaries grow with the
@@ -233,10 +314,40 @@ class ClassifyTask(MotionTask):
         return report
 
     # ----------------------------------------------------------------- export contract
+    def export_metadata(self) -> dict[str, Any]:
+        metadata = super().export_metadata()
+        if self.standardizes_per_group:
+            metadata["calibration"] = {
+                "inputs": list(self.calibration_inputs),
+                "shape": [self.encoder.output_dim],
+                "from_output": "window_features",
+                "min_std": MIN_STD,
+                "how": "feed a person's calibration_mean / calibration_std: the mean and (population) "
+                "standard deviation of window_features over that person's windows, which should span "
+                "their activities as their use will; 0 and 1 standardise as for the training people on "
+                "average, which scores below the test_metrics (those are per person)",
+            }
+        return metadata
+
     def declare_outputs(self) -> tuple[Output, ...]:
         """What an app consumes: the probability of each class for each window."""
-        return (
-            window_classes(
-                "class_logits", "class_probs", self.spec.class_names, "the activity in the window"
-            ),
+        classes = window_classes(
+            "class_logits", "class_probs", self.spec.class_names, "the activity in the window"
+        )
+        if not self.standardizes_per_group:
+            return (classes,)
+        return (classes, window_features(self.encoder.output_dim))
+
+
+def _check_groups_mix_classes(groups: Tensor, labels: Tensor) -> None:
+    """Refuse per-group standardisation when every training group holds one class only (splits by
+    recording, one activity each): each group's mean would be its class, and centring removes it."""
+    pairs = torch.unique(torch.stack([groups, labels.long()]), dim=1).shape[1]
+    if pairs == len(torch.unique(groups)):
+        raise ConfigError(
+            "task.standardize_per_group",
+            "every training group (data.split.by) holds windows of one class only, so standardising "
+            "each group by its own mean would remove what tells the classes apart",
+            "split by people (name the subject column: data.columns.subject=<column>), or set "
+            "task.standardize_per_group=false",
         )

@@ -87,6 +87,20 @@ def window_classes(raw: str, app: str, class_names: Sequence[str], meaning: str)
     )
 
 
+#: an output an app reads as it is.
+IDENTITY = Transform(lambda raw, x: raw, lambda app, x: app)
+
+
+def window_features(width: int) -> Output:
+    """A window's pooled encoder features ``[B, width]``, as the head reads them before a per-person
+    standardisation: an app averages them over a person's windows to calibrate for that person."""
+    description = (
+        f"[B, {width}] the window's features before per-person standardisation: their mean and standard "
+        "deviation over a person's windows are that person's calibration_mean / calibration_std"
+    )
+    return Output("window_features", "window_features", IDENTITY, description, description)
+
+
 def denormalised(normalizer: Normalizer) -> Transform:
     """Normalised values → original units, with a `Normalizer`'s statistics (and back)."""
     return Transform(lambda raw, x: normalizer.inverse(raw), lambda app, x: normalizer(app))

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import lightning as L
+import numpy as np
 import torch
 from hydra.utils import instantiate
 from lightning.pytorch.callbacks import LearningRateMonitor, ModelSummary, ProgressBar
@@ -26,6 +27,7 @@ from torch import Tensor
 
 from motionlab.baselines.report import compare_groups, minirocket_baseline, summary_line
 from motionlab.data.datamodule import MotionDataModule
+from motionlab.data.windows import GROUP_INDEX, WindowSet
 from motionlab.exits import ctrl_c_restored, signal_exit_status
 from motionlab.files import write_json_atomic
 from motionlab.runs.layout import (
@@ -242,8 +244,17 @@ def _fit_head(task: MotionTask, datamodule: MotionDataModule, train_pooled: Tens
     encoder fit's pooled features of every training window (`_fit_encoder`), or ``None``."""
     if not task.fits_head:
         return
-    splits = {split: datamodule.windows[split] for split in ("train", "val")}
-    task.fit_head(*(windows.gather(torch.arange(len(windows))) for windows in splits.values()), train_pooled)
+    splits = [_with_groups(datamodule, datamodule.windows[split]) for split in ("train", "val")]
+    task.fit_head(*splits, train_pooled)
+
+
+def _with_groups(datamodule: MotionDataModule, windows: WindowSet) -> dict[str, Tensor]:
+    """Every window of ``windows`` as one batch, with each window's split group as a code
+    (``GROUP_INDEX``)."""
+    batch = windows.gather(torch.arange(len(windows)))
+    codes = np.unique(datamodule.recording_groups(windows.recordings), return_inverse=True)[1]
+    batch[GROUP_INDEX] = torch.from_numpy(codes.reshape(-1))[windows.recording_index]
+    return batch
 
 
 def batch_sizes(per_device: int, trainer: L.Trainer) -> dict[str, int]:
