@@ -30,7 +30,10 @@ console.error(`${metadata.task}: ${batch} window(s) of ${frames} frames at ${met
 
 const session = await ort.InferenceSession.create(modelPath, { intraOpNumThreads: 1 });
 const input = new ort.Tensor("float32", Float32Array.from(testCase.input.data), testCase.input.shape);
-const outputs = await session.run({ [metadata.input.name]: input });
+// a model with per-person calibration inputs (experiment=imu_per_person): the person's, from the case
+const calibration = Object.fromEntries(Object.entries(testCase.calibration ?? {}).map(
+  ([name, value]) => [name, new ort.Tensor("float32", Float32Array.from(value.data), value.shape)]));
+const outputs = await session.run({ [metadata.input.name]: input, ...calibration });
 
 let allOk = true;
 for (const [name, expected] of Object.entries(testCase.expected)) {

@@ -100,14 +100,17 @@ async function main() {
   const windowInput = (start) =>
     new ort.Tensor("float32", data.subarray(start * features, (start + meta.window) * features),
       [1, meta.window, features]);
-  await session.run({ [meta.input.name]: windowInput(starts[0]) }); // warm-up, not timed
+  // a model with per-person calibration inputs (experiment=imu_per_person): the person's, from the case
+  const calibration = Object.fromEntries(Object.entries(testCase.calibration ?? {}).map(
+    ([name, value]) => [name, new ort.Tensor("float32", Float32Array.from(value.data), value.shape)]));
+  await session.run({ [meta.input.name]: windowInput(starts[0]), ...calibration }); // warm-up, not timed
   for (const [index, start] of starts.entries()) {
     const input = windowInput(start);
     const times = [];
     let result;
     for (let r = 0; r < repeat; r++) {
       const begin = performance.now();
-      result = await session.run({ [meta.input.name]: input });
+      result = await session.run({ [meta.input.name]: input, ...calibration });
       times.push(performance.now() - begin);
     }
     const windowOutputs = {};

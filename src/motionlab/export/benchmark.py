@@ -17,7 +17,7 @@ import onnxruntime as ort
 import torch
 from torch import nn
 
-from motionlab.export.graph import INPUT_NAME
+from motionlab.inference.onnx_model import model_feeds
 
 WARMUP = 2
 
@@ -70,7 +70,8 @@ def benchmark_latency(
 
 
 def _runner(session: ort.InferenceSession, batch: np.ndarray) -> Callable[[], Any]:
-    return lambda: session.run(None, {INPUT_NAME: batch})
+    feeds = model_feeds(session, batch)
+    return lambda: session.run(None, feeds)
 
 
 def _eager(module: nn.Module, tensor: torch.Tensor) -> Callable[[], Any]:

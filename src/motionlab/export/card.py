@@ -71,6 +71,15 @@ def render_markdown(card: Mapping[str, Any]) -> str:
         f"in this order: {', '.join(meta['feature_names'])}."
     )
     lines.append(f"Normalisation inside the graph: {meta['normalization']['formula']}.")
+    if meta.get("calibration"):
+        calibration = meta["calibration"]
+        names = " and ".join(f"`{name}`" for name in calibration["inputs"])
+        checked = card.get("calibration_verification") or {}
+        lines.append(
+            f"Per-person calibration inputs {names} (float32 `{calibration['shape']}`, optional): "
+            f"{calibration['how']}."
+            + (f" Verified against PyTorch: max |difference| {max(checked.values()):.2g}." if checked else "")
+        )
     if meta.get("class_names"):
         lines.append(f"Classes: {', '.join(meta['class_names'])}.")
     lines += ["", "## Outputs", "", "| name | shape | meaning |", "|---|---|---|"]

@@ -7,7 +7,9 @@ A case holds a recorded session (the first frames of the run's own test split, i
 order) and what Python ONNX Runtime computes from it with the exported model: one batch of windows
 (``input`` / ``expected``, what ``examples/onnx-node`` checks) and every window of the session run
 alone at batch 1, as an app does it (``session``, what ``examples/web`` runs and checks), and, for a
-run exported with ``export.streaming=true``, the streaming model's outputs frame by frame.
+run exported with ``export.streaming=true``, the streaming model's outputs frame by frame. A model with
+per-person calibration inputs (``experiment=imu_per_person``) is fed the calibration of the session's
+own windows (``calibration``, `OnnxMotionModel.calibrate`), which both examples feed too.
 """
 
 from __future__ import annotations
@@ -45,7 +47,9 @@ def build_case(model: OnnxMotionModel, frames: np.ndarray, windows: int, batch: 
         raise ValueError(f"the recording has {len(frames)} frames; {windows} windows need {length}")
     session_frames = np.ascontiguousarray(frames[:length], dtype=np.float32)
     starts, stacked = sliding_windows(session_frames, window, stride)
-    per_window = [model.predict(stacked[i : i + 1]) for i in range(len(starts))]
+    # a model with per-person calibration inputs: the session's own windows stand for the person's
+    calibration = model.calibrate(stacked) if model.calibration_inputs else None
+    per_window = [model.predict(stacked[i : i + 1], calibration) for i in range(len(starts))]
     batch_input = np.ascontiguousarray(stacked[:batch])
     streaming_path = model.path.with_name(f"{model.path.stem}.streaming.onnx")
     streaming = {}
@@ -53,12 +57,14 @@ def build_case(model: OnnxMotionModel, frames: np.ndarray, windows: int, batch: 
         streamed = StreamingMotionModel(streaming_path, threads=1).run(session_frames)
         expected = {name: _array(value) for name, value in streamed.items()}
         streaming = {"streaming": {"model": streaming_path.name, "expected": expected}}
+    fed = {"calibration": {name: _array(value) for name, value in calibration.items()}} if calibration else {}
     return {
         **streaming,
+        **fed,
         "model": model.path.name,
         "tolerance": TOLERANCE,
         "input": _array(batch_input),
-        "expected": {name: _array(value) for name, value in model.predict(batch_input).items()},
+        "expected": {name: _array(value) for name, value in model.predict(batch_input, calibration).items()},
         "session": {
             "frames": _array(session_frames),
             "fps": model.fps,

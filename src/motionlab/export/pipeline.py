@@ -29,9 +29,10 @@ from omegaconf import DictConfig, OmegaConf
 from motionlab.data.datamodule import MotionDataModule
 from motionlab.errors import MotionlabError
 from motionlab.export.benchmark import benchmark_latency, onnx_session
+from motionlab.export.calibration import expose_calibration_inputs, verify_calibration_inputs
 from motionlab.export.card import render_markdown
 from motionlab.export.errors import ExportError
-from motionlab.export.graph import INPUT_NAME, ExportGraph, build_export_graph
+from motionlab.export.graph import ExportGraph, build_export_graph
 from motionlab.export.metadata import build_metadata, set_metadata
 from motionlab.export.onnx_export import export_onnx
 from motionlab.export.quantize import instruction_set, int8_agreement, out_of_tolerance, quantize_int8
@@ -46,6 +47,7 @@ from motionlab.export.verify import (
     verify_onnx,
 )
 from motionlab.files import atomic_output, file_sha256, move_into_place, write_json_atomic, write_text_atomic
+from motionlab.inference.onnx_model import model_feeds
 from motionlab.runs.layout import EXPORT_DIR, MODEL_CARD, MODEL_CARD_MARKDOWN
 from motionlab.runs.sources import ModelSource
 from motionlab.targets import instantiate_allowed
@@ -194,6 +196,9 @@ def export_files(source: ModelSource, cfg: DictConfig, output_dir: Path) -> Expo
         fresh_process=settings.fresh_process,
     )
     model = exported.model
+    calibration = graph.task.calibration_inputs
+    if calibration:
+        expose_calibration_inputs(model, calibration)
     metadata = build_metadata(graph, source, settings.opset, lengths.verified)
     set_metadata(model, metadata)
 
@@ -210,6 +215,10 @@ def export_files(source: ModelSource, cfg: DictConfig, output_dir: Path) -> Expo
         "verification": report.to_dict(),
         "files": {"model": file_entry(model_path)},
     }
+    if calibration:
+        card["calibration_verification"] = verify_calibration_inputs(
+            model_path, graph, test_split.windows, calibration, cfg.verify.tolerance
+        )
     int8_path = output_dir / f"{settings.name}.int8.onnx"
     if cfg.quantize.enabled:
         card["quantization"] = quantize_checked(
@@ -378,7 +387,7 @@ def quantize_checked(
 def run_onnx(path: Path, windows: np.ndarray) -> dict[str, np.ndarray]:
     session = onnx_session(path, threads=1)
     names = [output.name for output in session.get_outputs()]
-    return dict(zip(names, session.run(names, {INPUT_NAME: windows}), strict=True))
+    return dict(zip(names, session.run(names, model_feeds(session, windows)), strict=True))
 
 
 def latency_report(

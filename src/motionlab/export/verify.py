@@ -18,7 +18,7 @@ import torch
 from torch import Tensor
 
 from motionlab.export.errors import ExportVerificationError
-from motionlab.export.graph import INPUT_NAME
+from motionlab.inference.onnx_model import model_feeds
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ def verify_onnx(
         with torch.no_grad():
             expected = [t.numpy() for t in reference(torch.from_numpy(case.inputs))]
         try:
-            actual = session.run(list(output_names), {INPUT_NAME: case.inputs})
+            actual = session.run(list(output_names), model_feeds(session, case.inputs))
         except Exception as error:  # ONNX Runtime raises its own exception types
             result.error = f"ONNX Runtime rejected the input: {str(error).splitlines()[0]}"
             results.append(result)
