@@ -14,7 +14,8 @@ and PyTorch eager medians at batch 1 and 64 on one thread. Last, every export ru
 Chromium (`bench.browser`: onnxruntime-web wasm, one thread, batch 1) over 8 windows of test
 frames. The built-in samples are generated on first use into data/sample (the gait sample extracts
 poses from videos: slower the first time). A recipe for real data (``experiment=imu``,
-``landmarks``) runs on the first real set of its kind, converted on demand into data/real
+``landmarks``), or one that extends it (``imu_per_person``), runs on the first real set of its kind
+(that names its people, for a recipe that names a subject column), converted on demand into data/real
 (`motionlab.datasets`); a recipe that must start from another run (``init_from: ???``, e.g.
 ``pose_finetune``) starts from scratch, which trains and exports the same network.
 """
@@ -47,10 +48,14 @@ def recipe_overrides(experiment: str) -> list[str]:
     """The overrides that run ``experiment`` on data the project has (see the module docstring)."""
     from motionlab.datasets.registry import real_datasets
 
-    for dataset in real_datasets().values():
-        if dataset.kind == experiment:
-            return dataset.train_overrides(dataset.ensure(REAL_DATA))
     recipe = yaml.safe_load((CONFIG_DIR / "experiment" / f"{experiment}.yaml").read_text()) or {}
+    extends = (recipe.get("defaults") or [None])[0]
+    needs_people = bool(recipe.get("data", {}).get("columns", {}).get("subject"))
+    for kind in (experiment, extends):  # a set's recipe, or a recipe that extends one, on the set
+        for dataset in real_datasets().values():
+            names_people = any(o.startswith("data.columns.subject=") for o in dataset.overrides)
+            if dataset.kind == kind and (names_people or not needs_people):
+                return [f"experiment={experiment}", *dataset.train_overrides(dataset.ensure(REAL_DATA))[1:]]
     return [f"experiment={experiment}", *(["init_from=null"] if recipe.get("init_from") == "???" else [])]
 
 
