@@ -15,7 +15,11 @@ Per real set (`motionlab.datasets`) and seed:
    validation and test recording: ``scratch`` trains the recipe the pretraining recipe builds on (its
    first default: ``imu`` for ``imu_pretrain``, ``landmarks_tcn`` for ``landmarks_pretrain``) on it,
    ``pretrained`` the same recipe from the pretraining run (``init_from``, plus ``--finetune``
-   overrides), ``minirocket`` fits MiniRocket + ridge on its training windows.
+   overrides), ``recipe`` trains the set's own recipe (`bench.bench_real_data`'s: ``experiment=imu``,
+   fixed random convolutions and a ridge head), ``calibrated`` the same with
+   ``task.standardize_per_group=true`` (each person's features standardised by that person's own
+   statistics, the held-out people's from their own unlabelled windows; only on sets that name their
+   people), and ``minirocket`` fits MiniRocket + ridge on its training windows.
 
 A *group* stands in for a person. Where the set names its people (a ``subject`` column:
 ``shoulder_exercises``), a group **is** a training person, and a cell labels every recording of the
@@ -56,7 +60,11 @@ from bench.table import Row, format_table
 
 SEEDS = (1, 2, 3)
 FRACTIONS = ("1 group", "2 groups", "25 %", "100 %")
-METHODS = ("scratch", "pretrained", "minirocket")
+METHODS = ("scratch", "pretrained", "recipe", "calibrated", "minirocket")
+#: the set's own recipe with each person's features standardised by that person's own statistics
+CALIBRATION = ("task.standardize_per_group=true",)
+#: ``--quick``'s TCN (pretraining, scratch, pretrained): small, to check that it runs
+QUICK_TCN = ("model.channels=8", "model.num_blocks=2")
 SCORES = ("window accuracy", "recording accuracy")
 
 
@@ -153,9 +161,12 @@ def measure_set(
     pretrain_dir: Path | None = None,
     methods: Sequence[str] = METHODS,
     pretext: str | None = None,
+    tcn_overrides: Sequence[str] = (),
 ) -> dict[str, dict[str, list[dict[str, float]]]]:
     """Per fraction, per method, one score dict per seed; pretraining runs go to ``pretrain_dir``
-    (default ``out/<name>``), where a completed one of the same overrides is reused."""
+    (default ``out/<name>``), where a completed one of the same overrides is reused.
+    ``tcn_overrides`` apply to the pretraining recipe's encoder only (pretraining, scratch,
+    pretrained)."""
     from motionlab.datasets.registry import real_dataset
 
     dataset = real_dataset(name)
@@ -168,7 +179,7 @@ def measure_set(
     results = {fraction: {method: [] for method in methods} for fraction in fractions}
     pretraining = pretrain_recipe(dataset.kind, pretext)
     pretrain = [f"experiment={pretraining}", *recipe, "data.columns.label=null"]
-    pretrain += [*extra_overrides, *pretrain_overrides]
+    pretrain += [*extra_overrides, *tcn_overrides, *pretrain_overrides]
     for seed in seeds:
         pretrained = pretraining_run(pretrain, seed, pretrain_dir) if "pretrained" in methods else None
         cells: dict[frozenset[str], dict[str, dict[str, float]]] = {}
@@ -183,20 +194,28 @@ def measure_set(
             drawn = f"{len(keep)} recordings" + (f" of {','.join(people)}" if people else "")
             subset = [r for r in rows if r["split"] != "train" or r["recording"] in keep]
             cell = out / name / f"{fraction.replace(' ', '').replace('%', 'pct')}_seed{seed}"
-            labelled = [
+            set_recipe, *data = dataset.train_overrides(write_rows(cell / "labelled.csv", fields, subset))
+            overrides = [
                 f"experiment={finetune_recipe(pretraining)}",
-                *dataset.train_overrides(write_rows(cell / "labelled.csv", fields, subset))[1:],
+                *data,
+                *extra_overrides,
+                *tcn_overrides,
             ]
-            overrides = [*labelled, *extra_overrides]
+            recipe_overrides = [set_recipe, *data, *extra_overrides]
             datamodule = class_windows(overrides, cell / "probe")
             train_x, train_y, _ = split_arrays(datamodule, "train")
             test_x, test_y, test_recordings = split_arrays(datamodule, "test")
             for method in methods:
+                if method == "calibrated" and not people:
+                    continue  # no people named: a group is a recording of one class, nothing to calibrate
                 if method == "minirocket":
                     probs, _ = run_minirocket(train_x, train_y, test_x, len(datamodule.class_names), seed)
+                elif method in ("recipe", "calibrated"):
+                    calibration = CALIBRATION if method == "calibrated" else ()
+                    probs = run_motionlab([*recipe_overrides, *calibration], seed, cell / method, datamodule)
                 else:
                     start = [f"init_from={pretrained}", *finetune_overrides] if method == "pretrained" else []
-                    probs = run_motionlab([*overrides, *start], seed, cell / method, test_x)
+                    probs = run_motionlab([*overrides, *start], seed, cell / method, datamodule)
                 result = scores(probs, test_y.numpy(), test_recordings)
                 result = {key: result[key] for key in SCORES}
                 results[fraction][method].append(result)
@@ -219,9 +238,10 @@ def rows(
 ) -> list[Row]:
     from motionlab.datasets.registry import real_datasets
 
+    tcn_overrides: Sequence[str] = ()
     if quick:  # one set, seed, fraction and epoch, a small encoder: checks that it runs, measures nothing
         sets, seeds, fractions = ["basic_motions"], seeds[:1], fractions[:1]
-        extra_overrides = [*extra_overrides, "trainer.max_epochs=1", "model.channels=8", "model.num_blocks=2"]
+        extra_overrides, tcn_overrides = [*extra_overrides, "trainer.max_epochs=1"], QUICK_TCN
     with tempfile.TemporaryDirectory() as scratch:
         if keep is not None:  # this run's cells in a fresh folder there, the pretraining runs beside it
             Path(keep).mkdir(parents=True, exist_ok=True)
@@ -239,6 +259,7 @@ def rows(
                 Path(keep or tmp) / name,
                 methods,
                 pretext,
+                tcn_overrides,
             )
             for fraction, results in measured.items():
                 table += set_rows(f"{name} {fraction}", results, seeds)

@@ -107,16 +107,20 @@ def train_quietly(overrides: Sequence[str], seed: int, run_dir: Path):
     return cfg
 
 
-def run_motionlab(overrides: Sequence[str], seed: int, run_dir: Path, test_x: torch.Tensor) -> np.ndarray:
-    """The test windows' class probabilities of the best checkpoint of a run of ``overrides``."""
-    return measure_motionlab(overrides, seed, run_dir, test_x)[0]
+def run_motionlab(overrides: Sequence[str], seed: int, run_dir: Path, datamodule) -> np.ndarray:
+    """The class probabilities of ``datamodule``'s test windows (its split of the run's data) from the
+    best checkpoint of a run of ``overrides``."""
+    return measure_motionlab(overrides, seed, run_dir, datamodule)[0]
 
 
 def measure_motionlab(
-    overrides: Sequence[str], seed: int, run_dir: Path, test_x: torch.Tensor
+    overrides: Sequence[str], seed: int, run_dir: Path, datamodule
 ) -> tuple[np.ndarray, dict[str, float]]:
     """`run_motionlab`'s probabilities, and the run's ``fit seconds`` (its ``summary.json``'s fitting
-    phase) and ``run seconds`` (the whole ``train(cfg)``), process CPU."""
+    phase) and ``run seconds`` (the whole ``train(cfg)``), process CPU. The probabilities are the
+    prediction files' (`predict_windows`): what the run's test reports, a per-person standardisation
+    (``task.standardize_per_group``) included."""
+    from motionlab.evaluation.predictions import predict_windows
     from motionlab.runs.layout import BEST_CHECKPOINT, SUMMARY, checkpoint_path
     from motionlab.runs.sources import load_task
 
@@ -126,9 +130,11 @@ def measure_motionlab(
     summary = json.loads((run_dir / SUMMARY).read_text())
     task = load_task(checkpoint_path(run_dir, BEST_CHECKPOINT), cfg.task._target_)
     task.eval()
-    with torch.no_grad():
-        probs = task.predict_outputs(test_x)["class_probs"].numpy()
-    return probs, {"fit seconds": summary["fit_cpu_seconds"], "run seconds": run_seconds}
+    outputs, _ = predict_windows(task, datamodule, datamodule.windows["test"], batch_size=256)
+    return outputs["class_probs"].numpy(), {
+        "fit seconds": summary["fit_cpu_seconds"],
+        "run seconds": run_seconds,
+    }
 
 
 def run_minirocket(
@@ -182,7 +188,7 @@ def measure_set(
             # which resets the OpenMP runtime torch shares with it to one thread per core
             torch.set_num_threads(1)
             if method == "motionlab":
-                probs, seconds = measure_motionlab(overrides, seed, out / f"{name}_seed{seed}", test_x)
+                probs, seconds = measure_motionlab(overrides, seed, out / f"{name}_seed{seed}", datamodule)
             elif method == "control":
                 control = fit_plain_loop(
                     (train_x, train_y), (val_x, val_y), test_x, classes, seed, epochs=control_epochs
@@ -200,7 +206,7 @@ def measure_set(
 def set_rows(name: str, results: dict[str, list[dict[str, float]]], seeds: Sequence[int]) -> list[Row]:
     rows = []
     for method, runs in results.items():
-        for key in runs[0]:
+        for key in runs[0] if runs else ():  # a method a set has no use for (none measured) has no row
             values = np.array([run[key] for run in runs])
             unit = "s (CPU)" if key.endswith("seconds") else ""
             note = f"seeds {','.join(map(str, seeds))}: {values.min():.3f}–{values.max():.3f}"

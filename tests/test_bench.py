@@ -178,12 +178,43 @@ def test_pretrain_benchmark_fine_tunes_the_recipe_each_pretext_recipe_builds_on(
 
 def test_pretrain_benchmark_runs_every_method_on_one_real_set():
     """Quick mode (BasicMotions, one seed, the smallest fraction, one epoch, a small TCN): pretraining,
-    scratch, fine-tuning and MiniRocket all run and score the held-out recordings."""
+    scratch, fine-tuning, the set's recipe and MiniRocket all run and score the held-out recordings;
+    the per-person recipe does not run where the set names no people (a group is a recording)."""
     pytest.importorskip("aeon", reason="the real data sets and MiniRocket need the 'classical' extra")
     from bench.bench_pretrain import METHODS, rows
 
     table = {row.name: row.value for row in rows(quick=True)}
-    assert len(table) == 2 * len(METHODS)
-    for method in METHODS:
+    measured = [method for method in METHODS if method != "calibrated"]
+    assert len(table) == 2 * len(measured)
+    for method in measured:
         for measure in ("window accuracy", "recording accuracy"):
             assert 0.0 <= table[f"real basic_motions 1 group: {method} {measure}"] <= 1.0
+
+
+def test_calibration_coverage_draws_part_of_one_person_s_recordings():
+    """The screen's partial calibrations: k of the person's recordings, every recording of m of their
+    activities, or one recording of each activity; never another person's, never more than asked."""
+    import numpy as np
+    from bench.screens.calibration_coverage import calibrations, draw
+
+    recordings = np.arange(20, 34)  # one person's 14 recordings: 7 activities × both arms
+    activities = np.repeat(np.arange(7), 2)
+    assert calibrations(7, 14) == [
+        "recordings 1",
+        "recordings 2",
+        "recordings 4",
+        "recordings 7",
+        "activities 1",
+        "activities 2",
+        "activities 4",
+        "one of each",
+    ]
+    assert calibrations(2, 3) == ["recordings 1", "recordings 2", "activities 1", "one of each"]
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        chosen = draw("recordings 4", recordings, activities, rng)
+        assert len(set(chosen)) == 4 and set(chosen) <= set(recordings)
+        chosen = draw("activities 2", recordings, activities, rng)
+        assert len(chosen) == 4 and len(set(activities[chosen - 20])) == 2
+        chosen = draw("one of each", recordings, activities, rng)
+        assert sorted(activities[chosen - 20]) == list(range(7))

@@ -19,7 +19,9 @@ Per set, seed and cell (``1 group``, ``25 %``: `bench.bench_pretrain.labelled_re
   labelled-only run does), variant ``b`` on every training recording (labels unused); variant ``p``
   is ``b`` standardised again per person (`per_person_standardized`): every person's windows, the
   test people's included, by that person's own feature mean and spread (labels unused; a test person's
-  unlabelled windows are read, as a per-user calibration would).
+  unlabelled windows are read, as a per-user calibration would); variant ``ap`` is ``a`` standardised
+  per person the same way (no unlabelled training recording used at all: only the labelled people's
+  and each evaluated person's own windows).
 - ``scratch``: ridge (alphas of task=classify, chosen on validation windows) on the labelled windows;
   ``full``: ridge on every training window with its true label (variant b's features; ``full_p``
   variant p's);
@@ -46,7 +48,7 @@ from bench.bench_real_data import CONFIG_DIR, DATA_ROOT, scores, single_threaded
 from motionlab.tasks.common.classification_metrics import recording_predictions
 
 CELLS = ("1 group", "25 %")
-VARIANTS = ("a", "b", "p")
+VARIANTS = ("a", "b", "p", "ap")
 STRATEGIES = {
     "all": (1.0, 1.0, 1.0),
     "top": (0.5, 0.75, 1.0),
@@ -225,8 +227,18 @@ def measure_set(name, seeds, out, extra=(), variants=VARIANTS):
                 flush=True,
             )
             mask = torch.from_numpy(labelled)
+            people_train = window_people(full_dm, "train")
+            ap_lab, ap_pool = (
+                per_person_standardized(x, people_train[rows])
+                for x, rows in ((a_lab, labelled), (a_pool, pool))
+            )
+            ap_val, ap_test = (
+                per_person_standardized(x, window_people(full_dm, split))
+                for x, split in ((a_val, "val"), (a_test, "test"))
+            )
             features = {
                 "a": (a_lab, a_pool, a_val, a_test),
+                "ap": (ap_lab, ap_pool, ap_val, ap_test),
                 "b": (b_train[mask], b_train[~mask], b_val, b_test),
                 "p": (p_train[mask], p_train[~mask], p_val, p_test),
             }
@@ -345,7 +357,7 @@ def main() -> None:
     parser.add_argument("--sets", nargs="+", default=["shoulder_exercises", "smartphone_activities"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
     parser.add_argument("--out", default="selftrain_screen.json")
-    parser.add_argument("--strategies", nargs="+", default=list(STRATEGIES), choices=list(STRATEGIES))
+    parser.add_argument("--strategies", nargs="*", default=list(STRATEGIES), choices=list(STRATEGIES))
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
     parser.add_argument("--overrides", nargs="*", default=[], help="train.py overrides added to the recipe")
     parser.add_argument("--summarize", nargs="+", help="only print the tables of these result JSON files")
