@@ -155,3 +155,16 @@ def test_a_run_fits_evaluates_and_predicts_per_person(make_config, tmp_path: Pat
         uncalibrated = task.predict_outputs(x)["class_probs"]
         assert not torch.allclose(uncalibrated, probs, atol=1e-3)  # the calibration changes the answers
         torch.testing.assert_close(task.predict_outputs(x)["window_features"], pooled["test"])
+
+
+def test_an_ensemble_of_per_person_models_is_refused():
+    """An ensemble averages its members' outputs window by window; a per-person member needs each
+    person's statistics first, which the average cannot give it."""
+    from motionlab.ensemble.module import build_ensemble
+
+    settings = {"hidden": [], "head_fit": "ridge", "train_after_fit": False}
+    members = [ClassifyTask(ROCKET, **COMMON, **settings, standardize_per_group=True) for _ in range(2)]
+    with pytest.raises(ConfigError, match=r"ensemble: member a standardises its features per person"):
+        build_ensemble(members, [{"run_dir": "a"}, {"run_dir": "b"}])
+    plain = [ClassifyTask(ROCKET, **COMMON, **settings) for _ in range(2)]
+    assert build_ensemble(plain, [{"run_dir": "a"}, {"run_dir": "b"}]).members[1] is plain[1]

@@ -77,6 +77,14 @@ def build_ensemble(members: Sequence[MotionTask], sources: Sequence[Mapping[str,
     if len(members) < 2:
         raise ConfigError("ensemble", f"has {len(members)} member(s)", "give at least two runs")
     names = [str(source.get("run_dir", i)) for i, source in enumerate(sources)]
+    for member, name in zip(members, names, strict=True):
+        if member.calibration_inputs:  # its answers depend on each person's statistics, not one window
+            raise ConfigError(
+                "ensemble",
+                f"member {name} standardises its features per person (task.standardize_per_group), "
+                "which an average of members' outputs per window cannot do",
+                "ensemble runs trained without task.standardize_per_group, or use the run alone",
+            )
     check_compatible(members, names)
     first = members[0]
     ensemble = ensemble_class(type(first))(**first.hparams)

@@ -164,8 +164,11 @@ class ClassifyTask(MotionTask):
         pooled = self.pooled_features(x)
         if not self.standardizes_per_group:
             return {"class_logits": self.head(pooled)}
-        calibrated = (pooled - self.calibration_mean) / self.calibration_std
-        return {"class_logits": self.head(calibrated), "window_features": pooled}
+        return self._standardized_outputs(pooled, self.calibration_mean, self.calibration_std)
+
+    def _standardized_outputs(self, pooled: Tensor, mean: Tensor, std: Tensor) -> dict[str, Tensor]:
+        """The head on ``pooled`` standardised by a person's ``mean`` and ``std``, and ``pooled``."""
+        return {"class_logits": self.head((pooled - mean) / std), "window_features": pooled}
 
     def batch_outputs(self, batch: dict[str, Tensor]) -> dict[str, Tensor]:
         """Under ``standardize_per_group``, a batch of the window set `prepare_evaluation` was given
@@ -174,8 +177,7 @@ class ClassifyTask(MotionTask):
             return self(batch["x"])
         mean, std = self.recording_calibration
         which = batch[RECORDING_INDEX]
-        pooled = self.pooled_features(batch["x"])
-        return {"class_logits": self.head((pooled - mean[which]) / std[which]), "window_features": pooled}
+        return self._standardized_outputs(self.pooled_features(batch["x"]), mean[which], std[which])
 
     def on_validation_epoch_start(self) -> None:
         self._calibrate_on("val")
