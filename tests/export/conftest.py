@@ -159,6 +159,21 @@ class Chromium:
         self.process.wait(timeout=60)
 
 
+def run_node_example(model_path: Path, case_path: Path) -> list[dict]:
+    """``run_model.mjs`` on ``model_path`` and ``case_path``: its lines, each checked within 1e-4."""
+    done = subprocess.run(
+        [NODE, "run_model.mjs", str(model_path), str(case_path)],
+        cwd=NODE_EXAMPLE,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert all(line["ok"] and line["maxAbsDiff"] <= 1e-4 for line in lines), lines
+    return lines
+
+
 def skip_locally(why: str | None) -> None:
     """Skip with ``why`` (None: nothing missing); CI (``MOTIONLAB_CI``, set by .ci/run) fails instead."""
     if why is None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 
 import numpy as np
 import pytest
@@ -11,7 +10,7 @@ import torch
 
 from motionlab.export.case import main as write_case_command
 from motionlab.export.pipeline import load_test_split
-from tests.export.conftest import NODE, NODE_EXAMPLE, ExportedRun
+from tests.export.conftest import ExportedRun, run_node_example
 
 # node_example: the Node example's dependencies are installed (a local run skips without them, CI fails)
 pytestmark = pytest.mark.usefixtures("node_example")
@@ -33,7 +32,7 @@ def test_node_example_matches_pytorch(exported_run: ExportedRun, tmp_path):
     }
     case_path = tmp_path / "case.json"
     case_path.write_text(json.dumps(case))
-    lines = run_node_example(exported_run, case_path)
+    lines = run_node_example(exported_run.model_path, case_path)
     assert [line["output"] for line in lines] == list(expected)
     for line in lines:
         assert line["shape"] == list(expected[line["output"]].shape)
@@ -43,20 +42,5 @@ def test_node_example_runs_the_case_that_the_case_command_writes(exported_run: E
     """``python -m motionlab.export.case`` → case.json → the Node example matches Python ONNX Runtime."""
     case_path = tmp_path / "case.json"
     write_case_command([str(exported_run.run_dir), "--out", str(case_path), "--windows", "3"])
-    lines = run_node_example(exported_run, case_path)
+    lines = run_node_example(exported_run.model_path, case_path)
     assert [line["output"] for line in lines] == list(exported_run.card["metadata"]["outputs"])
-
-
-def run_node_example(exported_run: ExportedRun, case_path) -> list[dict]:
-    """``run_model.mjs`` on the exported model and ``case_path``: its lines, each checked within 1e-4."""
-    done = subprocess.run(
-        [NODE, "run_model.mjs", str(exported_run.model_path), str(case_path)],
-        cwd=NODE_EXAMPLE,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    lines = [json.loads(line) for line in done.stdout.splitlines()]
-    assert all(line["ok"] and line["maxAbsDiff"] <= 1e-4 for line in lines), lines
-    return lines
