@@ -51,9 +51,9 @@ def verify_calibration_inputs(
 ) -> dict[str, float]:
     """Feed the calibration of ``windows`` (taken as one person's: `OnnxMotionModel.calibrate`, the
     mean and spread of the model's own ``window_features`` over them) to the ONNX file (which must
-    carry its metadata) and to PyTorch's task (as its buffers), and
-    compare every output: the inputs must do what the buffers do. Returns each output's largest
-    absolute difference; fails the export beyond ``tolerance × max(1, |reference|)``."""
+    carry its metadata) and to PyTorch's task (as its buffers), and compare every output: the inputs
+    must do what the buffers do. Returns each output's largest absolute difference; fails the export
+    beyond ``tolerance × max(1, |reference|)``."""
     model = OnnxMotionModel(path, threads=1)
     calibration = model.calibrate(windows)
     onnx_outputs = model.predict(windows, calibration)

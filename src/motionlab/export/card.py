@@ -76,7 +76,7 @@ def render_markdown(card: Mapping[str, Any]) -> str:
         names = " and ".join(f"`{name}`" for name in calibration["inputs"])
         checked = card.get("calibration_verification") or {}
         lines.append(
-            f"Per-person calibration inputs {names} (float32 `{calibration['shape']}`, optional): "
+            f"Per-person calibration inputs {names} (float32 `{calibration['shape']}`, required): "
             f"{calibration['how']}."
             + (f" Verified against PyTorch: max |difference| {max(checked.values()):.2g}." if checked else "")
         )

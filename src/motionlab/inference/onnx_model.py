@@ -116,7 +116,8 @@ class OnnxMotionModel:
     def calibrate(self, windows: np.ndarray, batch_size: int = 256) -> dict[str, np.ndarray]:
         """One person's calibration, for a model exported with per-person standardisation (its
         metadata's ``calibration``): the mean and standard deviation of its ``window_features`` over
-        that person's windows ``[B, T, F]``, which should span the person's activities."""
+        that person's windows ``[B, T, F]``, which must cover the person's activities as their use
+        will: a calibration that misses activities answers worse than none (docs/apps.md)."""
         settings = self.metadata.get("calibration")
         if settings is None:
             raise ValueError(f"{self.path}: this model takes no per-person calibration")

@@ -70,8 +70,8 @@ class MotionTask(L.LightningModule):
     window_class_output: str | None = None
     #: whether the task's runs make a model for apps (export); a pretraining run's encoder does not.
     exportable: bool = True
-    #: buffers an app sets per person, which the exported model takes as inputs with their saved
-    #: values as defaults (`motionlab.export.calibration`); none for most tasks.
+    #: buffers an app sets per person, which the exported model takes as inputs
+    #: (`motionlab.export.calibration`); none for most tasks.
     calibration_inputs: tuple[str, ...] = ()
 
     def __init__(
