@@ -151,6 +151,7 @@ def test_a_run_fits_evaluates_and_predicts_per_person(make_config, tmp_path: Pat
     probs = calibrated_probs(task, x, people)
     outputs, _ = predict_windows(task, datamodule, datamodule.windows["test"], batch_size=7)
     torch.testing.assert_close(outputs["class_probs"], probs, atol=1e-5, rtol=0)
+    assert list(outputs) == ["class_probs"]  # no column per window feature in the prediction files
     with torch.no_grad():
         uncalibrated = task.predict_outputs(x)["class_probs"]
         assert not torch.allclose(uncalibrated, probs, atol=1e-3)  # the calibration changes the answers

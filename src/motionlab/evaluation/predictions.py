@@ -51,17 +51,20 @@ TARGET_PREFIX = "true_"
 def predict_windows(
     task: MotionTask, datamodule: MotionDataModule, windows: WindowSet, batch_size: int
 ) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
-    """The task's app outputs and the batch targets of every window of ``windows``, on the CPU (each
-    answer as `trainer.test` gives it: after `MotionTask.prepare_evaluation` on these windows)."""
+    """The task's app outputs that prediction files carry (`Output.tabulated`) and the batch targets
+    of every window of ``windows``, on the CPU (each answer as `trainer.test` gives it: after
+    `MotionTask.prepare_evaluation` on these windows)."""
     outputs: list[dict[str, Tensor]] = []
     targets: list[dict[str, Tensor]] = []
+    tabulated = {out.app for out in task.declare_outputs() if out.tabulated}
     task.prepare_evaluation(windows, datamodule.recording_groups(windows.recordings))
     for index in torch.arange(len(windows)).split(batch_size):
         batch = {key: value.to(task.device) for key, value in windows.gather(index).items()}
         batch = datamodule.on_after_batch_transfer(batch, 0)
         which = windows.recording_index[index].to(task.device)
         raw = task.batch_outputs({**batch, RECORDING_INDEX: which})
-        outputs.append({key: value.cpu() for key, value in task.app_outputs(raw, batch["x"]).items()})
+        app = task.app_outputs(raw, batch["x"])
+        outputs.append({key: value.cpu() for key, value in app.items() if key in tabulated})
         targets.append({key: value.cpu() for key, value in batch.items() if key != "x"})
     return _concatenated(outputs), _concatenated(targets)
 

@@ -43,6 +43,8 @@ class Output:
         transform: raw → app and back.
         raw_description / app_description: one line each, shape and meaning.
         labels: names of the app output's last axis (classes, features, joints, issues), if it has names.
+        tabulated: whether prediction files carry it (a column per value); not for an output an app
+            computes with rather than reads, such as a per-person model's window features.
     """
 
     raw: str
@@ -51,6 +53,7 @@ class Output:
     raw_description: str
     app_description: str
     labels: Sequence[str] | None = None
+    tabulated: bool = True
 
 
 def softmax_logits(probs: Tensor) -> Tensor:
@@ -98,7 +101,7 @@ def window_features(width: int) -> Output:
         f"[B, {width}] the window's features before per-person standardisation: their mean and standard "
         "deviation over a person's windows are that person's calibration_mean / calibration_std"
     )
-    return Output("window_features", "window_features", IDENTITY, description, description)
+    return Output("window_features", "window_features", IDENTITY, description, description, tabulated=False)
 
 
 def denormalised(normalizer: Normalizer) -> Transform:
