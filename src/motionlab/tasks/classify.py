@@ -325,7 +325,7 @@ class ClassifyTask(MotionTask):
                 "from_output": "window_features",
                 "min_std": MIN_STD,
                 "how": "feed a person's calibration_mean / calibration_std: the mean and (population) "
-                "standard deviation of window_features over that person's windows, which should span "
+                "standard deviation of window_features over that person's windows, which must cover "
                 "their activities as their use will; 0 and 1 standardise as for the training people on "
                 "average, which scores below the test_metrics (those are per person)",
             }
