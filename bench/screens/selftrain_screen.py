@@ -21,7 +21,7 @@ Per set, seed and cell (``1 group``, ``25 %``: `bench.bench_pretrain.labelled_re
   test people's included, by that person's own feature mean and spread (labels unused; a test person's
   unlabelled windows are read, as a per-user calibration would); variant ``ap`` is ``a`` standardised
   per person the same way (no unlabelled training recording used at all: only the labelled people's
-  and each evaluated person's own windows).
+  and each evaluated person's own windows); ``apm`` centres ``a`` on each person's mean only.
 - ``scratch``: ridge (alphas of task=classify, chosen on validation windows) on the labelled windows;
   ``full``: ridge on every training window with its true label (variant b's features; ``full_p``
   variant p's);
@@ -46,9 +46,10 @@ import torch
 from bench.bench_pretrain import class_windows, labelled_recordings, read_rows, write_rows
 from bench.bench_real_data import CONFIG_DIR, DATA_ROOT, scores, single_threaded, split_arrays
 from motionlab.tasks.common.classification_metrics import recording_predictions
+from motionlab.tasks.common.group_standardization import group_moments, standardized_by_group
 
 CELLS = ("1 group", "25 %")
-VARIANTS = ("a", "b", "p", "ap")
+VARIANTS = ("a", "b", "p", "ap", "apm")
 STRATEGIES = {
     "all": (1.0, 1.0, 1.0),
     "top": (0.5, 0.75, 1.0),
@@ -74,15 +75,15 @@ def person_assignment(mean_probs, subjects, proportions):
     return pseudo
 
 
-def per_person_standardized(features: torch.Tensor, people: np.ndarray) -> torch.Tensor:
+def per_person_standardized(features: torch.Tensor, people: np.ndarray, spread: bool = True) -> torch.Tensor:
     """``features [N, D]`` with each person's rows (``people [N]``) standardised by that person's own
-    mean and standard deviation: what is left is how a window differs from its person's usual."""
-    out = features.clone()
-    for person in np.unique(people):
-        rows = torch.from_numpy(people == person)
-        own = features[rows]
-        out[rows] = (own - own.mean(0)) / own.std(0, correction=0).clamp(min=1e-6)
-    return out
+    mean and standard deviation (the engine's `standardized_by_group`), or with ``spread=False`` only
+    centred on that person's mean: what is left is how a window differs from its person's usual."""
+    codes = torch.from_numpy(np.unique(people, return_inverse=True)[1].reshape(-1))
+    if spread:
+        return standardized_by_group(features, codes)
+    mean, _ = group_moments(features, codes, int(codes.max()) + 1)
+    return features - mean[codes]
 
 
 def window_people(datamodule, split: str) -> np.ndarray:
@@ -236,9 +237,19 @@ def measure_set(name, seeds, out, extra=(), variants=VARIANTS):
                 per_person_standardized(x, window_people(full_dm, split))
                 for x, split in ((a_val, "val"), (a_test, "test"))
             )
+            apm = [
+                per_person_standardized(x, people, spread=False)
+                for x, people in (
+                    (a_lab, people_train[labelled]),
+                    (a_pool, people_train[pool]),
+                    (a_val, window_people(full_dm, "val")),
+                    (a_test, window_people(full_dm, "test")),
+                )
+            ]
             features = {
                 "a": (a_lab, a_pool, a_val, a_test),
                 "ap": (ap_lab, ap_pool, ap_val, ap_test),
+                "apm": tuple(apm),
                 "b": (b_train[mask], b_train[~mask], b_val, b_test),
                 "p": (p_train[mask], p_train[~mask], p_val, p_test),
             }
