@@ -70,6 +70,9 @@ class OnnxMotionModel:
         self.metadata = read_metadata(self.session)
         self.input_name = self.session.get_inputs()[0].name
         self.output_names = [output.name for output in self.session.get_outputs()]
+        #: what `predict` feeds a per-person model without a person's calibration (read once here,
+        #: not from the model's metadata on every call)
+        self.neutral_calibration = neutral_calibration(self.metadata)
 
     @property
     def feature_names(self) -> list[str]:
@@ -105,7 +108,8 @@ class OnnxMotionModel:
                 f"expected windows [batch, time, {len(self.feature_names)}] in the order of "
                 f"feature_names, got shape {windows.shape}"
             )
-        values = self.session.run(self.output_names, model_feeds(self.session, windows, calibration))
+        feeds = model_feeds(self.session, windows, calibration or self.neutral_calibration)
+        values = self.session.run(self.output_names, feeds)
         return dict(zip(self.output_names, values, strict=True))
 
     @property

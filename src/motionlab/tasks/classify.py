@@ -196,15 +196,7 @@ class ClassifyTask(MotionTask):
         ``windows`` (``groups``: each recording's), for `batch_outputs`."""
         if not self.standardizes_per_group:
             return
-        was_training = self.training
-        self.eval()
-        pooled = torch.cat(
-            [
-                self.pooled_features(windows.gather(chunk)["x"].to(self.device))
-                for chunk in torch.arange(len(windows)).split(64)
-            ]
-        )
-        self.train(was_training)
+        pooled = self._pooled_windows(windows.gather(torch.arange(len(windows)))["x"].to(self.device))
         names, recording_group = np.unique(np.asarray(groups), return_inverse=True)
         recording_group = torch.from_numpy(recording_group).to(self.device)
         window_group = recording_group[windows.recording_index.to(self.device)]
@@ -226,12 +218,9 @@ class ClassifyTask(MotionTask):
         linear layer; the chosen penalty lands in ``summary.json`` (``details.head_fit``). Under mean
         pooling, ``train_pooled`` (the encoder fit's features of the training windows) are the
         training features, not computed again."""
-        was_training = self.training
-        self.eval()
         reuse = train_pooled is not None and self.pool.mode == "mean"
         features = train_pooled if reuse else self._pooled_windows(train["x"])
         val_features = self._pooled_windows(val["x"])
-        self.train(was_training)
         if self.standardizes_per_group:
             _check_groups_mix_classes(train[GROUP_INDEX], train["label"])
             features = standardized_by_group(features, train[GROUP_INDEX])
@@ -255,10 +244,16 @@ class ClassifyTask(MotionTask):
                 "val": int(val[GROUP_INDEX].max()) + 1,
             }
 
+    @torch.no_grad()
     def _pooled_windows(self, x: Tensor) -> Tensor:
-        """`pooled_features` of many windows, 64 at a time (an encoder's temporaries grow with the
-        batch: `RocketEncoder.statistics` counts gun_point-sized batches of 256 in 3× the CPU)."""
-        return torch.cat([self.pooled_features(chunk) for chunk in x.split(64)])
+        """`pooled_features` of many windows in eval mode (no dropout), 64 at a time (an encoder's
+        temporaries grow with the batch: `RocketEncoder.statistics` counts gun_point-sized batches of
+        256 in 3× the CPU)."""
+        was_training = self.training
+        self.eval()
+        pooled = torch.cat([self.pooled_features(chunk) for chunk in x.split(64)])
+        self.train(was_training)
+        return pooled
 
     def compute_losses(self, outputs: dict[str, Tensor], batch: dict[str, Tensor]) -> dict[str, Tensor]:
         return {"loss": self.loss_fn(outputs["class_logits"], batch["label"])}
