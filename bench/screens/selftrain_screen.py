@@ -116,6 +116,11 @@ def ridge_probs(features, labels, classes, alphas, val, others):
     return [(x @ fit.weight + fit.bias).softmax(-1).numpy() for x in others], fit.alpha
 
 
+def val_accuracy(probs: np.ndarray, labels: torch.Tensor) -> float:
+    """Window accuracy of ``probs`` on the validation windows (for the validation guard)."""
+    return float((probs.argmax(1) == labels.numpy()).mean())
+
+
 def choose(mean_probs, strategy, fraction):
     """Indices of the pseudo-labelled recordings kept."""
     ordered = np.sort(mean_probs, axis=1)
@@ -134,7 +139,9 @@ def choose(mean_probs, strategy, fraction):
 def self_train(feats, lab_y, pool_rec, pool_y, classes, alphas, val, test_x, strategy, prior):
     """Rounds of pseudo-labelling; returns per round (pseudo-label accuracy, coverage, test probs)."""
     lab_x, pool_x = feats
-    (pool_probs, test_probs), _ = ridge_probs(lab_x, lab_y, classes, alphas, val, [pool_x, test_x])
+    (pool_probs, test_probs, val_probs), _ = ridge_probs(
+        lab_x, lab_y, classes, alphas, val, [pool_x, test_x, val[0]]
+    )
     rounds = []
     for fraction in STRATEGIES[strategy]:
         # the run's own aggregation; the pool's true labels only score the pseudo-labels
@@ -151,8 +158,18 @@ def self_train(feats, lab_y, pool_rec, pool_y, classes, alphas, val, test_x, str
         window_y = torch.tensor([window_class[r] for r in pool_rec[mask]], dtype=torch.long)
         x = torch.cat([lab_x, pool_x[torch.from_numpy(mask)]])
         y = torch.cat([lab_y, window_y])
-        (pool_probs, test_probs), alpha = ridge_probs(x, y, classes, alphas, val, [pool_x, test_x])
-        rounds.append({"pseudo": accuracy, "kept": len(kept) / len(ids), "alpha": alpha, "probs": test_probs})
+        (pool_probs, test_probs, val_probs), alpha = ridge_probs(
+            x, y, classes, alphas, val, [pool_x, test_x, val[0]]
+        )
+        rounds.append(
+            {
+                "pseudo": accuracy,
+                "kept": len(kept) / len(ids),
+                "alpha": alpha,
+                "probs": test_probs,
+                "val accuracy": val_accuracy(val_probs, val[1]),
+            }
+        )
     return rounds
 
 
@@ -262,8 +279,13 @@ def measure_set(name, seeds, out, extra=(), variants=VARIANTS):
             prior = (subjects, np.bincount(lab_classes, minlength=classes) / len(lab_classes))
             for variant in variants:
                 v_lab, v_pool, v_val, v_test = features[variant]
-                (probs,), _ = ridge_probs(v_lab, lab_y, classes, alphas, (v_val, val_y), [v_test])
-                result = scores(probs, test_y.numpy(), test_ri)
+                (probs, val_probs), _ = ridge_probs(
+                    v_lab, lab_y, classes, alphas, (v_val, val_y), [v_test, v_val]
+                )
+                result = {
+                    **scores(probs, test_y.numpy(), test_ri),
+                    "val accuracy": val_accuracy(val_probs, val_y),
+                }
                 base = {"seed": seed, "cell": cell, "people": people, "variant": variant}
                 results.append({**base, "method": "scratch", **result})
                 print(
@@ -293,6 +315,7 @@ def measure_set(name, seeds, out, extra=(), variants=VARIANTS):
                                 "round": number,
                                 "pseudo": r["pseudo"],
                                 "kept": r["kept"],
+                                "val accuracy": r["val accuracy"],
                                 **result,
                             }
                         )
