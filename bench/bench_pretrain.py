@@ -19,7 +19,10 @@ Per real set (`motionlab.datasets`) and seed:
    fixed random convolutions and a ridge head), ``calibrated`` the same with
    ``task.standardize_per_group=true`` (each person's features standardised by that person's own
    statistics, the held-out people's from their own unlabelled windows; only on sets that name their
-   people), and ``minirocket`` fits MiniRocket + ridge on its training windows.
+   people), ``selftrained`` the same whose ridge head also self-trains on the cell's *other* training
+   recordings, without their labels (``data.unlabelled``, ``task.self_training``; only on sets that
+   name their people, and not in the ``100 %`` cell, which leaves none unlabelled), and
+   ``minirocket`` fits MiniRocket + ridge on its training windows.
 
 A *group* stands in for a person. Where the set names its people (a ``subject`` column:
 ``shoulder_exercises``), a group **is** a training person, and a cell labels every recording of the
@@ -60,9 +63,12 @@ from bench.table import Row, format_table
 
 SEEDS = (1, 2, 3)
 FRACTIONS = ("1 group", "2 groups", "25 %", "100 %")
-METHODS = ("scratch", "pretrained", "recipe", "calibrated", "minirocket")
+METHODS = ("scratch", "pretrained", "recipe", "calibrated", "selftrained", "minirocket")
 #: the set's own recipe with each person's features standardised by that person's own statistics
 CALIBRATION = ("task.standardize_per_group=true",)
+#: ``calibrated`` whose ridge head also self-trains on the cell's unlabelled training recordings
+#: (experiment=imu_self_training's setting)
+SELF_TRAINING = (*CALIBRATION, "task.self_training.rounds=3")
 #: ``--quick``'s TCN (pretraining, scratch, pretrained): small, to check that it runs
 QUICK_TCN = ("model.channels=8", "model.num_blocks=2")
 SCORES = ("window accuracy", "recording accuracy")
@@ -205,14 +211,27 @@ def measure_set(
             datamodule = class_windows(overrides, cell / "probe")
             train_x, train_y, _ = split_arrays(datamodule, "train")
             test_x, test_y, test_recordings = split_arrays(datamodule, "test")
+            unlabelled_rows = [
+                {k: v for k, v in r.items() if k != "label"}
+                for r in rows
+                if r["split"] == "train" and r["recording"] not in keep
+            ]
             for method in methods:
-                if method == "calibrated" and not people:
+                if method in ("calibrated", "selftrained") and not people:
                     continue  # no people named: a group is a recording of one class, nothing to calibrate
+                if method == "selftrained" and not unlabelled_rows:
+                    continue  # every training recording is labelled: nothing to self-train on
                 if method == "minirocket":
                     probs, _ = run_minirocket(train_x, train_y, test_x, len(datamodule.class_names), seed)
                 elif method in ("recipe", "calibrated"):
                     calibration = CALIBRATION if method == "calibrated" else ()
                     probs = run_motionlab([*recipe_overrides, *calibration], seed, cell / method, datamodule)
+                elif method == "selftrained":
+                    pool_csv = write_rows(
+                        cell / "unlabelled.csv", [f for f in fields if f != "label"], unlabelled_rows
+                    )
+                    overrides_st = [*recipe_overrides, *SELF_TRAINING, f"data.unlabelled={pool_csv}"]
+                    probs = run_motionlab(overrides_st, seed, cell / method, datamodule)
                 else:
                     start = [f"init_from={pretrained}", *finetune_overrides] if method == "pretrained" else []
                     probs = run_motionlab([*overrides, *start], seed, cell / method, datamodule)

@@ -31,7 +31,7 @@ from motionlab.data.spec import DataSpec
 from motionlab.data.splits import SPLITS, GroupSplit, SplitPolicy
 from motionlab.data.stats import FeatureStats, fit_feature_stats, row_chunks
 from motionlab.data.storage import EVERY_RECORDING, MappedStorage, MemoryStorage, Storage
-from motionlab.data.windows import WindowDataset, WindowSet, keep_batch
+from motionlab.data.windows import WindowDataset, WindowSet, build_window_set, keep_batch
 from motionlab.errors import ConfigError, DataFormatError, DataSplitError
 
 LONG_GAP_POLICIES = ("error", "split")
@@ -124,6 +124,8 @@ class MotionDataModule(L.LightningDataModule):
         self.memory_map = memory_map
         self.memory_map_dir = memory_map_dir
         self.windows: dict[str, WindowSet] = {}
+        #: the windows of `load_unlabelled_recordings` (training stride, no targets), or ``None``
+        self.unlabelled: WindowSet | None = None
         self.feature_stats: FeatureStats | None = None
         self.report: DataReport | None = None
         self._feature_names: list[str] = []
@@ -135,6 +137,12 @@ class MotionDataModule(L.LightningDataModule):
         `skip_unreadable` for an input that is skipped while the others are used). A generator
         that reads one recording at a time keeps memory bounded with ``memory_map``."""
         raise NotImplementedError
+
+    def load_unlabelled_recordings(self) -> Iterable[Recording]:
+        """Recordings without labels given beside the labelled ones (e.g. `CsvFramesDataModule`'s
+        ``unlabelled``): training material for a task that learns from them (`ClassifyTask`'s
+        ``self_training``), windowed into `unlabelled`. None by default."""
+        return ()
 
     def skip_unreadable(self, name: str, source: str, reason: str) -> None:
         """Record an input that `load_recordings` could not read: it is listed in the data report."""
@@ -208,6 +216,7 @@ class MotionDataModule(L.LightningDataModule):
             self.windows = self._window(storage, assignment)
         for warning in assignment.warnings:
             report.warn(warning)
+        self.unlabelled = self._unlabelled_windows(report)
         self.feature_stats = fit_feature_stats(self.normalization_chunks(), self._feature_names)
         report.constant_features = self.feature_stats.constant_features
         self._configure_augment()
@@ -246,6 +255,45 @@ class MotionDataModule(L.LightningDataModule):
                 windows=len(chosen),
                 windows_per_class=self._class_counts(chosen),
             )
+        return windows
+
+    def _unlabelled_windows(self, report: DataReport) -> WindowSet | None:
+        """The unlabelled recordings (`load_unlabelled_recordings`) gap-filled like the labelled ones
+        and windowed at the training stride, kept in memory. A recording of a validation or test group
+        is refused: learning from it would leak the held-out people into training."""
+        first = self.windows["train"].recordings[0]
+        held_out = {group: split for split in ("val", "test") for group in report.splits[split].groups}
+        recordings, too_short = [], 0
+        for recording in self.load_unlabelled_recordings():
+            self._check_consistent(recording, first)
+            group = self.split_policy.group_of(recording)
+            if group in held_out:
+                raise DataSplitError(
+                    f"{recording.source}: this unlabelled recording belongs to "
+                    f"{self.split_policy.by} '{group}' of the {held_out[group]} split: learning from it "
+                    "would leak a held-out group into training; leave that group's recordings out of "
+                    "data.unlabelled"
+                )
+            for piece in self._without_long_gaps(recording, report):
+                fill_gaps(piece, self.max_gap)
+                if len(piece) < self.window:
+                    too_short += 1
+                else:
+                    recordings.append(piece)
+        if not recordings:
+            if too_short:
+                report.warn(
+                    f"all {too_short} unlabelled recording(s) are shorter than the {self.window}-frame "
+                    "window: none is used"
+                )
+            return None
+        windows = build_window_set(recordings, self.window, self.stride, [{} for _ in recordings])
+        report.extras["unlabelled"] = {
+            "recordings": len(recordings),
+            "windows": len(windows),
+            "groups": len(set(self.recording_groups(recordings))),
+            "skipped_too_short": too_short,
+        }
         return windows
 
     def _storage(self) -> Storage:

@@ -110,13 +110,19 @@ class MotionTask(L.LightningModule):
     fits_head: bool = False
 
     def fit_head(
-        self, train: dict[str, Tensor], val: dict[str, Tensor], train_pooled: Tensor | None = None
+        self,
+        train: dict[str, Tensor],
+        val: dict[str, Tensor],
+        train_pooled: Tensor | None = None,
+        unlabelled: dict[str, Tensor] | None = None,
     ) -> None:
         """Fit heads in closed form on every training window (``train``: a batch of the whole split;
         ``val``: the validation split's, for choosing settings), after `fit_encoder`. ``train_pooled``:
         the encoder's mean-pooled features of ``train``'s windows, in order, when `fit_encoder`
         returned them for exactly these windows (a task may use them instead of computing them).
-        Only tasks with ``fits_head`` implement it."""
+        ``unlabelled``: the data's unlabelled windows (`MotionDataModule.unlabelled`) as one batch, or
+        ``None``. Every batch carries each window's recording and group (``RECORDING_INDEX``,
+        ``GROUP_INDEX``: codes). Only tasks with ``fits_head`` implement it."""
         raise NotImplementedError
 
     # ----------------------------------------------------------------- subclass API

@@ -29,6 +29,12 @@ from motionlab.tasks.common.classification_metrics import (
 from motionlab.tasks.common.group_results import group_results
 from motionlab.tasks.common.group_standardization import MIN_STD, group_moments, standardized_by_group
 from motionlab.tasks.common.ridge import ridge_classifier
+from motionlab.tasks.common.self_training import (
+    SelfTraining,
+    UnlabelledPool,
+    recording_class_shares,
+    self_trained_ridge,
+)
 from motionlab.tasks.outputs import Output, window_classes, window_features
 from motionlab.viz.figures import confusion_matrix_figure
 
@@ -74,6 +80,10 @@ class ClassifyTask(MotionTask):
             ``calibration_mean`` / ``calibration_std`` instead (0 and 1: the exported model takes a
             person's as inputs, `motionlab.export.calibration`) and also returns the unstandardised
             ``window_features`` they are computed from.
+        self_training: `SelfTraining` fields (``rounds``, ``assignment``, ``guard``): with ``rounds >
+            0`` the ridge head self-trains on the data's unlabelled recordings (``data.unlabelled``),
+            one pseudo-class per recording (`motionlab.tasks.common.self_training`); the rounds and
+            the guard's decision land in ``summary.json`` (``details.head_fit.self_training``).
     """
 
     window_class_output = "class_probs"
@@ -96,8 +106,17 @@ class ClassifyTask(MotionTask):
         ridge_alphas: Sequence[float] = (1.0,),
         train_after_fit: bool = True,
         standardize_per_group: bool = False,
+        self_training: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(encoder, data_spec, optimizer, scheduler, monitor)
+        self.self_training = SelfTraining(**(self_training or {}))
+        if self.self_training.enabled and head_fit is None:
+            raise ConfigError(
+                "task.self_training.rounds",
+                f"is {self.self_training.rounds} without a head fitted in closed form (head_fit: null)",
+                "set task.head_fit=ridge (with task.hidden=[]; experiment=imu does), or "
+                "task.self_training.rounds=0",
+            )
         if head_fit not in (None, "ridge") or (head_fit and list(hidden)):
             raise ConfigError(
                 "task.head_fit",
@@ -212,22 +231,38 @@ class ClassifyTask(MotionTask):
 
     @torch.no_grad()
     def fit_head(
-        self, train: dict[str, Tensor], val: dict[str, Tensor], train_pooled: Tensor | None = None
+        self,
+        train: dict[str, Tensor],
+        val: dict[str, Tensor],
+        train_pooled: Tensor | None = None,
+        unlabelled: dict[str, Tensor] | None = None,
     ) -> None:
         """The ridge solution on the pooled features (``head_fit: ridge``), written into the head's
         linear layer; the chosen penalty lands in ``summary.json`` (``details.head_fit``). Under mean
         pooling, ``train_pooled`` (the encoder fit's features of the training windows) are the
-        training features, not computed again."""
+        training features, not computed again. With ``self_training``, the head self-trains on
+        ``unlabelled``."""
         reuse = train_pooled is not None and self.pool.mode == "mean"
-        features = train_pooled if reuse else self._pooled_windows(train["x"])
-        val_features = self._pooled_windows(val["x"])
+        features = self._head_inputs(train_pooled if reuse else self._pooled_windows(train["x"]), train)
+        val_features = self._head_inputs(self._pooled_windows(val["x"]), val)
         if self.standardizes_per_group:
             _check_groups_mix_classes(train[GROUP_INDEX], train["label"])
-            features = standardized_by_group(features, train[GROUP_INDEX])
-            val_features = standardized_by_group(val_features, val[GROUP_INDEX])
-        fit = ridge_classifier(
-            features, train["label"], self.spec.num_classes, self.ridge_alphas, val_features, val["label"]
-        )
+        validation = (val_features, val["label"])
+        self_trained = None
+        if self.self_training.enabled:
+            fit, self_trained = self_trained_ridge(
+                (features, train["label"]),
+                validation,
+                self._unlabelled_pool(unlabelled, train),
+                self.spec.num_classes,
+                self.ridge_alphas,
+                recording_class_shares(train[RECORDING_INDEX], train["label"], self.spec.class_names),
+                self.self_training,
+            )
+        else:
+            fit = ridge_classifier(
+                features, train["label"], self.spec.num_classes, self.ridge_alphas, *validation
+            )
         linear = self.head[-1]
         linear.weight.copy_(fit.weight.T)
         linear.bias.copy_(fit.bias)
@@ -243,6 +278,31 @@ class ClassifyTask(MotionTask):
                 "train": int(train[GROUP_INDEX].max()) + 1,
                 "val": int(val[GROUP_INDEX].max()) + 1,
             }
+        if self_trained is not None:
+            self.eval_details["head_fit"]["self_training"] = self_trained
+
+    def _head_inputs(self, pooled: Tensor, batch: dict[str, Tensor]) -> Tensor:
+        """What the head reads of a whole split's ``pooled`` features: under ``standardize_per_group``
+        standardised by each window's group (``batch``'s ``GROUP_INDEX``), else as they are."""
+        return standardized_by_group(pooled, batch[GROUP_INDEX]) if self.standardizes_per_group else pooled
+
+    def _unlabelled_pool(
+        self, unlabelled: dict[str, Tensor] | None, train: dict[str, Tensor]
+    ) -> UnlabelledPool:
+        """The unlabelled windows' head inputs, recordings and groups, for `self_trained_ridge`."""
+        if unlabelled is None:
+            raise ConfigError(
+                "task.self_training.rounds",
+                f"is {self.self_training.rounds} but the data has no unlabelled recordings to learn from",
+                "name CSVs of training recordings without labels in data.unlabelled, or set "
+                "task.self_training.rounds=0",
+            )
+        recording = unlabelled[RECORDING_INDEX]
+        recording_group = torch.zeros(int(recording.max()) + 1, dtype=torch.long)
+        recording_group[recording] = unlabelled[GROUP_INDEX]
+        return UnlabelledPool(
+            self._head_inputs(self._pooled_windows(unlabelled["x"]), unlabelled), recording, recording_group
+        )
 
     @torch.no_grad()
     def _pooled_windows(self, x: Tensor) -> Tensor:

@@ -27,7 +27,7 @@ from torch import Tensor
 
 from motionlab.baselines.report import compare_groups, minirocket_baseline, summary_line
 from motionlab.data.datamodule import MotionDataModule
-from motionlab.data.windows import GROUP_INDEX, WindowSet
+from motionlab.data.windows import GROUP_INDEX, RECORDING_INDEX, WindowSet
 from motionlab.exits import ctrl_c_restored, signal_exit_status
 from motionlab.files import write_json_atomic
 from motionlab.runs.layout import (
@@ -245,14 +245,16 @@ def _fit_head(task: MotionTask, datamodule: MotionDataModule, train_pooled: Tens
     if not task.fits_head:
         return
     splits = [_with_groups(datamodule, datamodule.windows[split]) for split in ("train", "val")]
-    task.fit_head(*splits, train_pooled)
+    unlabelled = datamodule.unlabelled
+    task.fit_head(*splits, train_pooled, None if unlabelled is None else _with_groups(datamodule, unlabelled))
 
 
 def _with_groups(datamodule: MotionDataModule, windows: WindowSet) -> dict[str, Tensor]:
-    """Every window of ``windows`` as one batch, with each window's split group as a code
-    (``GROUP_INDEX``)."""
+    """Every window of ``windows`` as one batch, with each window's recording and split group as
+    codes (``RECORDING_INDEX``, ``GROUP_INDEX``)."""
     batch = windows.gather(torch.arange(len(windows)))
     codes = np.unique(datamodule.recording_groups(windows.recordings), return_inverse=True)[1]
+    batch[RECORDING_INDEX] = windows.recording_index
     batch[GROUP_INDEX] = torch.from_numpy(codes.reshape(-1))[windows.recording_index]
     return batch
 

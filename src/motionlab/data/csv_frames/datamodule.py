@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,10 @@ class CsvFramesDataModule(PathOrSample, MotionDataModule):
         classes: the class vocabulary in index order; ``None`` uses every label found, sorted.
         nan_policy: ``interpolate`` (runs of up to ``max_gap`` missing frames, within a recording)
             or ``error``.
+        unlabelled: CSVs (a file, directory or list, read with the same columns; a label column
+            in them is ignored) of training recordings without labels, for a task that learns from
+            them (``task.self_training``): their windows are `MotionDataModule.unlabelled`. Their
+            people (or sessions) must not be validation or test ones.
         balanced_sampler: draw training windows with equal probability per class. The loss's class
             weights then become 1 (the sampled stream is already balanced; weighting it again would
             over-correct).
@@ -61,6 +66,7 @@ class CsvFramesDataModule(PathOrSample, MotionDataModule):
         classes: Sequence[str] | None = None,
         nan_policy: str = "interpolate",
         balanced_sampler: bool = False,
+        unlabelled: str | Sequence[str] | None = None,
         split: Mapping[str, Any] | None = None,
         **engine: Any,
     ) -> None:
@@ -82,6 +88,7 @@ class CsvFramesDataModule(PathOrSample, MotionDataModule):
         self.classes = None if classes is None else list(classes)
         self.nan_policy = nan_policy
         self.balanced_sampler = balanced_sampler
+        self.unlabelled_path = unlabelled
         self.table: PoseTable | None = None
 
     def prepare_data(self) -> None:
@@ -107,6 +114,15 @@ class CsvFramesDataModule(PathOrSample, MotionDataModule):
         )
         self.class_names = self.table.class_names
         return self.table.recordings
+
+    def load_unlabelled_recordings(self) -> list[Recording]:
+        if self.unlabelled_path is None:
+            return []
+        # the labelled files' feature columns by name: a label or split column is then just ignored
+        columns = dataclasses.replace(self.columns, label=None, features=self.table.feature_names)
+        return read_pose_csvs(
+            pose_csv_files(self.unlabelled_path), columns, self.fps, None, self.nan_policy
+        ).recordings
 
     def frame_targets(self, recording: Recording) -> dict[str, np.ndarray]:
         return {"frame_label": recording.targets["label"]} if "label" in recording.targets else {}
