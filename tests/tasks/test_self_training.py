@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,9 @@ import torch
 from hydra.utils import instantiate
 
 from motionlab.errors import ConfigError, DataFormatError, DataSplitError
+from motionlab.runs.sources import load_task
 from motionlab.tasks import ClassifyTask
+from motionlab.tasks.common.group_standardization import standardized_by_group
 from motionlab.tasks.common.ridge import ridge_classifier
 from motionlab.tasks.common.self_training import (
     SelfTraining,
@@ -181,7 +184,7 @@ def split_sample(make_config, tmp_path: Path, one_activity_each: bool = True):
     return overrides + fixed + [f"data.path={paths['labelled']}"], paths, unlabelled_people
 
 
-def test_a_run_self_trains_on_the_unlabelled_csv(make_config, tmp_path: Path):
+def test_a_run_self_trains_on_the_unlabelled_csv(make_config, tmp_path: Path, caplog):
     """A real run reads data.unlabelled (its label column ignored), self-trains the per-person ridge
     head on it, and reports the rounds; the head is the one `self_trained_ridge` gives on the run's
     own features, and the run's test accuracy is that head's."""
@@ -194,10 +197,15 @@ def test_a_run_self_trains_on_the_unlabelled_csv(make_config, tmp_path: Path):
         "task.self_training.guard=false",
         tiny=False,
     )
-    train(cfg)
+    with caplog.at_level(logging.INFO, logger="motionlab.training.run"):
+        train(cfg)
     summary = json.loads((Path(cfg.paths.output_dir) / "summary.json").read_text())
     assert summary["status"] == "completed"
     report = summary["details"]["head_fit"]["self_training"]
+    assert (
+        f"self-trained on {report['unlabelled']['recordings']} unlabelled recording(s) of "
+        f"{len(unlabelled_people)} group(s)" in caplog.text
+    )
     datamodule = instantiate(cfg.data, _convert_="all")
     datamodule.setup("fit")
     unlabelled = datamodule.unlabelled
@@ -212,6 +220,45 @@ def test_a_run_self_trains_on_the_unlabelled_csv(make_config, tmp_path: Path):
     assert summary["details"]["head_fit"]["val_accuracy"] == report["rounds"][-1]["val_accuracy"]
     assert summary["details"]["head_fit"]["windows"] == summary["data"]["train"]["windows"]
     assert sum(report["rounds"][-1]["recordings_per_class"]) == len(unlabelled.recordings)
+
+    # the head by hand: each person's features standardised by their own statistics (the unlabelled
+    # people's too), the labelled recordings' class shares, two rounds over the unlabelled recordings
+    task = load_task(summary["best_checkpoint"], cfg.task._target_).eval()
+
+    def inputs(windows):
+        people = np.array(datamodule.recording_groups(windows.recordings))[windows.recording_index.numpy()]
+        with torch.no_grad():
+            pooled = task.pooled_features(windows.gather(torch.arange(len(windows)))["x"])
+        return standardized_by_group(pooled, torch.from_numpy(np.unique(people, return_inverse=True)[1]))
+
+    train_windows, val_windows = datamodule.windows["train"], datamodule.windows["val"]
+    train_labels = train_windows.window_targets["label"]
+    unlabelled_people_codes = np.unique(
+        datamodule.recording_groups(unlabelled.recordings), return_inverse=True
+    )[1]
+    fit, _ = self_trained_ridge(
+        (inputs(train_windows), train_labels),
+        (inputs(val_windows), val_windows.window_targets["label"]),
+        UnlabelledPool(
+            inputs(unlabelled), unlabelled.recording_index, torch.from_numpy(unlabelled_people_codes)
+        ),
+        task.spec.num_classes,
+        task.ridge_alphas,
+        recording_class_shares(train_windows.recording_index, train_labels, task.spec.class_names),
+        SelfTraining(rounds=2, guard=False),
+    )
+    torch.testing.assert_close(task.head[-1].weight, fit.weight.T)
+    assert summary["details"]["head_fit"]["alpha"] == fit.alpha
+
+
+def test_unlabelled_recordings_no_task_learns_from_are_reported_unused(make_config, tmp_path: Path, caplog):
+    overrides, paths, _ = split_sample(make_config, tmp_path)
+    cfg = make_config(*overrides, f"data.unlabelled={paths['unlabelled']}", tiny=False)
+    with caplog.at_level(logging.WARNING, logger="motionlab.training.run"):
+        train(cfg)
+    summary = json.loads((Path(cfg.paths.output_dir) / "summary.json").read_text())
+    assert summary["status"] == "completed" and "self_training" not in summary["details"]["head_fit"]
+    assert "unlabelled recording(s) of data.unlabelled go unused" in caplog.text
 
 
 def test_unlabelled_recordings_of_held_out_people_are_refused(make_config, tmp_path: Path):

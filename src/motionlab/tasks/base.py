@@ -108,6 +108,9 @@ class MotionTask(L.LightningModule):
     #: whether `fit_head` fits heads from data before the first epoch (then `train` gathers the
     #: training and validation windows for it).
     fits_head: bool = False
+    #: whether `fit_head` learns from the data's unlabelled recordings (`ClassifyTask`'s
+    #: ``self_training``); a run given unlabelled recordings otherwise warns that they go unused.
+    learns_from_unlabelled: bool = False
 
     def fit_head(
         self,

@@ -144,6 +144,7 @@ class ClassifyTask(MotionTask):
                 "model=rocket, task.head_fit=ridge, task.hidden=[], task.train_after_fit=false)",
             )
         self.fits_head = head_fit is not None
+        self.learns_from_unlabelled = self.self_training.enabled
         self.trains_after_fit = train_after_fit
         self.ridge_alphas = tuple(ridge_alphas)
         num_classes = self.spec.num_classes

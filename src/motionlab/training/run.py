@@ -240,13 +240,33 @@ def encoder_fit_windows(task: MotionTask, windows: int, seed: int) -> Tensor:
 
 def _fit_head(task: MotionTask, datamodule: MotionDataModule, train_pooled: Tensor | None) -> None:
     """Fit a task's heads in closed form (``fits_head``, e.g. `ClassifyTask`'s ``head_fit: ridge``)
-    on every training window, choosing its settings on the validation windows; ``train_pooled``: the
-    encoder fit's pooled features of every training window (`_fit_encoder`), or ``None``."""
+    on every training window, choosing its settings on the validation windows, with the data's
+    unlabelled windows; ``train_pooled``: the encoder fit's pooled features of every training window
+    (`_fit_encoder`), or ``None``."""
+    unlabelled = datamodule.unlabelled
+    if unlabelled is not None and not task.learns_from_unlabelled:
+        log.warning(
+            "the %d unlabelled recording(s) of data.unlabelled go unused: this task does not learn from "
+            "unlabelled recordings (for a ridge head, set task.self_training.rounds, e.g. 3)",
+            len(unlabelled.recordings),
+        )
     if not task.fits_head:
         return
     splits = [_with_groups(datamodule, datamodule.windows[split]) for split in ("train", "val")]
-    unlabelled = datamodule.unlabelled
-    task.fit_head(*splits, train_pooled, None if unlabelled is None else _with_groups(datamodule, unlabelled))
+    learns = task.learns_from_unlabelled and unlabelled is not None
+    task.fit_head(*splits, train_pooled, _with_groups(datamodule, unlabelled) if learns else None)
+    self_trained = task.eval_details.get("head_fit", {}).get("self_training")
+    if self_trained:
+        log.info(
+            "head fit: self-trained on %d unlabelled recording(s) of %d group(s); validation accuracy "
+            "%.3f labelled-only, %.3f after %d round(s): %s",
+            self_trained["unlabelled"]["recordings"],
+            self_trained["unlabelled"]["groups"],
+            self_trained["labelled_only"]["val_accuracy"],
+            self_trained["rounds"][-1]["val_accuracy"],
+            len(self_trained["rounds"]),
+            "self-trained head kept" if self_trained["kept"] else "labelled-only head kept (the guard)",
+        )
 
 
 def _with_groups(datamodule: MotionDataModule, windows: WindowSet) -> dict[str, Tensor]:
