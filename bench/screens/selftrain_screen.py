@@ -338,12 +338,37 @@ def full_line(method: str, variant: str, runs: list[dict]) -> str:
     )
 
 
+def guarded(results: list[dict]) -> list[dict]:
+    """Per seed, cell, variant and strategy, the engine's validation guard (``task.self_training.guard``):
+    the last round where its validation window accuracy is at least scratch's, else scratch (method
+    ``st_<strategy>+guard``, ``kept`` 1 or 0). Results without validation accuracy give none."""
+    chosen = []
+    for r in results:
+        if (
+            "val accuracy" not in r
+            or r["method"] == "scratch"
+            or r.get("round") != len(STRATEGIES[r["method"][3:]])
+        ):
+            continue
+        (scratch,) = [
+            s
+            for s in results
+            if (s["seed"], s["cell"], s["variant"], s["method"])
+            == (r["seed"], r["cell"], r["variant"], "scratch")
+        ]
+        kept = r["val accuracy"] >= scratch["val accuracy"]
+        picked = {key: value for key, value in (r if kept else scratch).items() if key != "pseudo"}
+        chosen.append({**picked, "method": f"{r['method']}+guard", "round": 0, "kept": float(kept)})
+    return chosen
+
+
 def summarize(everything) -> str:
     """Markdown tables: per set, cell, variant and method (self-training: each round), the seed means
     of test window / recording accuracy, pseudo-label recording accuracy, the gain in window points
     over scratch with variant a's features (the labelled-only run), and the % of full's window accuracy."""
     lines = []
     for name, results in everything.items():
+        results = results + guarded(results)
         full = [r for r in results if r["method"] == "full"]
         full_p = [r for r in results if r["method"] == "full_p"]
         full_window = np.mean([r["window accuracy"] for r in full])

@@ -14,6 +14,7 @@ selftrain_screen.md and docs/pretraining.md.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,7 +68,7 @@ class UnlabelledPool:
         return len(self.recording_group)
 
 
-def recording_class_shares(recording: Tensor, labels: Tensor, class_names: list[str]) -> np.ndarray:
+def recording_class_shares(recording: Tensor, labels: Tensor, class_names: Sequence[str]) -> np.ndarray:
     """Each class's share of the labelled recordings (``recording [N]``: each window's recording code,
     ``labels [N]``: its class), the prior of `protocol_assignment`. Refuses recordings of several
     classes: self-training gives an unlabelled recording one class, which the labelled ones must bear out."""
