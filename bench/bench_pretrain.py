@@ -180,7 +180,8 @@ def measure_set(
     # Every recording without its label: the pretraining run trains on the training split only (its
     # validation and test splits give the held-out reconstruction loss).
     pretrain_dir = pretrain_dir or out / name
-    unlabelled = write_rows(pretrain_dir / "unlabelled.csv", [f for f in fields if f != "label"], rows)
+    unlabelled_fields = [f for f in fields if f != "label"]
+    unlabelled = write_rows(pretrain_dir / "unlabelled.csv", unlabelled_fields, rows)
     recipe = dataset.train_overrides(unlabelled)[1:]  # the set's data settings, without the experiment
     results = {fraction: {method: [] for method in methods} for fraction in fractions}
     pretraining = pretrain_recipe(dataset.kind, pretext)
@@ -211,11 +212,7 @@ def measure_set(
             datamodule = class_windows(overrides, cell / "probe")
             train_x, train_y, _ = split_arrays(datamodule, "train")
             test_x, test_y, test_recordings = split_arrays(datamodule, "test")
-            unlabelled_rows = [
-                {k: v for k, v in r.items() if k != "label"}
-                for r in rows
-                if r["split"] == "train" and r["recording"] not in keep
-            ]
+            unlabelled_rows = [r for r in rows if r["split"] == "train" and r["recording"] not in keep]
             for method in methods:
                 if method in ("calibrated", "selftrained") and not people:
                     continue  # no people named: a group is a recording of one class, nothing to calibrate
@@ -227,9 +224,7 @@ def measure_set(
                     calibration = CALIBRATION if method == "calibrated" else ()
                     probs = run_motionlab([*recipe_overrides, *calibration], seed, cell / method, datamodule)
                 elif method == "selftrained":
-                    pool_csv = write_rows(
-                        cell / "unlabelled.csv", [f for f in fields if f != "label"], unlabelled_rows
-                    )
+                    pool_csv = write_rows(cell / "unlabelled.csv", unlabelled_fields, unlabelled_rows)
                     overrides_st = [*recipe_overrides, *SELF_TRAINING, f"data.unlabelled={pool_csv}"]
                     probs = run_motionlab(overrides_st, seed, cell / method, datamodule)
                 else:
