@@ -47,6 +47,7 @@ from bench.bench_pretrain import class_windows, labelled_recordings, read_rows, 
 from bench.bench_real_data import CONFIG_DIR, DATA_ROOT, scores, single_threaded, split_arrays
 from motionlab.tasks.common.classification_metrics import recording_predictions
 from motionlab.tasks.common.group_standardization import group_moments, standardized_by_group
+from motionlab.tasks.common.self_training import protocol_assignment
 
 CELLS = ("1 group", "25 %")
 VARIANTS = ("a", "b", "p", "ap", "apm")
@@ -56,23 +57,6 @@ STRATEGIES = {
     "bal": (0.5, 0.75, 1.0),
     "person": (1.0, 1.0, 1.0),
 }
-
-
-def person_assignment(mean_probs, subjects, proportions):
-    """Pseudo-classes of the pool recordings under the protocol prior "every person records every
-    class about as often as the labelled people did": per person, a minimum-cost assignment
-    (cost -log mean probability) of its recordings to ceil(proportion x its recordings) slots per class,
-    the proportions being the labelled recordings' class shares (no unlabelled label is read)."""
-    from scipy.optimize import linear_sum_assignment
-
-    pseudo = mean_probs.argmax(1)
-    for subject in np.unique(subjects):
-        members = np.flatnonzero(subjects == subject)
-        slots = np.repeat(np.arange(len(proportions)), np.ceil(proportions * len(members) - 1e-9).astype(int))
-        cost = -np.log(mean_probs[members][:, slots] + 1e-12)
-        rows, columns = linear_sum_assignment(cost)
-        pseudo[members[rows]] = slots[columns]
-    return pseudo
 
 
 def per_person_standardized(features: torch.Tensor, people: np.ndarray, spread: bool = True) -> torch.Tensor:
@@ -151,7 +135,7 @@ def self_train(feats, lab_y, pool_rec, pool_y, classes, alphas, val, test_x, str
         pseudo = mean_probs.argmax(1)
         if strategy == "person":
             subjects, proportions = prior
-            pseudo = person_assignment(mean_probs, np.array([subjects[r] for r in ids]), proportions)
+            pseudo = protocol_assignment(mean_probs, np.array([subjects[r] for r in ids]), proportions)
         accuracy = float((pseudo[kept] == rec_true[kept]).mean())
         window_class = dict(zip(ids[kept].tolist(), pseudo[kept].tolist(), strict=True))
         mask = np.isin(pool_rec, ids[kept])

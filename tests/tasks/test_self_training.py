@@ -17,14 +17,13 @@ from hydra.utils import instantiate
 from motionlab.errors import ConfigError, DataFormatError, DataSplitError
 from motionlab.runs.sources import load_task
 from motionlab.tasks import ClassifyTask
-from motionlab.tasks.common.group_standardization import standardized_by_group
+from motionlab.tasks.common.group_standardization import group_means, standardized_by_group
 from motionlab.tasks.common.ridge import ridge_classifier
 from motionlab.tasks.common.self_training import (
     SelfTraining,
     UnlabelledPool,
     protocol_assignment,
     recording_class_shares,
-    recording_mean_probabilities,
     self_trained_ridge,
 )
 from motionlab.training.run import train
@@ -73,9 +72,9 @@ def test_class_shares_count_recordings_and_refuse_a_recording_of_several_classes
         recording_class_shares(recording, torch.tensor([0, 0, 1, 1, 2, 1, 2]), CLASSES)
 
 
-def test_recording_mean_probabilities_average_each_recording_s_windows():
+def test_each_recording_s_mean_probability_averages_its_windows():
     probabilities = torch.tensor([[1.0, 0.0], [0.0, 1.0], [0.2, 0.8]])
-    means = recording_mean_probabilities(probabilities, torch.tensor([1, 1, 0]), 2)
+    means = group_means(probabilities, torch.tensor([1, 1, 0]), 2)
     torch.testing.assert_close(means, torch.tensor([[0.2, 0.8], [0.5, 0.5]]))
 
 
@@ -99,7 +98,7 @@ def test_self_training_on_other_people_s_recordings_lifts_validation_accuracy(se
     assert report["rounds"][0]["changed_recordings"] == 36
     assert report["rounds"][-1]["recordings_per_class"] == [12, 12, 12]
     truth = torch.zeros(36, dtype=torch.long).index_put_((pool_recording,), pool_y)
-    mean = recording_mean_probabilities((pool_x @ fit.weight + fit.bias).softmax(-1), pool_recording, 36)
+    mean = group_means((pool_x @ fit.weight + fit.bias).softmax(-1), pool_recording, 36)
     assert torch.equal(mean.argmax(1), truth)
 
 

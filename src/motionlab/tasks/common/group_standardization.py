@@ -19,17 +19,22 @@ from torch import Tensor
 MIN_STD = 1e-6
 
 
-def group_moments(features: Tensor, groups: Tensor, num_groups: int) -> tuple[Tensor, Tensor]:
+def group_means(features: Tensor, groups: Tensor, num_groups: int) -> Tensor:
     """``features [N, D]`` and each row's group ``groups [N]`` (codes ``0..num_groups-1``) → each
-    group's mean and standard deviation ``[num_groups, D]`` (population, floored at `MIN_STD`; a group
-    without rows gets mean 0 and spread 1). Scatter-added, no loop over groups or rows."""
-    width = features.shape[1]
+    group's mean ``[num_groups, D]`` (0 for a group without rows). Scatter-added, no loop."""
     counts = torch.bincount(groups, minlength=num_groups).unsqueeze(1).to(features.dtype)
-    sums = features.new_zeros(num_groups, width).index_add_(0, groups, features)
-    mean = sums / counts.clamp_min(1)
-    squares = features.new_zeros(num_groups, width).index_add_(0, groups, (features - mean[groups]) ** 2)
-    std = (squares / counts.clamp_min(1)).sqrt().clamp_min(MIN_STD)
-    return mean, torch.where(counts > 0, std, torch.ones_like(std))
+    sums = features.new_zeros(num_groups, features.shape[1]).index_add_(0, groups, features)
+    return sums / counts.clamp_min(1)
+
+
+def group_moments(features: Tensor, groups: Tensor, num_groups: int) -> tuple[Tensor, Tensor]:
+    """Each group's `group_means` and standard deviation ``[num_groups, D]`` (population, floored at
+    `MIN_STD`; a group without rows gets mean 0 and spread 1). Scatter-added, no loop over groups or
+    rows."""
+    mean = group_means(features, groups, num_groups)
+    std = group_means((features - mean[groups]) ** 2, groups, num_groups).sqrt().clamp_min(MIN_STD)
+    empty = torch.bincount(groups, minlength=num_groups).unsqueeze(1) == 0
+    return mean, torch.where(empty, torch.ones_like(std), std)
 
 
 def standardized_by_group(features: Tensor, groups: Tensor) -> Tensor:

@@ -24,6 +24,7 @@ from scipy.optimize import linear_sum_assignment
 from torch import Tensor
 
 from motionlab.errors import ConfigError
+from motionlab.tasks.common.group_standardization import group_means
 from motionlab.tasks.common.ridge import RidgeFit, ridge_classifier
 
 ASSIGNMENTS = ("person", "recording")
@@ -87,13 +88,6 @@ def recording_class_shares(recording: Tensor, labels: Tensor, class_names: Seque
     return np.bincount(pairs[1].numpy(), minlength=len(class_names)) / len(recordings)
 
 
-def recording_mean_probabilities(probabilities: Tensor, recording: Tensor, recordings: int) -> Tensor:
-    """Each recording's mean window probability ``[R, C]`` of ``probabilities [N, C]``."""
-    sums = probabilities.new_zeros(recordings, probabilities.shape[1]).index_add_(0, recording, probabilities)
-    counts = torch.bincount(recording, minlength=recordings).clamp_min(1).unsqueeze(1)
-    return sums / counts
-
-
 def protocol_assignment(mean_probabilities: np.ndarray, groups: np.ndarray, shares: np.ndarray) -> np.ndarray:
     """One class per recording under the protocol prior "every person records each class about as often
     as the labelled people did": per group (person), a minimum-cost assignment (cost: minus the log mean
@@ -129,7 +123,7 @@ def self_trained_ridge(
     rounds = []
     for _ in range(settings.rounds):
         probabilities = (pool.features @ fit.weight + fit.bias).softmax(-1)
-        mean = recording_mean_probabilities(probabilities, pool.recording, pool.recordings).double().numpy()
+        mean = group_means(probabilities, pool.recording, pool.recordings).double().numpy()
         pseudo = (
             protocol_assignment(mean, groups, class_shares)
             if settings.assignment == "person"
